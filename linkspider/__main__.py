@@ -1,0 +1,7 @@
+"""``python -m linkspider`` runs the ``linkspider`` command."""
+
+import sys
+
+from linkspider.cli import main
+
+sys.exit(main())

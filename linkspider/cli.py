@@ -1,0 +1,208 @@
+"""The ``linkspider`` command: ``crawl``, ``web``, ``demo`` and ``report``.
+
+``linkspider crawl`` runs the ``backlinks`` spider through Scrapy's engine with the project
+settings, as ``scrapy crawl backlinks`` does, with options for the common settings and
+``-s NAME=VALUE`` for any other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from linkspider import __version__
+
+
+def _setting_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options shared by ``crawl`` and ``demo``."""
+    parser.add_argument("--out", metavar="DIR", help="dataset root (default: output)")
+    parser.add_argument("--run-id", help="identifier of this run (default: from the time)")
+    parser.add_argument("--max-depth", type=int, help="links followed from a seed (default 5)")
+    parser.add_argument("--max-pages-per-site", type=int,
+                        help="pages requested per site at most (default 1000; 0 = no limit)")
+    parser.add_argument("--external-hops", type=int,
+                        help="other sites followed this many hops out (default 0)")
+    parser.add_argument("--proxy", metavar="URL", help="HTTP proxy for every request")
+    parser.add_argument("--allow-private-addresses", action="store_true",
+                        help="allow loopback and private addresses (refused by default)")
+    parser.add_argument("--concurrency", type=int, metavar="N",
+                        help="concurrent requests, in total and per host")
+    parser.add_argument("--no-throttle", action="store_true",
+                        help="turn AutoThrottle off (benchmarks, trusted hosts)")
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+
+
+def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the Scrapy settings that ``args`` asks for (command-line priority)."""
+    settings: dict[str, Any] = {}
+    if args.out:
+        settings["LINKSPIDER_OUTPUT_DIR"] = args.out
+    if args.run_id:
+        settings["LINKSPIDER_RUN_ID"] = args.run_id
+    if args.max_depth is not None:
+        settings["LINKSPIDER_MAX_DEPTH"] = args.max_depth
+    if args.max_pages_per_site is not None:
+        settings["LINKSPIDER_MAX_PAGES_PER_SITE"] = args.max_pages_per_site
+    if args.external_hops is not None:
+        settings["LINKSPIDER_EXTERNAL_HOPS"] = args.external_hops
+    if args.proxy:
+        settings["LINKSPIDER_PROXY"] = args.proxy
+    if args.allow_private_addresses:
+        settings["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
+    if args.concurrency:
+        settings["CONCURRENT_REQUESTS"] = args.concurrency
+        settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = args.concurrency
+    if args.no_throttle:
+        settings["AUTOTHROTTLE_ENABLED"] = False
+        settings["DOWNLOAD_DELAY"] = 0
+    if args.log_level:
+        settings["LOG_LEVEL"] = args.log_level.upper()
+    settings.update(dict(args.settings))
+    return settings
+
+
+def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str | None = None) -> dict:
+    """Run the ``backlinks`` spider in this process; return the crawl's final stats."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from linkspider.spiders.backlinks import BacklinksSpider, read_seeds
+
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    if not settings.get("LINKSPIDER_RUN_ID"):
+        from pipelines.parquet import new_run_id
+
+        settings.set("LINKSPIDER_RUN_ID", new_run_id(), priority="cmdline")
+    seed_urls = read_seeds(list(seeds), seeds_file)  # fail early, before Scrapy starts
+    if not seed_urls:
+        raise ValueError("no seeds: give URLs or --seeds-file FILE")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(BacklinksSpider)
+    process.crawl(crawler, seeds=seed_urls)
+    process.start()
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    stats["linkspider/run_id"] = settings.get("LINKSPIDER_RUN_ID")
+    stats["linkspider/output_dir"] = settings.get("LINKSPIDER_OUTPUT_DIR")
+    return stats
+
+
+def _finish(stats: dict, report: bool) -> int:
+    reason = stats.get("finish_reason")
+    if report and stats.get("linkspider/pages_rows_written"):
+        from linkspider.report import summarize
+
+        print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
+    if reason != "finished":
+        print(f"linkspider: crawl ended early ({reason}); files written so far are complete",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    if not args.urls and not args.seeds_file:
+        print("linkspider crawl: give seed URLs or --seeds-file FILE", file=sys.stderr)
+        return 2
+    try:
+        stats = run_crawl(args.urls, crawl_settings(args), args.seeds_file)
+    except (ValueError, OSError) as exc:
+        print(f"linkspider crawl: {exc}", file=sys.stderr)
+        return 2
+    return _finish(stats, args.report)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from linkspider.web.server import LocalWebProcess
+    from linkspider.web.world import World, WorldConfig
+
+    world = World(WorldConfig(seed=args.seed, sites=args.sites))
+    started = time.monotonic()
+    with LocalWebProcess(world) as web:
+        print(f"local web: {len(world.seeds())} generated sites behind proxy {web.proxy_url}")
+        overrides = crawl_settings(args)
+        overrides.setdefault("LINKSPIDER_PROXY", web.proxy_url)
+        overrides["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+        stats = run_crawl(world.seeds(), overrides)
+    elapsed = time.monotonic() - started
+    code = _finish(stats, report=True)
+    print(f"demo finished in {elapsed:.1f} s")
+    return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from linkspider.report import ReportError, summarize
+
+    try:
+        print(summarize(args.out, args.run, top=args.top))
+    except ReportError as exc:
+        print(f"linkspider report: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from linkspider.web.server import run_web
+
+    return run_web(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``linkspider`` command."""
+    parser = argparse.ArgumentParser(prog="linkspider", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"linkspider {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    crawl = sub.add_parser("crawl", help="crawl seed sites and write the dataset")
+    crawl.add_argument("urls", nargs="*", metavar="URL", help="seed URLs")
+    crawl.add_argument("--seeds-file", metavar="FILE", help="file with one seed URL per line")
+    crawl.add_argument("--report", action="store_true", help="print a summary at the end")
+    add_crawl_arguments(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = sub.add_parser("demo", help="crawl the bundled local web and print a report")
+    demo.add_argument("--sites", type=int, default=24, help="generated sites (default 24)")
+    demo.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
+    add_crawl_arguments(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    report = sub.add_parser("report", help="summarize a run of the dataset")
+    report.add_argument("--out", default="output", metavar="DIR", help="dataset root")
+    report.add_argument("--run", help="run id (default: the latest)")
+    report.add_argument("--top", type=int, default=5, help="rows in each top list")
+    report.set_defaults(func=cmd_report)
+
+    web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
+    try:
+        from linkspider.web.server import add_web_arguments
+
+        add_web_arguments(web)
+    except ImportError:  # pragma: no cover - the web package is part of the project
+        pass
+    web.set_defaults(func=cmd_web)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``linkspider`` command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Link normalization: raw extracted links to the columns of the ``links`` table.
+
+Pure functions over plain values: anchor text cleaning, rel tokens, the follow decision, and
+``normalize_links`` which turns one page's raw links into typed columns. The normalize
+pipeline calls ``normalize_links``; tests call everything here directly.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from linkspider.domains import registrable_domain
+from linkspider.urls import document_base_url, resolve_href, split_fragment, url_host, url_scheme
+
+#: Why a link passes no equity, in the order the reasons are checked.
+FOLLOW_REASONS = ("rel_nofollow", "rel_ugc", "rel_sponsored", "meta_robots", "x_robots_tag")
+FOLLOWED = "followed"
+
+
+def clean_anchor_text(text: str) -> str:
+    """Return anchor text as a reader sees it: NFKC-normalized, whitespace collapsed, trimmed.
+
+    Entities are already decoded by the HTML parser.
+
+    >>> clean_anchor_text("\\n  Read\\xa0more  &\\tｆｕｌｌ ")
+    'Read more & full'
+    """
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
+
+
+def rel_tokens(rel: str | None) -> list[str]:
+    """Return the rel attribute's tokens, lowercased and deduplicated, in document order.
+
+    >>> rel_tokens(" NoFollow\\tnoopener nofollow ")
+    ['nofollow', 'noopener']
+    """
+    if not rel:
+        return []
+    tokens = rel.lower().split()
+    return list(dict.fromkeys(tokens)) if len(tokens) > 1 else tokens
+
+
+def robots_directives(value: str | None) -> set[str]:
+    """Return the directives of a meta robots / X-Robots-Tag value, lowercased.
+
+    A user-agent prefix as in ``X-Robots-Tag: googlebot: nofollow`` is dropped.
+
+    >>> sorted(robots_directives("NOINDEX, nofollow"))
+    ['nofollow', 'noindex']
+    """
+    if not value:
+        return set()
+    directives = set()
+    for part in value.lower().replace(";", ",").split(","):
+        token = part.rpartition(":")[2].strip()
+        if token:
+            directives.add(token)
+    return directives
+
+
+def page_nofollow_reason(meta_robots: str | None, x_robots_tag: str | None) -> str | None:
+    """Return ``'meta_robots'`` or ``'x_robots_tag'`` when the page says nofollow, else None."""
+    if {"nofollow", "none"} & robots_directives(meta_robots):
+        return "meta_robots"
+    if {"nofollow", "none"} & robots_directives(x_robots_tag):
+        return "x_robots_tag"
+    return None
+
+
+def follow_reason(rel: Sequence[str], page_reason: str | None) -> str:
+    """Return why a link passes no equity (first reason that applies), or ``'followed'``.
+
+    >>> follow_reason(["ugc", "nofollow"], None)
+    'rel_nofollow'
+    >>> follow_reason([], "meta_robots")
+    'meta_robots'
+    """
+    if rel:
+        if "nofollow" in rel:
+            return "rel_nofollow"
+        if "ugc" in rel:
+            return "rel_ugc"
+        if "sponsored" in rel:
+            return "rel_sponsored"
+    return page_reason or FOLLOWED
+
+
+def resolve_links(page_url: str, base_href: str | None, hrefs: Sequence[str]) -> dict[str, list]:
+    """Return the target columns (url, fragment, host, domain, scheme) of a page's hrefs.
+
+    Hrefs resolve against the document base URL (``<base href>`` or the page URL). An href
+    that is not a valid URL keeps its raw text as ``target_url``, with scheme ``'invalid'``.
+
+    >>> resolve_links("http://a.com/x/", None, ["../y#top"])["target_url"]
+    ['http://a.com/y']
+    """
+    base = document_base_url(page_url, base_href)
+    urls: list[str] = []
+    fragments: list[str | None] = []
+    hosts: list[str | None] = []
+    domains: list[str | None] = []
+    schemes: list[str] = []
+    for href in hrefs:
+        absolute = resolve_href(href, base)
+        if absolute is None:
+            url, fragment, host, scheme = href, None, None, "invalid"
+        else:
+            url, fragment = split_fragment(absolute)
+            scheme = url_scheme(url)
+            host = url_host(url)
+        urls.append(url)
+        fragments.append(fragment)
+        hosts.append(host)
+        domains.append(registrable_domain(host))
+        schemes.append(scheme)
+    return {
+        "target_url": urls,
+        "target_fragment": fragments,
+        "target_host": hosts,
+        "target_domain": domains,
+        "target_scheme": schemes,
+    }
+
+
+def describe_links(
+    texts: Sequence[str],
+    alts: Sequence[str | None],
+    rels: Sequence[str | None],
+    target_domains: Sequence[str | None],
+    referring_domain: str | None,
+    page_reason: str | None = None,
+) -> dict[str, list]:
+    """Return the anchor, rel and follow columns of a page's links.
+
+    ``anchor_text`` is the cleaned text, or the cleaned alt text when the text is empty
+    (``anchor_from_alt`` then True). ``follow`` is False when the link's rel or the page
+    (``page_reason``) says so, and ``follow_reason`` says which.
+    """
+    anchors: list[str] = []
+    from_alts: list[bool] = []
+    rel_lists: list[list[str]] = []
+    nofollows: list[bool] = []
+    ugcs: list[bool] = []
+    sponsoreds: list[bool] = []
+    follows: list[bool] = []
+    reasons: list[str] = []
+    externals: list[bool] = []
+    for text, alt, rel, domain in zip(texts, alts, rels, target_domains):
+        anchor = clean_anchor_text(text) if text else ""
+        from_alt = False
+        if not anchor and alt:
+            anchor = clean_anchor_text(alt)
+            from_alt = bool(anchor)
+        anchors.append(anchor)
+        from_alts.append(from_alt)
+        tokens = rel_tokens(rel)
+        rel_lists.append(tokens)
+        nofollows.append("nofollow" in tokens)
+        ugcs.append("ugc" in tokens)
+        sponsoreds.append("sponsored" in tokens)
+        reason = follow_reason(tokens, page_reason)
+        reasons.append(reason)
+        follows.append(reason == FOLLOWED)
+        externals.append(domain is not None and domain != referring_domain)
+    return {
+        "anchor_text": anchors,
+        "anchor_from_alt": from_alts,
+        "rel": rel_lists,
+        "nofollow": nofollows,
+        "ugc": ugcs,
+        "sponsored": sponsoreds,
+        "follow": follows,
+        "follow_reason": reasons,
+        "is_external": externals,
+    }

@@ -1,0 +1,80 @@
+"""Downloader middlewares: the proxy every request goes through, and private-address refusal.
+
+``LocalProxyMiddleware`` sends every request, robots.txt included, through ``LINKSPIDER_PROXY``
+(how a crawl reaches the project's local web). ``PrivateAddressMiddleware`` refuses URLs whose
+host is a loopback, private, link-local or otherwise non-public IP literal, or a
+``localhost`` name, unless ``LINKSPIDER_ALLOW_PRIVATE_ADDRESSES`` is set; host names that
+resolve to such addresses are refused by ``linkspider.resolver.PublicAddressResolver``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """A request to a non-public address was refused by the politeness policy."""
+
+
+def is_public_address(address: str) -> bool:
+    """Return False for loopback, private, link-local, reserved and unspecified IPs."""
+    ip = ipaddress.ip_address(address.strip("[]"))
+    return ip.is_global and not ip.is_multicast
+
+
+def refusal_reason(host: str) -> str | None:
+    """Return why ``host`` must not be contacted without permission, or None if it may be."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is a loopback name"
+    try:
+        public = is_public_address(host)
+    except ValueError:
+        return None  # a name: checked when resolved
+    return None if public else f"{host} is not a public address"
+
+
+class PrivateAddressMiddleware:
+    """Refuse requests to non-public IP literals and localhost names (see module doc)."""
+
+    def __init__(self, allow_private: bool = False) -> None:
+        self.allow_private = allow_private
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
+        return cls(crawler.settings.getbool("LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if self.allow_private:
+            return None
+        reason = refusal_reason(urlparse_cached(request).hostname or "")
+        if reason:
+            raise PrivateAddressRefused(
+                f"refused {request.url}: {reason}; pass --allow-private-addresses "
+                "(LINKSPIDER_ALLOW_PRIVATE_ADDRESSES=True) to crawl private networks"
+            )
+        return None
+
+
+class LocalProxyMiddleware:
+    """Route every request through the ``LINKSPIDER_PROXY`` HTTP proxy, when one is set."""
+
+    def __init__(self, proxy: str | None) -> None:
+        self.proxy = proxy or None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LocalProxyMiddleware:
+        return cls(crawler.settings.get("LINKSPIDER_PROXY"))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if self.proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = self.proxy
+        return None

@@ -1,0 +1,86 @@
+"""Scrapy settings for linkspider, and every ``LINKSPIDER_*`` setting with its default.
+
+This module is the one place where defaults are set and documented. Override any of them with
+``scrapy crawl backlinks -s NAME=VALUE`` or ``linkspider crawl -s NAME=VALUE``.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "linkspider"
+SPIDER_MODULES = ["linkspider.spiders"]
+NEWSPIDER_MODULE = "linkspider.spiders"
+
+# ---------------------------------------------------------------------------------------------
+# linkspider's own settings
+# ---------------------------------------------------------------------------------------------
+
+#: Dataset root; tables go to ``<dir>/links/...`` and ``<dir>/pages/...`` (Hive-partitioned by
+#: ``crawl_date`` and ``run``).
+LINKSPIDER_OUTPUT_DIR = "output"
+#: Identifier of this crawl run; empty means one is made from the start time.
+LINKSPIDER_RUN_ID = ""
+#: A Parquet file is closed (renamed into place) after this many rows...
+LINKSPIDER_ROWS_PER_FILE = 1_000_000
+#: ...or when it has been open this many seconds, so a killed crawl loses at most this much.
+LINKSPIDER_FILE_MAX_SECONDS = 60.0
+#: Rows buffered in memory before they are written out as one Parquet row group.
+LINKSPIDER_ROW_GROUP_ROWS = 65_536
+#: Parquet compression codec.
+LINKSPIDER_COMPRESSION = "zstd"
+#: HTTP proxy for every request (e.g. the local web: ``http://127.0.0.1:8899``); None = direct.
+LINKSPIDER_PROXY = None
+#: Allow loopback, private and link-local addresses (refused by default).
+LINKSPIDER_ALLOW_PRIVATE_ADDRESSES = False
+#: Links followed from a seed page before the crawl stops descending (0 = seeds only).
+LINKSPIDER_MAX_DEPTH = 5
+#: Pages requested per site (registrable domain) at most; 0 = no limit.
+LINKSPIDER_MAX_PAGES_PER_SITE = 1000
+#: Hops to other sites followed from the seed sites (0 = stay on the seed sites).
+LINKSPIDER_EXTERNAL_HOPS = 0
+#: Follow (fetch) links marked nofollow, to discover more pages; they are recorded either way.
+LINKSPIDER_CRAWL_NOFOLLOW_LINKS = True
+
+# ---------------------------------------------------------------------------------------------
+# Politeness: on by default
+# ---------------------------------------------------------------------------------------------
+
+USER_AGENT = "linkspider/0.1 (+https://github.com/linkspider/linkspider; backlink crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+RETRY_TIMES = 2
+
+# ---------------------------------------------------------------------------------------------
+# Wiring
+# ---------------------------------------------------------------------------------------------
+
+# Non-2xx responses reach the spider, so 404s and 500s are recorded as pages.
+HTTPERROR_ALLOW_ALL = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+TWISTED_DNS_RESOLVER = "linkspider.resolver.PublicAddressResolver"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+DOWNLOADER_MIDDLEWARES = {
+    "linkspider.middlewares.PrivateAddressMiddleware": 50,
+    "linkspider.middlewares.LocalProxyMiddleware": 740,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.dedupe.DedupePagesPipeline": 100,
+    "pipelines.normalize.NormalizeLinksPipeline": 300,
+    "pipelines.parquet.ParquetExportPipeline": 800,
+}
+
+FEED_EXPORTERS = {"parquet": "pipelines.feed.ParquetItemExporter"}
+FEED_EXPORT_ENCODING = "utf-8"
+
+LOG_LEVEL = "INFO"

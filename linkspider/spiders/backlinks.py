@@ -1,0 +1,245 @@
+"""The ``backlinks`` spider: crawl seed sites and record every link on every page.
+
+Seeds come as URLs (``-a seeds=URL,URL``) or a file of URLs (``-a seeds_file=PATH``, one per
+line, ``#`` comments). Within each seed site (its registrable domain) the spider follows links
+up to ``LINKSPIDER_MAX_DEPTH`` clicks and ``LINKSPIDER_MAX_PAGES_PER_SITE`` pages; links to
+other sites are followed ``LINKSPIDER_EXTERNAL_HOPS`` sites out. Every link on every fetched
+page is recorded, followed or not, in one ``PageItem`` per page. Requests carry only
+serializable meta and spider-method callbacks, so a shared (Redis) scheduler can hold them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.http import HtmlResponse
+
+from linkspider.domains import registrable_domain
+from linkspider.extract import extract_page
+from linkspider.items import PageItem
+from linkspider.links import page_nofollow_reason, resolve_links
+from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, split_fragment, url_host
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+
+def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
+    """Return the seed URLs from a comma/space separated string or list, and/or a file.
+
+    A seed without a scheme gets ``http://``; duplicates are dropped, order kept.
+
+    >>> read_seeds("example.com, http://b.org/x")
+    ['http://example.com/', 'http://b.org/x']
+    """
+    items: list[str] = []
+    if isinstance(seeds, str):
+        items.extend(seeds.replace(",", " ").split())
+    elif seeds:
+        items.extend(seeds)
+    if seeds_file:
+        for line in Path(seeds_file).read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                items.append(line)
+    result: list[str] = []
+    for raw in items:
+        candidate = raw if "://" in raw else f"http://{raw}"
+        url = resolve_href(candidate, candidate)
+        if url is None or url.partition(":")[0] not in FETCHABLE_SCHEMES:
+            raise ValueError(f"seed {raw!r} is not an http(s) URL; give e.g. http://example.com/")
+        if url not in result:
+            result.append(url)
+    return result
+
+
+def is_html(response: Response) -> bool:
+    """Return True when the response is an HTML document (by type or sniffing)."""
+    return isinstance(response, HtmlResponse)
+
+
+class BacklinksSpider(scrapy.Spider):
+    """Crawl seed sites; yield one ``PageItem`` per fetched or failed URL."""
+
+    name = "backlinks"
+
+    def __init__(
+        self,
+        seeds: str | list[str] | None = None,
+        seeds_file: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seed_urls = read_seeds(seeds, seeds_file)
+        if not self.seed_urls:
+            raise ValueError(
+                "no seeds: pass -a seeds=http://example.com/ or -a seeds_file=seeds.txt"
+            )
+        self.pages_per_site: Counter[str] = Counter()
+        # Hashes of URLs already requested by this process: avoids building a Request for
+        # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
+        self._requested: set[int] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_depth = int(kwargs.get("max_depth", settings.getint("LINKSPIDER_MAX_DEPTH")))
+        spider.max_pages_per_site = int(
+            kwargs.get("max_pages_per_site", settings.getint("LINKSPIDER_MAX_PAGES_PER_SITE"))
+        )
+        spider.external_hops = int(
+            kwargs.get("external_hops", settings.getint("LINKSPIDER_EXTERNAL_HOPS"))
+        )
+        spider.crawl_nofollow = settings.getbool("LINKSPIDER_CRAWL_NOFOLLOW_LINKS")
+        return spider
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def start(self) -> Any:
+        for url in self.seed_urls:
+            request = self._request(url, depth=0, hops=0)
+            if request is not None:
+                yield request
+
+    def _request(self, url: str, depth: int, hops: int) -> scrapy.Request | None:
+        """Return a request for ``url`` unless it was requested already or its site is full."""
+        key = hash(url)
+        if key in self._requested:
+            return None
+        site = registrable_domain(url_host(url)) or url
+        if self.max_pages_per_site and self.pages_per_site[site] >= self.max_pages_per_site:
+            return None
+        self._requested.add(key)
+        self.pages_per_site[site] += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            errback=self.on_error,
+            meta={"depth": depth, "hops": hops},
+        )
+
+    # -- responses --------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """Yield the page's item, then requests for the links in scope."""
+        meta = response.meta
+        depth = meta.get("depth", 0)
+        hops = meta.get("hops", 0)
+        redirect_urls = list(meta.get("redirect_urls", ()))
+        x_robots = b", ".join(response.headers.getlist(b"X-Robots-Tag")).decode("latin-1") or None
+        host = url_host(response.url)
+        domain = registrable_domain(host)
+        page: dict[str, Any] = {
+            "fetched_at": int(time.time() * 1_000_000),
+            "url": redirect_urls[0] if redirect_urls else response.url,
+            "final_url": response.url,
+            "host": host,
+            "domain": domain,
+            "status": response.status,
+            "content_type": _media_type(response),
+            "size": len(response.body),
+            "x_robots_tag": x_robots,
+            "redirect_urls": redirect_urls,
+            "depth": depth,
+            "error": None,
+        }
+        if not is_html(response):
+            yield PageItem(page)
+            return
+        try:
+            text = response.text
+        except Exception as exc:  # undecodable body: record it, keep crawling
+            page["error"] = f"cannot decode {response.url} as HTML: {exc}"
+            yield PageItem(page)
+            return
+        page["encoding"] = response.encoding
+        extracted = extract_page(text)
+        page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
+        page.update(
+            title=extracted.title,
+            meta_robots=extracted.meta_robots,
+            page_nofollow=page_reason is not None,
+            page_nofollow_reason=page_reason,
+        )
+        if extracted.canonical_href is not None:
+            base = document_base_url(response.url, extracted.base_href)
+            canonical = resolve_href(extracted.canonical_href, base)
+            page["canonical_url"] = split_fragment(canonical)[0] if canonical else None
+        links = resolve_links(response.url, extracted.base_href, extracted.hrefs)
+        links["tag"] = extracted.tags
+        yield PageItem(page, links, extracted)
+        if response.status >= 400 or depth >= self.max_depth:
+            return
+        if page_reason is not None and not self.crawl_nofollow:
+            return
+        yield from self._follow(links, extracted.rels, domain, depth, hops)
+
+    def _follow(
+        self,
+        links: dict[str, list],
+        rels: list[str | None],
+        domain: str | None,
+        depth: int,
+        hops: int,
+    ) -> Iterator[scrapy.Request]:
+        for url, scheme, target_domain, rel in zip(
+            links["target_url"], links["target_scheme"], links["target_domain"], rels
+        ):
+            if scheme not in FETCHABLE_SCHEMES:
+                continue
+            if rel and not self.crawl_nofollow and "nofollow" in rel.lower():
+                continue
+            next_hops = hops if target_domain == domain else hops + 1
+            if next_hops > self.external_hops:
+                continue
+            request = self._request(url, depth + 1, next_hops)
+            if request is not None:
+                yield request
+
+    def on_error(self, failure: Failure) -> Iterator[PageItem]:
+        """Record a URL that could not be fetched, with what went wrong."""
+        request = failure.request  # type: ignore[attr-defined]
+        redirect_urls = list(request.meta.get("redirect_urls", ()))
+        url = redirect_urls[0] if redirect_urls else request.url
+        host = url_host(url)
+        response = getattr(failure.value, "response", None)
+        yield PageItem(
+            {
+                "fetched_at": int(time.time() * 1_000_000),
+                "url": url,
+                "final_url": None,
+                "host": host,
+                "domain": registrable_domain(host),
+                "status": response.status if response is not None else None,
+                "redirect_urls": redirect_urls,
+                "depth": request.meta.get("depth", 0),
+                "error": describe_failure(failure, request.url),
+            }
+        )
+
+
+def describe_failure(failure: Failure, url: str) -> str:
+    """Return a one-line description of why fetching ``url`` failed."""
+    exc = failure.value
+    name = type(exc).__name__
+    message = str(exc).strip() or name
+    if name == "IgnoreRequest" and "robots.txt" in message.lower():
+        return f"{name}: disallowed by robots.txt"
+    if "max redirections" in message.lower():
+        return f"redirect loop or too many redirects at {url}"
+    return f"{name}: {message}"
+
+
+def _media_type(response: Response) -> str | None:
+    content_type = response.headers.get(b"Content-Type")
+    if not content_type:
+        return None
+    return content_type.split(b";", 1)[0].strip().lower().decode("latin-1") or None

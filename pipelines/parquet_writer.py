@@ -1,0 +1,181 @@
+"""Write a table as a series of Parquet files that are each complete before they appear.
+
+``RollingParquetWriter`` appends row groups to a hidden temporary file
+(``.part-....parquet.tmp``, which pyarrow, DuckDB and Spark globs skip) and renames it into
+place when it reaches its row or age limit, or on close. A process killed at any moment
+therefore leaves only complete, readable ``part-*.parquet`` files, losing at most the open
+file's rows. ``TableBuffer`` and ``LinksBuffer`` collect rows as Python column lists and turn
+them into Arrow tables in one call per column.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class ParquetExportError(RuntimeError):
+    """Writing the dataset failed; the message names the path and what to check."""
+
+
+class TableBuffer:
+    """Rows of one table, buffered column by column."""
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.columns: dict[str, list] = {name: [] for name in schema.names}
+        self.rows = 0
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Add one row; missing columns are null."""
+        for name, values in self.columns.items():
+            values.append(row.get(name))
+        self.rows += 1
+
+    def take(self) -> pa.Table:
+        """Return the buffered rows as a table and empty the buffer."""
+        table = pa.Table.from_pydict(self.columns, schema=self.schema)
+        self.columns = {name: [] for name in self.schema.names}
+        self.rows = 0
+        return table
+
+
+class LinksBuffer:
+    """Links rows buffered as one entry per page for page-level columns plus link columns.
+
+    Values shared by all links of a page (source URL, referring domain, ...) are stored once per
+    page and expanded with an Arrow ``take`` when the buffer is turned into a table.
+    """
+
+    def __init__(self, schema: pa.Schema, page_columns: Sequence[str]) -> None:
+        self.schema = schema
+        self.page_columns = tuple(page_columns)
+        self.link_columns = tuple(n for n in schema.names if n not in self.page_columns)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.pages: dict[str, list] = {name: [] for name in self.page_columns}
+        self.links: dict[str, list] = {name: [] for name in self.link_columns}
+        self.page_index: list[int] = []
+        self.rows = 0
+
+    def append_page(self, page_values: Mapping[str, Any], links: Mapping[str, list]) -> None:
+        """Add the links of one page: ``links`` maps each link column to its values."""
+        count = len(links["target_url"])
+        if not count:
+            return
+        index = len(self.pages[self.page_columns[0]])
+        for name, values in self.pages.items():
+            values.append(page_values.get(name))
+        for name, values in self.links.items():
+            values.extend(links[name])
+        self.page_index.extend([index] * count)
+        self.rows += count
+
+    def take(self) -> pa.Table:
+        """Return the buffered links as a table and empty the buffer."""
+        indices = pa.array(self.page_index, pa.int32())
+        arrays = []
+        for field in self.schema:
+            if field.name in self.pages:
+                arrays.append(pa.array(self.pages[field.name], field.type).take(indices))
+            else:
+                arrays.append(pa.array(self.links[field.name], field.type))
+        self._reset()
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+class RollingParquetWriter:
+    """Write tables into ``directory/part-<writer>-<n>.parquet`` files, each atomically."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        schema: pa.Schema,
+        rows_per_file: int = 1_000_000,
+        max_file_seconds: float = 60.0,
+        compression: str = "zstd",
+        writer_id: str | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.schema = schema
+        self.rows_per_file = rows_per_file
+        self.max_file_seconds = max_file_seconds
+        self.compression = compression
+        self.writer_id = writer_id or uuid.uuid4().hex[:8]
+        self.files: list[Path] = []
+        self.rows_written = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp_path: Path | None = None
+        self._file_rows = 0
+        self._opened_at = 0.0
+
+    def write(self, table: pa.Table) -> None:
+        """Append ``table`` as a row group; roll the file when it is full or old."""
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self._open()
+        try:
+            self._writer.write_table(table)  # type: ignore[union-attr]
+        except OSError as exc:
+            raise ParquetExportError(
+                f"cannot write {self._tmp_path}: {exc}; is the disk full or read-only?"
+            ) from exc
+        self._file_rows += table.num_rows
+        self.rows_written += table.num_rows
+        if self.file_due():
+            self.roll()
+
+    def file_due(self) -> bool:
+        """Return True when the open file should be closed and put in place."""
+        if self._writer is None:
+            return False
+        return (
+            self._file_rows >= self.rows_per_file
+            or time.monotonic() - self._opened_at >= self.max_file_seconds
+        )
+
+    def roll(self) -> Path | None:
+        """Close the open file and rename it into place; return its final path."""
+        if self._writer is None or self._tmp_path is None:
+            return None
+        final = self.directory / f"part-{self.writer_id}-{len(self.files):05d}.parquet"
+        try:
+            self._writer.close()
+            with open(self._tmp_path, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(self._tmp_path, final)
+        except OSError as exc:
+            raise ParquetExportError(
+                f"cannot finish {final}: {exc}; is the disk full or read-only?"
+            ) from exc
+        self._writer = None
+        self._tmp_path = None
+        self.files.append(final)
+        return final
+
+    close = roll
+
+    def _open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._tmp_path = (
+                self.directory / f".part-{self.writer_id}-{len(self.files):05d}.parquet.tmp"
+            )
+            self._writer = pq.ParquetWriter(
+                self._tmp_path, self.schema, compression=self.compression
+            )
+        except OSError as exc:
+            raise ParquetExportError(
+                f"cannot create {self.directory}: {exc}; check the --out directory is writable"
+            ) from exc
+        self._file_rows = 0
+        self._opened_at = time.monotonic()
