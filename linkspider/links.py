@@ -1,8 +1,8 @@
 """Link normalization: raw extracted links to the columns of the ``links`` table.
 
-Pure functions over plain values: anchor text cleaning, rel tokens, the follow decision, and
-``normalize_links`` which turns one page's raw links into typed columns. The normalize
-pipeline calls ``normalize_links``; tests call everything here directly.
+Pure functions over plain values: ``resolve_links`` gives the target columns (the spider
+needs them to follow links), ``describe_links`` the anchor, rel and follow columns (the
+normalize pipeline calls it); the small rules they use are tested one by one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ import unicodedata
 from collections.abc import Sequence
 
 from linkspider.domains import registrable_domain
-from linkspider.urls import document_base_url, resolve_href, split_fragment, url_host, url_scheme
+from linkspider.urls import (
+    document_base_url,
+    encode_query_for_document,
+    resolve_href,
+    split_fragment,
+    url_host,
+    url_scheme,
+)
 
 #: Why a link passes no equity, in the order the reasons are checked.
 FOLLOW_REASONS = ("rel_nofollow", "rel_ugc", "rel_sponsored", "meta_robots", "x_robots_tag")
@@ -88,11 +95,14 @@ def follow_reason(rel: Sequence[str], page_reason: str | None) -> str:
     return page_reason or FOLLOWED
 
 
-def resolve_links(page_url: str, base_href: str | None, hrefs: Sequence[str]) -> dict[str, list]:
+def resolve_links(
+    page_url: str, base_href: str | None, hrefs: Sequence[str], encoding: str | None = None
+) -> dict[str, list]:
     """Return the target columns (url, fragment, host, domain, scheme) of a page's hrefs.
 
-    Hrefs resolve against the document base URL (``<base href>`` or the page URL). An href
-    that is not a valid URL keeps its raw text as ``target_url``, with scheme ``'invalid'``.
+    Hrefs resolve against the document base URL (``<base href>`` or the page URL), with the
+    query encoded in the page's ``encoding`` as a browser does. An href that is not a valid
+    URL keeps its raw text as ``target_url``, with scheme ``'invalid'``.
 
     >>> resolve_links("http://a.com/x/", None, ["../y#top"])["target_url"]
     ['http://a.com/y']
@@ -104,7 +114,7 @@ def resolve_links(page_url: str, base_href: str | None, hrefs: Sequence[str]) ->
     domains: list[str | None] = []
     schemes: list[str] = []
     for href in hrefs:
-        absolute = resolve_href(href, base)
+        absolute = resolve_href(encode_query_for_document(href, encoding), base)
         if absolute is None:
             url, fragment, host, scheme = href, None, None, "invalid"
         else:

@@ -8,7 +8,7 @@ definition of "the URL a link points to".
 
 from __future__ import annotations
 
-from ada_url import join_url
+from ada_url import join_url, normalize_url
 
 #: Schemes whose URLs have a host (WHATWG "special" schemes); others (mailto:, tel:,
 #: javascript:, data:) are recorded but have no host and are never fetched.
@@ -16,16 +16,43 @@ HIERARCHICAL_SCHEMES = frozenset({"http", "https", "ftp", "ws", "wss", "file"})
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
 
 
-def resolve_href(href: str, base_url: str) -> str | None:
+def resolve_href(href: str, base_url: str | None) -> str | None:
     """Return ``href`` resolved against ``base_url`` as a browser would, or None if invalid.
+
+    With ``base_url`` None, ``href`` must be an absolute URL.
 
     >>> resolve_href("../b?q=1#top", "http://Example.COM:80/a/c")
     'http://example.com/b?q=1#top'
     """
     try:
-        return join_url(base_url, href)
+        return join_url(base_url, href) if base_url is not None else normalize_url(href)
     except ValueError:
         return None
+
+
+def encode_query_for_document(href: str, encoding: str | None) -> str:
+    """Return ``href`` with its query's non-ASCII characters percent-encoded in ``encoding``.
+
+    Browsers encode the query of a link with the document's encoding (the path always with
+    UTF-8); characters the encoding lacks become ``&#N;`` first. Hrefs that are ASCII, have no
+    query, or sit in a UTF-8 page are returned unchanged.
+
+    >>> encode_query_for_document("p.html?price=£32&µ=unit", "latin-1")
+    'p.html?price=%A332&%B5=unit'
+    """
+    if href.isascii() or not encoding or "?" not in href:
+        return href
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"):
+        return href
+    head, _, rest = href.partition("?")
+    query, hash_sign, fragment = rest.partition("#")
+    encoded = "".join(
+        ch if ch.isascii() else "".join(
+            f"%{byte:02X}" for byte in ch.encode(encoding, errors="xmlcharrefreplace")
+        )
+        for ch in query
+    )  # fmt: skip
+    return f"{head}?{encoded}{hash_sign}{fragment}"
 
 
 def document_base_url(page_url: str, base_href: str | None) -> str:

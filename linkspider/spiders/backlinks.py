@@ -173,7 +173,7 @@ class BacklinksSpider(scrapy.Spider):
             base = document_base_url(response.url, extracted.base_href)
             canonical = resolve_href(extracted.canonical_href, base)
             page["canonical_url"] = split_fragment(canonical)[0] if canonical else None
-        links = resolve_links(response.url, extracted.base_href, extracted.hrefs)
+        links = resolve_links(response.url, extracted.base_href, extracted.hrefs, response.encoding)
         links["tag"] = extracted.tags
         yield PageItem(page, links, extracted)
         if response.status >= 400 or depth >= self.max_depth:

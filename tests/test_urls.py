@@ -1,0 +1,94 @@
+"""URL resolution: hand-written cases, and the WHATWG web-platform-tests URL suite."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from linkspider.urls import document_base_url, resolve_href, split_fragment, url_host, url_scheme
+from tests.conftest import shared_testdata
+
+
+@pytest.mark.parametrize(
+    ("href", "base", "expected"),
+    [
+        ("page-2.html", "http://a.com/dir/index.html", "http://a.com/dir/page-2.html"),
+        ("../up", "http://a.com/x/y/z", "http://a.com/x/up"),
+        ("/root?q=1", "http://a.com/x/y", "http://a.com/root?q=1"),
+        ("//other.org/p", "https://a.com/", "https://other.org/p"),
+        ("http://WWW.Example.COM:80/A", "http://a.com/", "http://www.example.com/A"),
+        ("https://a.com:443/", "http://a.com/", "https://a.com/"),
+        ("http://a.com:8080/", "http://a.com/", "http://a.com:8080/"),
+        ("http://bücher.de/", "http://a.com/", "http://xn--bcher-kva.de/"),
+        ("  /trim\n me\t ", "http://a.com/", "http://a.com/trim%20me"),
+        ("?only=query", "http://a.com/p?old=1#f", "http://a.com/p?only=query"),
+        ("#top", "http://a.com/p", "http://a.com/p#top"),
+        ("mailto:Info@A.com", "http://a.com/", "mailto:Info@A.com"),
+        ("javascript:void(0)", "http://a.com/", "javascript:void(0)"),
+        ("http://a.com/a b", "http://a.com/", "http://a.com/a%20b"),
+    ],
+)
+def test_resolve_href_matches_a_browser(href: str, base: str, expected: str) -> None:
+    assert resolve_href(href, base) == expected
+
+
+@pytest.mark.parametrize("href", ["http://[::1", "http://exa mple.com/", "http://a.com:99999/"])
+def test_invalid_href_resolves_to_none(href: str) -> None:
+    assert resolve_href(href, "http://a.com/") is None
+
+
+def test_base_href_is_resolved_against_the_page() -> None:
+    assert document_base_url("http://a.com/x/page", "/section/") == "http://a.com/section/"
+    assert document_base_url("http://a.com/x/page", None) == "http://a.com/x/page"
+    assert document_base_url("http://a.com/x/page", "http://[bad") == "http://a.com/x/page"
+
+
+def test_split_fragment_keeps_empty_fragment_apart_from_none() -> None:
+    assert split_fragment("http://a.com/#") == ("http://a.com/", "")
+    assert split_fragment("http://a.com/") == ("http://a.com/", None)
+    assert split_fragment("http://a.com/#a#b") == ("http://a.com/", "a#b")
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://a.com/x", "a.com"),
+        ("http://user:pw@a.com:8080/x", "a.com"),
+        ("http://a.com?x", "a.com"),
+        ("http://[::1]:8080/", "[::1]"),
+        ("mailto:x@a.com", None),
+        ("file:///etc/hosts", None),
+    ],
+)
+def test_url_host(url: str, host: str | None) -> None:
+    assert url_host(url) == host
+
+
+def test_url_scheme() -> None:
+    assert url_scheme("tel:+123") == "tel"
+
+
+def _wpt_cases() -> list[dict]:
+    data = json.loads(shared_testdata("wpt-url", "urltestdata.json").read_text(encoding="utf-8"))
+    return [case for case in data if isinstance(case, dict)]
+
+
+def test_wpt_url_suite_all_hrefs_and_failures() -> None:
+    """All 624 href cases and all 267 expected failures of web-platform-tests' URL suite."""
+    cases = _wpt_cases()
+    href_cases = [c for c in cases if not c.get("failure")]
+    failure_cases = [c for c in cases if c.get("failure")]
+    assert (len(href_cases), len(failure_cases)) == (624, 267)
+    wrong_href = [
+        (c["input"], c["base"], c["href"], got)
+        for c in href_cases
+        if (got := resolve_href(c["input"], c["base"])) != c["href"]
+    ]
+    accepted = [
+        (c["input"], c["base"], got)
+        for c in failure_cases
+        if (got := resolve_href(c["input"], c["base"])) is not None
+    ]
+    assert wrong_href == []
+    assert accepted == []
