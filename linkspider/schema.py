@@ -99,3 +99,33 @@ SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA}
 
 #: Columns of ``links`` that are the same for every link of a page.
 LINK_PAGE_COLUMNS = ("run_id", "fetched_at", "source_url", "source_host", "referring_domain")
+
+
+def type_name(type_: pa.DataType) -> str:
+    """Return a short, reader-friendly name of an Arrow type."""
+    if pa.types.is_dictionary(type_):
+        return "string (dictionary)"
+    if pa.types.is_timestamp(type_):
+        return f"timestamp[{type_.unit}, {type_.tz}]"
+    if pa.types.is_list(type_):
+        return f"list<{type_.value_type}>"
+    return "bool" if pa.types.is_boolean(type_) else str(type_)
+
+
+def data_dictionary_markdown() -> str:
+    """Return the README's data dictionary: one Markdown table per dataset table."""
+    out: list[str] = []
+    for table, schema in SCHEMAS.items():
+        out.append(f"#### `{table}`\n")
+        out.append("| column | type | null | meaning |")
+        out.append("|---|---|---|---|")
+        for f in schema:
+            meaning = f.metadata[b"description"].decode()
+            out.append(f"| `{f.name}` | {type_name(f.type)} | {'yes' if f.nullable else 'no'} "
+                       f"| {meaning} |")  # fmt: skip
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(data_dictionary_markdown(), end="")
