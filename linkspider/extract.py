@@ -3,52 +3,109 @@
 Parses once with selectolax's lexbor backend (an HTML5 parser, like a browser's, and many
 times faster than lxml or Scrapy's LinkExtractor). Returns raw values as they stand in the
 document - hrefs unresolved, anchor text with its whitespace - in plain column lists, so the
-caller can resolve and normalize in bulk. Every ``<a href>`` and ``<area href>`` is a link,
-whatever its scheme or rel: a backlink index records every link and says what it is.
+caller can resolve and normalize in bulk.
+
+Every ``<a href>``, ``<area href>`` and ``<iframe src>`` in the body is a link, whatever its
+scheme or rel (a backlink index records every link and says what it is), followed by the
+page's ``<link rel=canonical>`` and ``<meta http-equiv=refresh>`` targets. For each link the
+extractor also reports where it sits (``region``, ``dom_path``) and the visible text around it
+(``context_before``/``context_after``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-LINK_SELECTOR = "a[href], area[href]"
+BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
+CONTEXT_CHARS = 80
+
+#: HTML5 landmark elements and ARIA landmark roles, and the region each one names.
+LANDMARK_SELECTOR = (
+    "header, nav, main, aside, footer, [role=banner], [role=navigation], [role=main], "
+    "[role=complementary], [role=contentinfo]"
+)
+LANDMARK_TAGS = {"header": "header", "nav": "nav", "main": "main", "aside": "aside",
+                 "footer": "footer"}  # fmt: skip
+LANDMARK_ROLES = {"banner": "header", "navigation": "nav", "main": "main",
+                  "complementary": "aside", "contentinfo": "footer"}  # fmt: skip
+#: Class and id names that mark a region when no landmark element or role does.
+NAME_SELECTOR = ", ".join(
+    f"[{attr}*={word}]" for word in ("foot", "nav", "menu", "sidebar", "header", "masthead")
+    for attr in ("class", "id")
+)  # fmt: skip
+_NAME_REGION = re.compile(
+    r"(?:^|[-_\s])(?:(footer?)|(nav|navbar|navigation|menu|mainmenu)|(sidebar)|(header|masthead))"
+    r"(?:$|[-_\s\d])",
+    re.I,
+)
+_NAME_REGIONS = ("footer", "nav", "aside", "header")
+
+#: Elements whose start or end separates words in the visible text.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr "
+    "ul option select button img".split()
+)
+INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "title"]
+_REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
 
 
 @dataclass(slots=True)
 class ExtractedPage:
     """What one HTML document says, before any normalization.
 
-    The link fields are parallel lists, one entry per link in document order.
+    The link fields are parallel lists, one entry per link: body links in document order,
+    then the canonical and meta refresh targets.
     """
 
     title: str | None = None
+    lang: str | None = None
     base_href: str | None = None
     canonical_href: str | None = None
     meta_robots: str | None = None
+    meta_refresh_href: str | None = None
+    hreflang_alternates: list[tuple[str, str]] = field(default_factory=list)
+    word_count: int = 0
+    kinds: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     hrefs: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     alts: list[str | None] = field(default_factory=list)
+    img_srcs: list[str | None] = field(default_factory=list)
+    img_alts: list[str | None] = field(default_factory=list)
     rels: list[str | None] = field(default_factory=list)
+    title_attrs: list[str | None] = field(default_factory=list)
+    hreflangs: list[str | None] = field(default_factory=list)
+    target_attrs: list[str | None] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    dom_paths: list[str | None] = field(default_factory=list)
+    contexts_before: list[str | None] = field(default_factory=list)
+    contexts_after: list[str | None] = field(default_factory=list)
+    positions: list[int | None] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.hrefs)
 
 
-def extract_page(html: str | bytes) -> ExtractedPage:
+def extract_page(html: str | bytes, context: bool = True) -> ExtractedPage:
     """Return the links and page facts of an HTML document.
 
     ``alts`` holds the alt text that stands in for an empty anchor: an ``<area>``'s own alt, or
     the alt of the first ``<img>`` inside an ``<a>`` whose text is blank; otherwise None.
+    With ``context`` False, the visible-text walk is skipped (no context, no word count).
 
     >>> page = extract_page('<a href="/x" rel="NoFollow">Hi &amp; bye</a>')
-    >>> page.hrefs, page.texts, page.rels
-    (['/x'], ['Hi & bye'], ['NoFollow'])
+    >>> page.hrefs, page.texts, page.rels, page.kinds, page.regions
+    (['/x'], ['Hi & bye'], ['NoFollow'], ['a'], ['body'])
     """
     tree = LexborHTMLParser(html)
     page = ExtractedPage()
+    root = tree.root
+    if root is not None:
+        page.lang = (root.attributes.get("lang") or "").strip() or None
     head = tree.head
     if head is not None:
         _read_head(head, page)
@@ -56,41 +113,188 @@ def extract_page(html: str | bytes) -> ExtractedPage:
     base = tree.css_first("base[href]")
     if base is not None:
         page.base_href = base.attributes.get("href")
-    tags, hrefs, texts, alts, rels = page.tags, page.hrefs, page.texts, page.alts, page.rels
-    for node in tree.css(LINK_SELECTOR):
-        attrs = node.attributes
-        tag = node.tag
-        tags.append(tag)
-        hrefs.append(attrs.get("href") or "")
-        rels.append(attrs.get("rel"))
-        if tag == "area":
-            texts.append("")
-            alts.append(attrs.get("alt"))
-            continue
-        text = node.text(deep=True)
-        texts.append(text)
-        if text.strip():
-            alts.append(None)
-        else:
-            img = node.css_first("img[alt]")
-            alts.append(img.attributes.get("alt") if img is not None else None)
+    nodes = tree.css(BODY_LINK_SELECTOR)
+    _read_body_links(nodes, page)
+    _mark_regions(tree, nodes, page)
+    if context and tree.body is not None:
+        _read_visible_text(tree, nodes, page)
+    else:
+        page.contexts_before.extend([None] * len(nodes))
+        page.contexts_after.extend([None] * len(nodes))
+    for kind, href in (("canonical", page.canonical_href), ("meta_refresh", page.meta_refresh_href)):
+        if href is not None:
+            _append_head_link(page, kind, href)
     return page
 
 
-def _read_head(head, page: ExtractedPage) -> None:
-    """Fill the page-level facts found in ``<head>`` (title, canonical, robots)."""
+def _read_head(head: LexborNode, page: ExtractedPage) -> None:
+    """Fill the page-level facts found in ``<head>``."""
     title = head.css_first("title")
     if title is not None:
         page.title = " ".join(title.text().split()) or None
     for link in head.css("link[rel][href]"):
-        rel = (link.attributes.get("rel") or "").lower().split()
-        if "canonical" in rel:
-            page.canonical_href = link.attributes.get("href")
-            break
-    robots = [
-        (meta.attributes.get("content") or "").strip()
-        for meta in head.css("meta[name][content]")
-        if (meta.attributes.get("name") or "").strip().lower() in ("robots", "linkspider")
-    ]
+        attrs = link.attributes
+        rel = (attrs.get("rel") or "").lower().split()
+        if "canonical" in rel and page.canonical_href is None:
+            page.canonical_href = attrs.get("href")
+        elif "alternate" in rel and attrs.get("hreflang"):
+            page.hreflang_alternates.append((attrs["hreflang"].strip(), attrs.get("href") or ""))
+    robots = []
+    for meta in head.css("meta[content]"):
+        attrs = meta.attributes
+        name = (attrs.get("name") or "").strip().lower()
+        if name in ("robots", "linkspider"):
+            robots.append((attrs.get("content") or "").strip())
+        elif (attrs.get("http-equiv") or "").strip().lower() == "refresh":
+            match = _REFRESH_URL.match(attrs.get("content") or "")
+            if match and match.group(2) and page.meta_refresh_href is None:
+                page.meta_refresh_href = match.group(2)
     if robots:
         page.meta_robots = ", ".join(r for r in robots if r) or None
+
+
+def _read_body_links(nodes: list[LexborNode], page: ExtractedPage) -> None:
+    for position, node in enumerate(nodes):
+        attrs = node.attributes
+        tag = node.tag
+        page.tags.append(tag)
+        page.positions.append(position)
+        page.rels.append(attrs.get("rel"))
+        page.title_attrs.append(attrs.get("title"))
+        page.hreflangs.append(attrs.get("hreflang"))
+        page.target_attrs.append(attrs.get("target"))
+        page.dom_paths.append(dom_path(node))
+        if tag == "iframe":
+            page.kinds.append("iframe")
+            page.hrefs.append(attrs.get("src") or "")
+            page.texts.append("")
+            page.alts.append(None)
+            page.img_srcs.append(None)
+            page.img_alts.append(None)
+            continue
+        page.hrefs.append(attrs.get("href") or "")
+        if tag == "area":
+            page.kinds.append("area")
+            page.texts.append("")
+            page.alts.append(attrs.get("alt"))
+            page.img_srcs.append(None)
+            page.img_alts.append(None)
+            continue
+        text = node.text(deep=True)
+        page.texts.append(text)
+        img = node.css_first("img")
+        if img is None:
+            page.kinds.append("a")
+            page.alts.append(None)
+            page.img_srcs.append(None)
+            page.img_alts.append(None)
+        else:
+            img_attrs = img.attributes
+            page.kinds.append("image")
+            page.img_srcs.append(img_attrs.get("src"))
+            page.img_alts.append(img_attrs.get("alt"))
+            page.alts.append(img_attrs.get("alt") if not text.strip() else None)
+
+
+def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
+    page.kinds.append(kind)
+    page.tags.append("link" if kind == "canonical" else "meta")
+    page.hrefs.append(href)
+    page.positions.append(None)
+    for column in (page.alts, page.img_srcs, page.img_alts, page.rels, page.title_attrs,
+                   page.hreflangs, page.target_attrs, page.contexts_before, page.contexts_after):
+        column.append(None)  # fmt: skip
+    page.texts.append("")
+    page.regions.append("head")
+    page.dom_paths.append("head>link" if kind == "canonical" else "head>meta")
+
+
+def dom_path(node: LexborNode, levels: int = 4) -> str:
+    """Return a short CSS-like path to ``node``: its last ``levels`` elements, e.g.
+    ``nav#menu>ul>li>a``; each step is the tag with its id, else its first class."""
+    steps = []
+    current: LexborNode | None = node
+    while current is not None and len(steps) < levels:
+        tag = current.tag
+        if tag in ("html", "-document", None):
+            break
+        attrs = current.attributes
+        if attrs.get("id"):
+            tag = f"{tag}#{attrs['id'].strip()}"
+        elif attrs.get("class"):
+            classes = attrs["class"].split()
+            if classes:
+                tag = f"{tag}.{classes[0]}"
+        steps.append(tag)
+        if current.tag == "body":
+            break
+        current = current.parent
+    return ">".join(reversed(steps))
+
+
+def _mark_regions(tree: LexborHTMLParser, nodes: list[LexborNode], page: ExtractedPage) -> None:
+    """Set ``page.regions`` for body links: landmarks first, then class and id names.
+
+    Containers come in document order, outer before inner, so the innermost one wins; the
+    name pass runs first so that landmark elements and roles override it.
+    """
+    index = {node.mem_id: i for i, node in enumerate(nodes)}
+    regions = ["body"] * len(nodes)
+    if nodes:
+        for container in tree.css(NAME_SELECTOR):
+            region = _region_from_names(container)
+            if region is not None:
+                for link in container.css(BODY_LINK_SELECTOR):
+                    regions[index[link.mem_id]] = region
+        for container in tree.css(LANDMARK_SELECTOR):
+            role = (container.attributes.get("role") or "").strip().lower()
+            region = LANDMARK_ROLES.get(role) or LANDMARK_TAGS.get(container.tag)
+            if region is not None:
+                for link in container.css(BODY_LINK_SELECTOR):
+                    regions[index[link.mem_id]] = region
+    page.regions.extend(regions)
+
+
+def _region_from_names(node: LexborNode) -> str | None:
+    attrs = node.attributes
+    for value in (attrs.get("id"), attrs.get("class")):
+        if value:
+            match = _NAME_REGION.search(value)
+            if match:
+                return _NAME_REGIONS[match.lastindex - 1]  # type: ignore[operator]
+    return None
+
+
+def _read_visible_text(tree: LexborHTMLParser, nodes: list[LexborNode], page: ExtractedPage) -> None:
+    """Walk the visible text once; set the word count and each body link's context."""
+    wanted = {node.mem_id: i for i, node in enumerate(nodes)}
+    spans: list[list[int]] = [[-1, -1] for _ in nodes]
+    lengths = [len(node.text(deep=True)) if node.tag == "a" else 0 for node in nodes]
+    tree.strip_tags(INVISIBLE_TAGS, recursive=True)
+    chunks: list[str] = []
+    offset = 0
+    for node in tree.body.traverse(include_text=True):
+        tag = node.tag
+        if tag == "-text":
+            text = node.text_content or ""
+            chunks.append(text)
+            offset += len(text)
+            continue
+        if tag in BLOCK_TAGS:
+            chunks.append(" ")
+            offset += 1
+        i = wanted.get(node.mem_id)
+        if i is not None:
+            spans[i][0] = offset
+            spans[i][1] = offset + lengths[i]
+    text = "".join(chunks)
+    page.word_count = len(text.split())
+    for start, end in spans:
+        if start < 0:  # inside an invisible element
+            page.contexts_before.append(None)
+            page.contexts_after.append(None)
+            continue
+        before = " ".join(text[max(0, start - 4 * CONTEXT_CHARS):start].split())
+        after = " ".join(text[end:end + 4 * CONTEXT_CHARS].split())
+        page.contexts_before.append(before[-CONTEXT_CHARS:].lstrip())
+        page.contexts_after.append(after[:CONTEXT_CHARS].rstrip())

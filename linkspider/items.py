@@ -7,9 +7,11 @@ measured 5x faster end to end than one item per link.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from linkspider.extract import ExtractedPage
+from linkspider.links import redirect_link
 
 
 @dataclass
@@ -19,12 +21,14 @@ class PageItem:
     ``page`` holds the values of the ``pages`` table row (see ``linkspider.schema``);
     ``links`` holds the ``links`` table columns for the page's links, filled by the spider
     (target columns) and the normalize pipeline (anchor, rel and follow columns); ``raw`` is
-    the extracted page the normalize pipeline reads and then clears.
+    the extracted page the normalize pipeline reads and then clears; ``redirect_hops`` are the
+    HTTP redirects followed to reach the page, as ``(from_url, to_url, status)``.
     """
 
     page: dict[str, Any]
     links: dict[str, list] = field(default_factory=dict)
     raw: ExtractedPage | None = None
+    redirect_hops: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def links_count(self) -> int:
@@ -41,4 +45,15 @@ class PageItem:
             "source_url": page["final_url"],
             "source_host": page.get("host"),
             "referring_domain": page.get("domain"),
+            "page_internal_links": page.get("internal_links"),
+            "page_external_links": page.get("external_links"),
         }
+
+    def link_groups(self) -> Iterator[tuple[dict[str, Any], dict[str, list]]]:
+        """Yield ``(source values, links columns)``: the page's links, then one per redirect hop."""
+        if self.links_count:
+            yield self.link_source_values(), self.links
+        for from_url, to_url, status in self.redirect_hops:
+            source, columns = redirect_link(from_url, to_url, status)
+            source.update(run_id=self.page.get("run_id", ""), fetched_at=self.page["fetched_at"])
+            yield source, columns

@@ -135,6 +135,48 @@ def resolve_links(
     }
 
 
+def page_says_noindex(meta_robots: str | None, x_robots_tag: str | None) -> bool:
+    """Return True when meta robots or X-Robots-Tag says noindex (or none)."""
+    directives = robots_directives(meta_robots) | robots_directives(x_robots_tag)
+    return bool({"noindex", "none"} & directives)
+
+
+def count_internal_external(
+    target_domains: Sequence[str | None], externals: Sequence[bool], positions: Sequence[int | None]
+) -> tuple[int, int]:
+    """Return how many body links (those with a position) point inside and outside the site.
+
+    >>> count_internal_external(["a.com", "b.com", None, "a.com"], [False, True, False, False],
+    ...                         [0, 1, 2, None])
+    (1, 1)
+    """
+    internal = external = 0
+    for domain, is_external, position in zip(target_domains, externals, positions):
+        if position is None or domain is None:
+            continue
+        if is_external:
+            external += 1
+        else:
+            internal += 1
+    return internal, external
+
+
+def redirect_link(from_url: str, to_url: str, status: int) -> tuple[dict[str, object], dict[str, list]]:
+    """Return the source values and ``links`` columns of one HTTP redirect hop (one row).
+
+    >>> source, cols = redirect_link("http://a.com/old", "http://b.com/new", 301)
+    >>> source["referring_domain"], cols["target_domain"], cols["link_kind"], cols["follow"]
+    ('a.com', ['b.com'], ['redirect'], [True])
+    """
+    source_host = url_host(from_url)
+    referring = registrable_domain(source_host)
+    cols = resolve_links(from_url, None, [to_url])
+    cols.update(describe_links([""], [None], [None], cols["target_domain"], referring))
+    cols.update(link_kind=["redirect"], redirect_status=[status], tag=[None], position=[None])
+    source = {"source_url": from_url, "source_host": source_host, "referring_domain": referring}
+    return source, cols
+
+
 def describe_links(
     texts: Sequence[str],
     alts: Sequence[str | None],

@@ -14,6 +14,8 @@ SCHEMA_VERSION = "1"
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+REDIRECT_HOP = pa.struct([("url", pa.string()), ("status", pa.int16())])
+HREFLANG = pa.struct([("hreflang", pa.string()), ("url", pa.string())])
 
 
 def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
@@ -42,7 +44,11 @@ LINKS_FIELDS = [
            "without text, the image's alt text.", False),
     _field("anchor_from_alt", pa.bool_(), "True when anchor_text comes from an alt attribute.",
            False),
-    _field("tag", DICT_STRING, "Element of the link: 'a' or 'area'.", False),
+    _field("tag", DICT_STRING, "Element of the link: a, area, iframe, link (canonical), meta "
+           "(refresh); null for HTTP redirects."),
+    _field("link_kind", DICT_STRING,
+           "a, area, image (an <img> inside the <a>), iframe, canonical (<link rel=canonical>), "
+           "meta_refresh, or redirect (an HTTP 3xx from source_url to its Location).", False),
     _field("rel", pa.list_(pa.string()),
            "rel tokens, lowercased and deduplicated, in document order; empty list when none.",
            False),
@@ -57,7 +63,27 @@ LINKS_FIELDS = [
            "x_robots_tag), or 'followed'.", False),
     _field("is_external", pa.bool_(),
            "True when the target's registrable domain differs from the referring domain.", False),
-    _field("position", pa.int32(), "0-based ordinal of the link among the page's links.", False),
+    _field("position", pa.int32(), "0-based ordinal of the link among the page's body links "
+           "(a, area, iframe) in document order; null for canonical, meta_refresh, redirect."),
+    _field("region", DICT_STRING,
+           "Where the link sits: header, nav, main, aside, footer, or body when no landmark "
+           "applies (HTML5 elements and ARIA roles first, then class/id names like footer, nav, "
+           "menu, sidebar); head for canonical and meta_refresh; null for redirects."),
+    _field("dom_path", pa.string(), "Short CSS-like path to the element, e.g. nav#menu>ul>li>a."),
+    _field("context_before", pa.string(),
+           "Up to 80 characters of visible text before the link, whitespace-normalized."),
+    _field("context_after", pa.string(),
+           "Up to 80 characters of visible text after the link, whitespace-normalized."),
+    _field("img_src", pa.string(), "src of the <img> inside an image link, as written."),
+    _field("img_alt", pa.string(), "alt of the <img> inside an image link, cleaned like anchor text."),
+    _field("title_attr", pa.string(), "The link's title attribute."),
+    _field("hreflang", pa.string(), "The link's hreflang attribute."),
+    _field("target_attr", pa.string(), "The link's target attribute (e.g. _blank)."),
+    _field("redirect_status", pa.int16(), "HTTP status of a redirect row (301, 302, ...)."),
+    _field("page_internal_links", pa.int32(),
+           "Links on the source page to its own registrable domain (for equity division)."),
+    _field("page_external_links", pa.int32(),
+           "Links on the source page to other registrable domains."),
 ]
 
 PAGES_FIELDS = [
@@ -71,14 +97,22 @@ PAGES_FIELDS = [
     _field("status", pa.int16(), "HTTP status of the final response; null on failure."),
     _field("content_type", DICT_STRING, "Media type of the response, without parameters."),
     _field("encoding", DICT_STRING, "Character encoding the HTML was decoded with."),
+    _field("encoding_source", DICT_STRING,
+           "Where the encoding came from: http_header, bom, meta, or detection."),
     _field("size", pa.int64(), "Body size in bytes."),
     _field("title", pa.string(), "Text of <title>, whitespace collapsed."),
     _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL."),
     _field("meta_robots", pa.string(), "Content of <meta name=robots>."),
     _field("x_robots_tag", pa.string(), "X-Robots-Tag response header(s)."),
     _field("page_nofollow", pa.bool_(), "The page says nofollow (meta robots or X-Robots-Tag)."),
-    _field("redirect_urls", pa.list_(pa.string()),
-           "URLs redirected through before final_url, in order; empty when none."),
+    _field("redirect_chain", pa.list_(REDIRECT_HOP),
+           "HTTP redirects followed to reach final_url: each hop's url and status, in order."),
+    _field("lang", DICT_STRING, "The <html lang> attribute."),
+    _field("noindex", pa.bool_(), "meta robots or X-Robots-Tag says noindex (or none)."),
+    _field("hreflang_alternates", pa.list_(HREFLANG),
+           "<link rel=alternate hreflang> entries: language and absolute URL."),
+    _field("content_sha1", pa.string(), "SHA-1 of the response body, hex."),
+    _field("word_count", pa.int32(), "Words of visible text (scripts and styles excluded)."),
     _field("depth", pa.int16(), "Links followed from the seed to reach this URL.", False),
     _field("links_count", pa.int32(), "Number of links recorded from the page.", False),
     _field("error", pa.string(), "What went wrong when the fetch failed; null on success."),
@@ -98,7 +132,10 @@ PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA}
 
 #: Columns of ``links`` that are the same for every link of a page.
-LINK_PAGE_COLUMNS = ("run_id", "fetched_at", "source_url", "source_host", "referring_domain")
+LINK_PAGE_COLUMNS = (
+    "run_id", "fetched_at", "source_url", "source_host", "referring_domain",
+    "page_internal_links", "page_external_links",
+)  # fmt: skip
 
 
 def type_name(type_: pa.DataType) -> str:
@@ -108,7 +145,9 @@ def type_name(type_: pa.DataType) -> str:
     if pa.types.is_timestamp(type_):
         return f"timestamp[{type_.unit}, {type_.tz}]"
     if pa.types.is_list(type_):
-        return f"list<{type_.value_type}>"
+        return f"list<{type_name(type_.value_type)}>"
+    if pa.types.is_struct(type_):
+        return "struct<" + ", ".join(f"{f.name}: {type_name(f.type)}" for f in type_) + ">"
     return "bool" if pa.types.is_boolean(type_) else str(type_)
 
 
@@ -127,5 +166,22 @@ def data_dictionary_markdown() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def update_readme(path: str = "README.md") -> bool:
+    """Rewrite the data dictionary between the README's markers; return True if it changed."""
+    from pathlib import Path
+
+    start, end = "<!-- data-dictionary:start -->\n", "<!-- data-dictionary:end -->"
+    readme = Path(path).read_text(encoding="utf-8")
+    i, j = readme.index(start) + len(start), readme.index(end)
+    updated = readme[:i] + data_dictionary_markdown() + readme[j:]
+    Path(path).write_text(updated, encoding="utf-8")
+    return updated != readme
+
+
 if __name__ == "__main__":
-    print(data_dictionary_markdown(), end="")
+    import sys
+
+    if "--update-readme" in sys.argv:
+        print("README.md updated" if update_readme() else "README.md already up to date")
+    else:
+        print(data_dictionary_markdown(), end="")

@@ -39,6 +39,8 @@ LINKSPIDER_MAX_PAGES_PER_SITE = 1000
 LINKSPIDER_EXTERNAL_HOPS = 0
 #: Follow (fetch) links marked nofollow, to discover more pages; they are recorded either way.
 LINKSPIDER_CRAWL_NOFOLLOW_LINKS = True
+#: Walk each page's visible text for link context (context_before/after) and word_count.
+LINKSPIDER_LINK_CONTEXT = True
 
 # ---------------------------------------------------------------------------------------------
 # Politeness: on by default
@@ -56,6 +58,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 10
+# <meta http-equiv=refresh> is read by the spider: the page's own links are recorded and the
+# refresh target becomes a meta_refresh link (Scrapy's middleware would drop the page).
+METAREFRESH_ENABLED = False
 RETRY_TIMES = 2
 
 # ---------------------------------------------------------------------------------------------

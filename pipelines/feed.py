@@ -37,8 +37,9 @@ class ParquetItemExporter(BaseItemExporter):
         page = item.page
         if self.table == "pages":
             self.buffer.append(page)  # type: ignore[union-attr]
-        elif item.links_count:
-            self.buffer.append_page(item.link_source_values(), item.links)  # type: ignore[union-attr]
+        else:
+            for source, columns in item.link_groups():
+                self.buffer.append_page(source, columns)  # type: ignore[union-attr]
         if self.buffer.rows >= ROW_GROUP_ROWS:
             self.writer.write_table(self.buffer.take())
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from linkspider.links import describe_links
+from linkspider.links import clean_anchor_text, count_internal_external, describe_links
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -44,7 +44,23 @@ class NormalizeLinksPipeline:
                 page.get("page_nofollow_reason"),
             )
         )
-        links["position"] = list(range(len(raw.hrefs)))
+        links.update(
+            link_kind=raw.kinds,
+            tag=raw.tags,
+            position=raw.positions,
+            region=raw.regions,
+            dom_path=raw.dom_paths,
+            context_before=raw.contexts_before,
+            context_after=raw.contexts_after,
+            img_src=raw.img_srcs,
+            img_alt=[clean_anchor_text(a) if a else a for a in raw.img_alts],
+            title_attr=raw.title_attrs,
+            hreflang=raw.hreflangs,
+            target_attr=raw.target_attrs,
+        )
+        page["internal_links"], page["external_links"] = count_internal_external(
+            links["target_domain"], links["is_external"], raw.positions
+        )
         page["links_count"] = len(raw.hrefs)
         item.raw = None
         if self.stats is not None:

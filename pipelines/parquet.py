@@ -110,8 +110,8 @@ class ParquetExportPipeline:
         page["run_id"] = self.run_id
         page.setdefault("links_count", item.links_count)
         self.pages.append(page)
-        if item.links_count:
-            self.links.append_page(item.link_source_values(), item.links)
+        for source, columns in item.link_groups():
+            self.links.append_page(source, columns)
         if (
             self.links.rows >= self.row_group_rows
             or self.pages.rows >= self.row_group_rows

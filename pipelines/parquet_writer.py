@@ -67,7 +67,7 @@ class LinksBuffer:
         self.rows = 0
 
     def append_page(self, page_values: Mapping[str, Any], links: Mapping[str, list]) -> None:
-        """Add the links of one page: ``links`` maps each link column to its values."""
+        """Add the links of one page: ``links`` maps link columns to values (missing: null)."""
         count = len(links["target_url"])
         if not count:
             return
@@ -75,7 +75,8 @@ class LinksBuffer:
         for name, values in self.pages.items():
             values.append(page_values.get(name))
         for name, values in self.links.items():
-            values.extend(links[name])
+            column = links.get(name)
+            values.extend(column if column is not None else [None] * count)
         self.page_index.extend([index] * count)
         self.rows += count
 

@@ -24,7 +24,7 @@ def page_links(source: str, targets: list[str]) -> tuple[dict, dict]:
         "anchor_text": [f"t{i}" for i in range(n)], "anchor_from_alt": [False] * n,
         "tag": ["a"] * n, "rel": [["nofollow"]] * n, "nofollow": [True] * n, "ugc": [False] * n,
         "sponsored": [False] * n, "follow": [False] * n, "follow_reason": ["rel_nofollow"] * n,
-        "is_external": [True] * n, "position": list(range(n)),
+        "is_external": [True] * n, "position": list(range(n)), "link_kind": ["a"] * n,
     }  # fmt: skip
     return page, links
 

@@ -10,18 +10,19 @@ serializable meta and spider-method callbacks, so a shared (Redis) scheduler can
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, TextResponse
 
 from linkspider.domains import registrable_domain
 from linkspider.extract import extract_page
 from linkspider.items import PageItem
-from linkspider.links import page_nofollow_reason, resolve_links
+from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, split_fragment, url_host
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class BacklinksSpider(scrapy.Spider):
             kwargs.get("external_hops", settings.getint("LINKSPIDER_EXTERNAL_HOPS"))
         )
         spider.crawl_nofollow = settings.getbool("LINKSPIDER_CRAWL_NOFOLLOW_LINKS")
+        spider.link_context = settings.getbool("LINKSPIDER_LINK_CONTEXT")
         return spider
 
     # -- requests ---------------------------------------------------------------------------
@@ -133,49 +135,57 @@ class BacklinksSpider(scrapy.Spider):
         meta = response.meta
         depth = meta.get("depth", 0)
         hops = meta.get("hops", 0)
-        redirect_urls = list(meta.get("redirect_urls", ()))
+        redirect_hops = redirect_hops_of(meta, response.url)
         x_robots = b", ".join(response.headers.getlist(b"X-Robots-Tag")).decode("latin-1") or None
         host = url_host(response.url)
         domain = registrable_domain(host)
         page: dict[str, Any] = {
             "fetched_at": int(time.time() * 1_000_000),
-            "url": redirect_urls[0] if redirect_urls else response.url,
+            "url": redirect_hops[0][0] if redirect_hops else response.url,
             "final_url": response.url,
             "host": host,
             "domain": domain,
             "status": response.status,
             "content_type": _media_type(response),
             "size": len(response.body),
+            "content_sha1": hashlib.sha1(response.body).hexdigest(),
             "x_robots_tag": x_robots,
-            "redirect_urls": redirect_urls,
+            "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
             "depth": depth,
             "error": None,
         }
         if not is_html(response):
-            yield PageItem(page)
+            yield PageItem(page, redirect_hops=redirect_hops)
             return
         try:
             text = response.text
         except Exception as exc:  # undecodable body: record it, keep crawling
             page["error"] = f"cannot decode {response.url} as HTML: {exc}"
-            yield PageItem(page)
+            yield PageItem(page, redirect_hops=redirect_hops)
             return
         page["encoding"] = response.encoding
-        extracted = extract_page(text)
+        page["encoding_source"] = encoding_source(response)
+        extracted = extract_page(text, context=self.link_context)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
+        base = document_base_url(response.url, extracted.base_href)
         page.update(
             title=extracted.title,
+            lang=extracted.lang,
             meta_robots=extracted.meta_robots,
             page_nofollow=page_reason is not None,
             page_nofollow_reason=page_reason,
+            noindex=page_says_noindex(extracted.meta_robots, x_robots),
+            word_count=extracted.word_count if self.link_context else None,
+            hreflang_alternates=[
+                {"hreflang": lang, "url": resolve_href(href, base) or href}
+                for lang, href in extracted.hreflang_alternates
+            ],
         )
         if extracted.canonical_href is not None:
-            base = document_base_url(response.url, extracted.base_href)
             canonical = resolve_href(extracted.canonical_href, base)
             page["canonical_url"] = split_fragment(canonical)[0] if canonical else None
         links = resolve_links(response.url, extracted.base_href, extracted.hrefs, response.encoding)
-        links["tag"] = extracted.tags
-        yield PageItem(page, links, extracted)
+        yield PageItem(page, links, extracted, redirect_hops)
         if response.status >= 400 or depth >= self.max_depth:
             return
         if page_reason is not None and not self.crawl_nofollow:
@@ -207,8 +217,8 @@ class BacklinksSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         """Record a URL that could not be fetched, with what went wrong."""
         request = failure.request  # type: ignore[attr-defined]
-        redirect_urls = list(request.meta.get("redirect_urls", ()))
-        url = redirect_urls[0] if redirect_urls else request.url
+        redirect_hops = redirect_hops_of(request.meta, request.url)
+        url = redirect_hops[0][0] if redirect_hops else request.url
         host = url_host(url)
         response = getattr(failure.value, "response", None)
         yield PageItem(
@@ -219,11 +229,38 @@ class BacklinksSpider(scrapy.Spider):
                 "host": host,
                 "domain": registrable_domain(host),
                 "status": response.status if response is not None else None,
-                "redirect_urls": redirect_urls,
+                "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
                 "depth": request.meta.get("depth", 0),
                 "error": describe_failure(failure, request.url),
-            }
+            },
+            redirect_hops=redirect_hops,
         )
+
+
+def redirect_hops_of(meta: dict[str, Any], final_url: str) -> list[tuple[str, str, int]]:
+    """Return the HTTP redirects Scrapy followed, as ``(from_url, to_url, status)`` hops."""
+    urls = list(meta.get("redirect_urls", ()))
+    reasons = list(meta.get("redirect_reasons", ()))
+    hops = []
+    for i, from_url in enumerate(urls):
+        to_url = urls[i + 1] if i + 1 < len(urls) else final_url
+        status = reasons[i] if i < len(reasons) and isinstance(reasons[i], int) else 0
+        hops.append((from_url, to_url, status))
+    return hops
+
+
+def encoding_source(response: TextResponse) -> str:
+    """Return where the response's encoding came from: bom, http_header, meta or detection.
+
+    Mirrors the order ``TextResponse`` itself uses to pick the encoding.
+    """
+    if response._bom_encoding():  # noqa: SLF001 - Scrapy's own decision procedure
+        return "bom"
+    if response._headers_encoding():  # noqa: SLF001
+        return "http_header"
+    if response._body_declared_encoding():  # noqa: SLF001
+        return "meta"
+    return "detection"
 
 
 def describe_failure(failure: Failure, url: str) -> str:
