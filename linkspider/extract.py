@@ -15,6 +15,7 @@ extractor also reports where it sits (``region``, ``dom_path``) and the visible 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -43,13 +44,19 @@ _NAME_REGION = re.compile(
 )
 _NAME_REGIONS = ("footer", "nav", "aside", "header")
 
-#: Elements whose start or end separates words in the visible text.
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr "
-    "ul option select button img".split()
-)
 INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "title"]
+_INVISIBLE = frozenset(INVISIBLE_TAGS)
+#: Elements whose text bounds a link's context.
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header li main nav ol p pre section summary table "
+    "td th ul".split()
+)
+# Private-use characters: they cannot clash with page text that matters.
+_MARK_START, _MARK_END, _MARK_SEP = "\ue000", "\ue001", "\ue002"
+_MARKER = re.compile("[\ue000\ue001][0-9]+\ue002")
+_SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
+_PUNCT_SPACING = [(" " + p, p) for p in ".,;:!?)]"] + [("( ", "("), ("[ ", "[")]
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
 
 
@@ -85,17 +92,21 @@ class ExtractedPage:
     contexts_before: list[str | None] = field(default_factory=list)
     contexts_after: list[str | None] = field(default_factory=list)
     positions: list[int | None] = field(default_factory=list)
+    # The parsed document and its body link nodes, kept until fill_link_contexts runs.
+    _tree: LexborHTMLParser | None = field(default=None, repr=False, compare=False)
+    _nodes: list[LexborNode] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.hrefs)
 
 
-def extract_page(html: str | bytes, context: bool = True) -> ExtractedPage:
+def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPage:
     """Return the links and page facts of an HTML document.
 
     ``alts`` holds the alt text that stands in for an empty anchor: an ``<area>``'s own alt, or
     the alt of the first ``<img>`` inside an ``<a>`` whose text is blank; otherwise None.
-    With ``context`` False, the visible-text walk is skipped (no context, no word count).
+    ``context="all"`` fills every link's context and the word count; ``"none"`` skips that
+    work; ``None`` defers it to ``fill_link_contexts`` (the crawl picks links once resolved).
 
     >>> page = extract_page('<a href="/x" rel="NoFollow">Hi &amp; bye</a>')
     >>> page.hrefs, page.texts, page.rels, page.kinds, page.regions
@@ -114,17 +125,41 @@ def extract_page(html: str | bytes, context: bool = True) -> ExtractedPage:
     if base is not None:
         page.base_href = base.attributes.get("href")
     nodes = tree.css(BODY_LINK_SELECTOR)
-    _read_body_links(nodes, page)
+    _read_body_links(nodes, _first_images(tree), page)
     _mark_regions(tree, nodes, page)
-    if context and tree.body is not None:
-        _read_visible_text(tree, nodes, page)
-    else:
-        page.contexts_before.extend([None] * len(nodes))
-        page.contexts_after.extend([None] * len(nodes))
+    page.contexts_before.extend([None] * len(nodes))
+    page.contexts_after.extend([None] * len(nodes))
+    page._tree, page._nodes = tree, nodes
     for kind, href in (("canonical", page.canonical_href), ("meta_refresh", page.meta_refresh_href)):
         if href is not None:
             _append_head_link(page, kind, href)
+    if context == "all":
+        fill_link_contexts(page, range(len(nodes)))
+    elif context == "none":
+        fill_link_contexts(page, ())
     return page
+
+
+def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
+    """Fill the context of the body links at ``indices`` and the page's word count.
+
+    A link's context is the visible text around it inside its nearest block element (the next
+    block up when that holds nothing but the link, twice at most). Links inside invisible
+    elements (script, template, noscript) keep None. Releases the parsed document.
+    """
+    tree, nodes = page._tree, page._nodes
+    if tree is None:
+        return
+    page._tree, page._nodes = None, []
+    visible = [i for i in indices if not _inside_invisible(nodes[i])]
+    # Stripping frees the invisible elements: the nodes inside them are never touched again.
+    tree.strip_tags(INVISIBLE_TAGS, recursive=True)
+    body = tree.body
+    if body is None:
+        return
+    page.word_count = len(body.text(deep=True, separator=" ").split())
+    if visible:
+        _read_contexts(nodes, visible, page)
 
 
 def _read_head(head: LexborNode, page: ExtractedPage) -> None:
@@ -153,7 +188,24 @@ def _read_head(head: LexborNode, page: ExtractedPage) -> None:
         page.meta_robots = ", ".join(r for r in robots if r) or None
 
 
-def _read_body_links(nodes: list[LexborNode], page: ExtractedPage) -> None:
+def _first_images(tree: LexborHTMLParser) -> dict[int, LexborNode]:
+    """Return the first ``<img>`` inside each link, keyed by the link's ``mem_id``.
+
+    One query for the whole page: far cheaper than a query per link, as few links hold images.
+    """
+    images: dict[int, LexborNode] = {}
+    for img in tree.css("a[href] img"):
+        parent = img.parent
+        while parent is not None and parent.tag != "a":
+            parent = parent.parent
+        if parent is not None and parent.mem_id not in images:
+            images[parent.mem_id] = img
+    return images
+
+
+def _read_body_links(
+    nodes: list[LexborNode], images: dict[int, LexborNode], page: ExtractedPage
+) -> None:
     for position, node in enumerate(nodes):
         attrs = node.attributes
         tag = node.tag
@@ -182,7 +234,7 @@ def _read_body_links(nodes: list[LexborNode], page: ExtractedPage) -> None:
             continue
         text = node.text(deep=True)
         page.texts.append(text)
-        img = node.css_first("img")
+        img = images.get(node.mem_id) if images else None
         if img is None:
             page.kinds.append("a")
             page.alts.append(None)
@@ -265,36 +317,52 @@ def _region_from_names(node: LexborNode) -> str | None:
     return None
 
 
-def _read_visible_text(tree: LexborHTMLParser, nodes: list[LexborNode], page: ExtractedPage) -> None:
-    """Walk the visible text once; set the word count and each body link's context."""
-    wanted = {node.mem_id: i for i, node in enumerate(nodes)}
-    spans: list[list[int]] = [[-1, -1] for _ in nodes]
-    lengths = [len(node.text(deep=True)) if node.tag == "a" else 0 for node in nodes]
-    tree.strip_tags(INVISIBLE_TAGS, recursive=True)
-    chunks: list[str] = []
-    offset = 0
-    for node in tree.body.traverse(include_text=True):
-        tag = node.tag
-        if tag == "-text":
-            text = node.text_content or ""
-            chunks.append(text)
-            offset += len(text)
-            continue
-        if tag in BLOCK_TAGS:
-            chunks.append(" ")
-            offset += 1
-        i = wanted.get(node.mem_id)
-        if i is not None:
-            spans[i][0] = offset
-            spans[i][1] = offset + lengths[i]
-    text = "".join(chunks)
-    page.word_count = len(text.split())
-    for start, end in spans:
-        if start < 0:  # inside an invisible element
-            page.contexts_before.append(None)
-            page.contexts_after.append(None)
-            continue
-        before = " ".join(text[max(0, start - 4 * CONTEXT_CHARS):start].split())
-        after = " ".join(text[end:end + 4 * CONTEXT_CHARS].split())
-        page.contexts_before.append(before[-CONTEXT_CHARS:].lstrip())
-        page.contexts_after.append(after[:CONTEXT_CHARS].rstrip())
+def _inside_invisible(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in _INVISIBLE:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedPage) -> None:
+    """Set the context of the links at ``indices`` (see ``fill_link_contexts``).
+
+    Marker characters are put around each such link, so the block's text (one C-level call)
+    shows exactly where the link starts and ends, repeated anchor texts included.
+    """
+    for i in indices:
+        nodes[i].insert_before(f"{_MARK_START}{i}{_MARK_SEP}")
+        nodes[i].insert_after(f"{_MARK_END}{i}{_MARK_SEP}")
+    block_texts: dict[int, str] = {}
+    for i in indices:
+        start_mark, end_mark = f"{_MARK_START}{i}{_MARK_SEP}", f"{_MARK_END}{i}{_MARK_SEP}"
+        before = after = ""
+        block = nodes[i].parent
+        for _ in range(3):
+            while block is not None and block.tag not in _BLOCK_TAGS:
+                block = block.parent
+            if block is None:
+                break
+            text = block_texts.get(block.mem_id)
+            if text is None:
+                text = block_texts[block.mem_id] = block.text(deep=True, separator=" ")
+            start = text.find(start_mark)
+            end = text.find(end_mark) + len(end_mark)
+            before = _tidy(_MARKER.sub(" ", text[max(0, start - _SPAN):start]))
+            after = _tidy(_MARKER.sub(" ", text[end:end + _SPAN]))
+            if before or after or block.tag == "body":
+                break
+            block = block.parent
+        page.contexts_before[i] = before[-CONTEXT_CHARS:].lstrip()
+        page.contexts_after[i] = after[:CONTEXT_CHARS].rstrip()
+
+
+def _tidy(text: str) -> str:
+    """Return ``text`` with whitespace collapsed and no space before closing punctuation."""
+    text = " ".join(text.split())
+    for spaced, tight in _PUNCT_SPACING:
+        if spaced in text:
+            text = text.replace(spaced, tight)
+    return text

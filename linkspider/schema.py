@@ -71,9 +71,11 @@ LINKS_FIELDS = [
            "menu, sidebar); head for canonical and meta_refresh; null for redirects."),
     _field("dom_path", pa.string(), "Short CSS-like path to the element, e.g. nav#menu>ul>li>a."),
     _field("context_before", pa.string(),
-           "Up to 80 characters of visible text before the link, whitespace-normalized."),
+           "Up to 80 characters of visible text before the link inside its block (paragraph, list "
+           "item, cell), whitespace-normalized; by default for external links only "
+           "(LINKSPIDER_LINK_CONTEXT), null for others."),
     _field("context_after", pa.string(),
-           "Up to 80 characters of visible text after the link, whitespace-normalized."),
+           "Up to 80 characters of visible text after the link, like context_before."),
     _field("img_src", pa.string(), "src of the <img> inside an image link, as written."),
     _field("img_alt", pa.string(), "alt of the <img> inside an image link, cleaned like anchor text."),
     _field("title_attr", pa.string(), "The link's title attribute."),

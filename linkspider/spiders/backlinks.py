@@ -20,7 +20,7 @@ import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 
 from linkspider.domains import registrable_domain
-from linkspider.extract import extract_page
+from linkspider.extract import extract_page, fill_link_contexts
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, split_fragment, url_host
@@ -100,7 +100,11 @@ class BacklinksSpider(scrapy.Spider):
             kwargs.get("external_hops", settings.getint("LINKSPIDER_EXTERNAL_HOPS"))
         )
         spider.crawl_nofollow = settings.getbool("LINKSPIDER_CRAWL_NOFOLLOW_LINKS")
-        spider.link_context = settings.getbool("LINKSPIDER_LINK_CONTEXT")
+        spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
+        if spider.link_context not in ("all", "external", "none"):
+            raise ValueError(
+                f"LINKSPIDER_LINK_CONTEXT={spider.link_context!r}: use all, external or none"
+            )
         return spider
 
     # -- requests ---------------------------------------------------------------------------
@@ -165,7 +169,7 @@ class BacklinksSpider(scrapy.Spider):
             return
         page["encoding"] = response.encoding
         page["encoding_source"] = encoding_source(response)
-        extracted = extract_page(text, context=self.link_context)
+        extracted = extract_page(text, context=None)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
         base = document_base_url(response.url, extracted.base_href)
         page.update(
@@ -175,7 +179,6 @@ class BacklinksSpider(scrapy.Spider):
             page_nofollow=page_reason is not None,
             page_nofollow_reason=page_reason,
             noindex=page_says_noindex(extracted.meta_robots, x_robots),
-            word_count=extracted.word_count if self.link_context else None,
             hreflang_alternates=[
                 {"hreflang": lang, "url": resolve_href(href, base) or href}
                 for lang, href in extracted.hreflang_alternates
@@ -185,12 +188,22 @@ class BacklinksSpider(scrapy.Spider):
             canonical = resolve_href(extracted.canonical_href, base)
             page["canonical_url"] = split_fragment(canonical)[0] if canonical else None
         links = resolve_links(response.url, extracted.base_href, extracted.hrefs, response.encoding)
+        fill_link_contexts(extracted, self._context_indices(links["target_domain"], domain))
+        page["word_count"] = extracted.word_count if self.link_context != "none" else None
         yield PageItem(page, links, extracted, redirect_hops)
         if response.status >= 400 or depth >= self.max_depth:
             return
         if page_reason is not None and not self.crawl_nofollow:
             return
         yield from self._follow(links, extracted.rels, domain, depth, hops)
+
+    def _context_indices(self, target_domains: list[str | None], domain: str | None) -> list[int]:
+        """Return which links get a context, by ``LINKSPIDER_LINK_CONTEXT``."""
+        if self.link_context == "all":
+            return list(range(len(target_domains)))
+        if self.link_context == "external":
+            return [i for i, d in enumerate(target_domains) if d is not None and d != domain]
+        return []
 
     def _follow(
         self,

@@ -1,0 +1,107 @@
+"""Where a link sits and what surrounds it: kind, region, dom_path, context, head links."""
+
+from __future__ import annotations
+
+import pytest
+
+from linkspider.extract import dom_path, extract_page
+
+
+def one_link(html: str) -> dict:
+    page = extract_page(html)
+    fields = ("kinds", "tags", "hrefs", "regions", "dom_paths", "contexts_before",
+              "contexts_after", "img_srcs", "img_alts", "title_attrs", "hreflangs",
+              "target_attrs", "positions")  # fmt: skip
+    rows = [dict(zip(fields, values)) for values in zip(*(getattr(page, f) for f in fields))]
+    marked = [r for r in rows if r["hrefs"] == "/target"]
+    assert len(marked) == 1, rows
+    return marked[0]
+
+
+@pytest.mark.parametrize(
+    ("html", "region"),
+    [
+        ("<header><a href=/target>x</a></header>", "header"),
+        ("<nav><ul><li><a href=/target>x</a></li></ul></nav>", "nav"),
+        ("<main><p><a href=/target>x</a></p></main>", "main"),
+        ("<aside><a href=/target>x</a></aside>", "aside"),
+        ("<footer><a href=/target>x</a></footer>", "footer"),
+        ("<div role=navigation><a href=/target>x</a></div>", "nav"),
+        ("<div role=contentinfo><a href=/target>x</a></div>", "footer"),
+        ("<div role=complementary><a href=/target>x</a></div>", "aside"),
+        ("<div role=banner><a href=/target>x</a></div>", "header"),
+        ("<div class='site-footer'><a href=/target>x</a></div>", "footer"),
+        ("<div id=sidebar><a href=/target>x</a></div>", "aside"),
+        ("<ul class='menu main-menu'><li><a href=/target>x</a></ul>", "nav"),
+        ("<div class=navbar><a href=/target>x</a></div>", "nav"),
+        ("<div class=canvas><a href=/target>x</a></div>", "body"),  # 'nav' inside a word
+        ("<p><a href=/target>x</a></p>", "body"),
+    ],
+)
+def test_region_of_a_link(html: str, region: str) -> None:
+    assert one_link(f"<body>{html}</body>")["regions"] == region
+
+
+def test_innermost_landmark_wins() -> None:
+    assert one_link("<header><nav><a href=/target>x</a></nav></header>")["regions"] == "nav"
+
+
+def test_landmark_element_beats_class_names() -> None:
+    html = "<main><div class=footer-note><a href=/target>x</a></div></main>"
+    assert one_link(html)["regions"] == "main"
+
+
+def test_dom_path_names_tags_ids_and_first_class() -> None:
+    html = "<body><nav id=menu><ul class='a b'><li><a href=/target>x</a></li></ul></nav></body>"
+    assert one_link(html)["dom_paths"] == "nav#menu>ul.a>li>a"
+
+
+def test_context_is_the_visible_text_around_the_link() -> None:
+    html = ("<body><p>Read   the\n<b>full</b> review <a href=/target>on our site</a> before you"
+            " <i>buy</i>.</p><script>var hidden = 1;</script></body>")  # fmt: skip
+    row = one_link(html)
+    assert (row["contexts_before"], row["contexts_after"]) == ("Read the full review", "before you buy.")
+
+
+def test_context_is_cut_at_80_characters_and_skips_scripts() -> None:
+    words = " ".join(f"w{i}" for i in range(60))
+    html = f"<body><p>{words} <a href=/target>x</a> <style>p{{}}</style>{words}</p></body>"
+    row = one_link(html)
+    assert len(row["contexts_before"]) <= 80 and row["contexts_before"].endswith("w58 w59")
+    assert len(row["contexts_after"]) <= 80 and row["contexts_after"].startswith("w0 w1")
+    assert "{" not in row["contexts_after"]
+
+
+def test_word_count_counts_visible_words_only() -> None:
+    page = extract_page("<title>Not counted</title><body><p>one two</p><script>x y z</script>"
+                        "<a href=/>three</a></body>")  # fmt: skip
+    assert page.word_count == 3
+
+
+def test_image_link_kind_keeps_img_src_and_alt() -> None:
+    row = one_link("<a href=/target title=T hreflang=de target=_blank><img src=l.png alt=Logo></a>")
+    assert (row["kinds"], row["tags"], row["img_srcs"], row["img_alts"]) == ("image", "a", "l.png", "Logo")
+    assert (row["title_attrs"], row["hreflangs"], row["target_attrs"]) == ("T", "de", "_blank")
+
+
+def test_iframe_canonical_and_meta_refresh_are_links() -> None:
+    page = extract_page(
+        "<head><link rel=canonical href=/canon><meta http-equiv=Refresh content='3; URL=\"/next\"'>"
+        "</head><body><a href=/a>a</a><iframe src=/frame></iframe></body>"
+    )
+    assert list(zip(page.kinds, page.hrefs, page.positions, page.regions)) == [
+        ("a", "/a", 0, "body"), ("iframe", "/frame", 1, "body"),
+        ("canonical", "/canon", None, "head"), ("meta_refresh", "/next", None, "head"),
+    ]  # fmt: skip
+
+
+def test_page_facts_lang_and_hreflang_alternates() -> None:
+    page = extract_page("<html lang=' de-AT '><head><link rel=alternate hreflang=en href=/en>"
+                        "<link rel=alternate hreflang=x-default href=/></head></html>")  # fmt: skip
+    assert page.lang == "de-AT"
+    assert page.hreflang_alternates == [("en", "/en"), ("x-default", "/")]
+
+
+def test_dom_path_stops_at_body() -> None:
+    page = extract_page("<body><a href=/x>x</a></body>")
+    assert page.dom_paths == ["body>a"] and dom_path is not None
