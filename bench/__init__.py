@@ -1,0 +1,1 @@
+"""linkspider's benchmark: contenders, targets and the report (run ``python bench/run.py``)."""

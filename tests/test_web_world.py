@@ -1,0 +1,419 @@
+"""Specification of the generated world and its ground truth.
+
+The checks re-derive links from the served bytes with the standard library only
+(html.parser + urllib.parse), independently of the generator's clean model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from linkspider.web.world import ROBOTS_TXT, World, WorldConfig
+
+SPECIAL_SCHEMES = ("mailto:", "tel:", "javascript:")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(WorldConfig())
+
+
+@pytest.fixture(scope="module")
+def links(world: World) -> list[dict]:
+    return world.ground_truth_links()
+
+
+@pytest.fixture(scope="module")
+def pages(world: World) -> list[dict]:
+    return world.ground_truth_pages()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def normalize_text(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+class LinkParser(HTMLParser):
+    """Collect <a href>/<area href> elements, <base href> and meta robots."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.links: list[dict] = []
+        self.meta_robots: list[str] = []
+        self._current: dict | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values: dict[str, str] = {}
+        for name, value in attrs:
+            values.setdefault(name, value or "")
+        if tag == "base" and self.base is None and "href" in values:
+            self.base = values["href"]
+        elif tag == "meta" and values.get("name", "").lower() == "robots":
+            self.meta_robots.append(values.get("content", ""))
+        elif tag == "a":
+            self._current = None
+            if "href" in values:
+                self._current = {"tag": "a", "href": values["href"], "rel": values.get("rel"), "text": [],
+                                 "alt": None}
+                self.links.append(self._current)
+        elif tag == "img" and self._current is not None and self._current["alt"] is None:
+            self._current["alt"] = values.get("alt", "")
+        elif tag == "area" and "href" in values:
+            self.links.append({"tag": "area", "href": values["href"], "rel": values.get("rel"), "text": [],
+                               "alt": values.get("alt", "")})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current["text"].append(data)
+
+
+def charset_of(headers: list[tuple[str, str]], body: bytes) -> str:
+    content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+    match = re.search(r"charset=([\w-]+)", content_type)
+    if match:
+        return match.group(1).lower()
+    match = re.search(rb'<meta charset="([\w-]+)"', body[:1024])
+    return match.group(1).decode().lower() if match else "utf-8"
+
+
+def resolve(base: str, href: str) -> tuple[str, str | None]:
+    """Browser-like resolution for the shapes of hrefs this world writes."""
+    href = href.strip(" \t\n\r\f").replace("\t", "").replace("\n", "")
+    fragment = href.split("#", 1)[1] if "#" in href else None
+    if href.lower().startswith(SPECIAL_SCHEMES):
+        return href, fragment
+    absolute = urljoin(base, href.split("#", 1)[0]) if not href.startswith("#") else base.split("#")[0]
+    parts = urlsplit(absolute)
+    host = (parts.hostname or "").encode("idna").decode().lower()
+    default = {"http": 80, "https": 443}[parts.scheme]
+    netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
+    url = f"{parts.scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+    return url, fragment
+
+
+def parse_page(world: World, url: str) -> tuple[LinkParser, str, list[tuple[str, str]]]:
+    parts = urlsplit(url)
+    response = world.respond(parts.hostname or "", parts.path + (f"?{parts.query}" if parts.query else ""))
+    charset = charset_of(response.headers, response.body)
+    parser = LinkParser()
+    parser.feed(response.body.decode(charset))
+    parser.close()
+    return parser, charset, response.headers
+
+
+def follow_redirects(world: World, url: str) -> tuple[int | None, str]:
+    seen: list[str] = []
+    while True:
+        parts = urlsplit(url)
+        response = world.respond(parts.hostname or "", parts.path)
+        if response.status not in (301, 302):
+            return response.status, url
+        if url in seen:
+            return None, url
+        seen.append(url)
+        url = resolve(url, response.header("Location") or "")[0]
+
+
+# ----------------------------------------------------------------------------- sites and HTTP
+
+
+def test_world_has_at_least_20_distinct_sites(world: World) -> None:
+    hosts = [site.host for site in world.sites]
+    assert len(set(hosts)) == len(hosts) >= 20
+    assert world.seeds() == [f"http://{host}/" for host in hosts]
+
+
+def test_sites_cover_public_suffix_shapes(world: World) -> None:
+    by_host = {site.host: site for site in world.sites}
+    assert by_host["www.news-1.com"].registrable_domain == "news-1.com"
+    assert by_host["shop.store-2.co.uk"].registrable_domain == "store-2.co.uk"
+    assert by_host["user-3.github.io"].registrable_domain == "user-3.github.io"
+    assert by_host["blog-4.blogspot.com"].registrable_domain == "blog-4.blogspot.com"
+    assert by_host["docs.agency-7.gov.uk"].registrable_domain == "agency-7.gov.uk"
+    assert by_host["m.shop-8.com.au"].registrable_domain == "shop-8.com.au"
+    idn = by_host["xn--bcher-5-n2a.de"]
+    assert idn.unicode_host == "bücher-5.de" and idn.registrable_domain == idn.host
+
+
+def test_same_seed_gives_same_bytes() -> None:
+    a, b = World(WorldConfig(seed=7, sites=8)), World(WorldConfig(seed=7, sites=8))
+    for site in a.sites:
+        for path in ("/", "/page-3.html", "/page-5.html"):
+            assert a.respond(site.host, path).body == b.respond(site.host, path).body
+
+
+def test_different_seed_gives_different_pages() -> None:
+    a, b = World(WorldConfig(seed=1, sites=8)), World(WorldConfig(seed=2, sites=8))
+    assert a.respond("www.news-1.com", "/page-3.html").body != b.respond("www.news-1.com", "/page-3.html").body
+
+
+def test_page_rendering_is_independent_of_request_order() -> None:
+    a, b = World(WorldConfig(sites=8)), World(WorldConfig(sites=8))
+    b.respond("www.news-1.com", "/")
+    assert a.respond("www.news-1.com", "/page-2.html").body == b.respond("www.news-1.com", "/page-2.html").body
+
+
+def test_unknown_host_is_502_with_explanation(world: World) -> None:
+    response = world.respond("www.google.com", "/")
+    assert response.status == 502
+    assert b"not part of this local web" in response.body
+
+
+def test_unknown_path_is_404_and_query_is_ignored(world: World) -> None:
+    assert world.respond("www.news-1.com", "/nope.html").status == 404
+    assert world.respond("www.news-1.com", "/missing-1.html").status == 404
+    assert world.respond("www.news-1.com", "/page-2.html?x=1").body == world.respond(
+        "www.news-1.com", "/page-2.html").body
+
+
+def test_robots_txt_disallows_private(world: World) -> None:
+    for site in world.sites:
+        response = world.respond(site.host, "/robots.txt")
+        assert response.status == 200
+        assert response.body.decode() == ROBOTS_TXT == "User-agent: *\nDisallow: /private/\n"
+
+
+def test_private_pages_exist_and_are_linked_but_not_in_ground_truth(world: World, pages: list[dict],
+                                                                     links: list[dict]) -> None:
+    response = world.respond("www.news-1.com", "/private/secret.html")
+    assert response.status == 200 and b"<a href" in response.body
+    assert any("/private/" in row["target_url"] for row in links)
+    assert not any("/private/" in row["url"] for row in pages)
+    assert not any("/private/" in row["source_url"] for row in links)
+
+
+def test_redirect_chain_go_old_page(world: World, pages: list[dict]) -> None:
+    go = world.respond("www.news-1.com", "/go/2")
+    assert go.status == 302 and go.header("Location") == "/old/page-2.html"
+    old = world.respond("www.news-1.com", "/old/page-2.html")
+    assert old.status == 301 and old.header("Location") == "http://www.news-1.com/page-2.html"
+    row = next(row for row in pages if row["url"] == "http://www.news-1.com/go/2")
+    assert row["status"] == 200 and row["final_url"] == "http://www.news-1.com/page-2.html"
+    assert row["redirect_urls"] == ["http://www.news-1.com/go/2", "http://www.news-1.com/old/page-2.html"]
+
+
+def test_redirect_loop_is_recorded_as_error(world: World, pages: list[dict]) -> None:
+    assert world.respond("www.news-1.com", "/loop-a").header("Location") == "/loop-b"
+    assert world.respond("www.news-1.com", "/loop-b").header("Location") == "http://www.news-1.com/loop-a"
+    assert follow_redirects(world, "http://www.news-1.com/loop-a")[0] is None
+    loops = [row for row in pages if row["error"] == "redirect_loop"]
+    assert loops and all(row["status"] is None and row["url"].endswith("/loop-a") for row in loops)
+
+
+def test_non_html_resources_have_their_content_types(world: World) -> None:
+    png = world.respond("www.news-1.com", "/logo.png")
+    assert png.header("Content-Type") == "image/png" and png.body.startswith(b"\x89PNG\r\n\x1a\n")
+    assert world.respond("www.news-1.com", "/report.pdf").header("Content-Type") == "application/pdf"
+    data = world.respond("www.news-1.com", "/data.json")
+    assert data.header("Content-Type") == "application/json" and json.loads(data.body)["generated"]
+
+
+def test_windows_1251_page_decodes_to_russian_anchors(world: World, pages: list[dict], links: list[dict]) -> None:
+    rows = [row for row in pages if row["encoding"] == "windows-1251" and row["url"] == row["final_url"]]
+    assert rows
+    declared = {"header": 0, "meta": 0}
+    for row in rows:
+        parts = urlsplit(row["url"])
+        response = world.respond(parts.hostname or "", parts.path)
+        with pytest.raises(UnicodeDecodeError):
+            response.body.decode("utf-8")
+        text = response.body.decode("windows-1251")
+        declared["header" if "windows-1251" in (response.header("Content-Type") or "") else "meta"] += 1
+        anchors = {link["anchor_text"] for link in links if link["source_url"] == row["url"]}
+        assert "Книги и журналы" in anchors
+        assert "Книги" in text
+    assert declared["header"] and declared["meta"]
+
+
+def test_iso_8859_1_page_has_accented_anchors(pages: list[dict], links: list[dict]) -> None:
+    sources = {row["url"] for row in pages if row["encoding"] == "iso-8859-1"}
+    assert sources
+    assert any(link["anchor_text"] == "Café crème" for link in links if link["source_url"] in sources)
+
+
+# ----------------------------------------------------------------------------- ground truth
+
+
+def assert_matches_independent_parse(world: World, pages: list[dict], links: list[dict]) -> None:
+    by_source: dict[str, list[dict]] = {}
+    for row in links:
+        by_source.setdefault(row["source_url"], []).append(row)
+    documents = {row["final_url"] for row in pages if row["status"] == 200 and row["content_type"] == "text/html"}
+    assert set(by_source) <= documents
+    for page_row in pages:
+        if page_row["url"] != page_row["final_url"] or page_row["content_type"] != "text/html":
+            continue
+        if page_row["status"] != 200:
+            continue
+        url = page_row["url"]
+        parser, charset, headers = parse_page(world, url)
+        assert charset == page_row["encoding"]
+        header_robots = " ".join(v for k, v in headers if k.lower() == "x-robots-tag").lower()
+        assert ("nofollow" in " ".join(parser.meta_robots).lower()) == page_row["meta_robots_nofollow"], url
+        assert ("nofollow" in header_robots) == page_row["header_robots_nofollow"], url
+        expected = by_source.get(url, [])
+        assert len(parser.links) == len(expected) == page_row["links_count"], url
+        base = urljoin(url, parser.base) if parser.base else url
+        for found, row in zip(parser.links, expected):
+            target, fragment = resolve(base, found["href"])
+            assert (target, fragment) == (row["target_url"], row["target_fragment"]), (url, found)
+            assert found["tag"] == row["tag"]
+            text = normalize_text("".join(found["text"]))
+            from_alt = False
+            if found["tag"] == "area" or (not text and found["alt"]):
+                text, from_alt = normalize_text(found["alt"] or ""), True
+            assert (text, from_alt and bool(text)) == (row["anchor_text"], row["anchor_from_alt"]), (url, found)
+            rel = list(dict.fromkeys((found["rel"] or "").lower().split()))
+            assert rel == row["rel"], (url, found)
+            blocked = bool(set(rel) & {"nofollow", "ugc", "sponsored"}) or page_row["page_nofollow"]
+            assert row["follow"] is not blocked
+
+
+def test_anchor_texts_do_not_depend_on_normalization_order(world: World, pages: list[dict]) -> None:
+    for page_row in pages:
+        if page_row["url"] != page_row["final_url"] or page_row["content_type"] != "text/html":
+            continue
+        parser, _, _ = parse_page(world, page_row["url"])
+        for found in parser.links:
+            raw = "".join(found["text"])
+            nfkc_first = normalize_text(raw)
+            collapse_first = unicodedata.normalize("NFKC", re.sub(r"[ \t\n\r\f]+", " ", raw)).strip()
+            assert nfkc_first == " ".join(collapse_first.split()) == collapse_first
+
+
+def assert_independent_crawl_fetches_exactly(world: World, pages: list[dict]) -> None:
+    fetched: set[str] = set()
+    for seed in world.seeds():
+        host = urlsplit(seed).hostname
+        queue, seen = [seed], {seed}
+        while queue:
+            url = queue.pop()
+            fetched.add(url)
+            status, final = follow_redirects(world, url)
+            if status != 200:
+                continue
+            parts = urlsplit(final)
+            response = world.respond(host or "", parts.path)
+            if not (response.header("Content-Type") or "").startswith("text/html"):
+                continue
+            parser, _, _ = parse_page(world, final)
+            base = urljoin(final, parser.base) if parser.base else final
+            for found in parser.links:
+                target, _ = resolve(base, found["href"])
+                target_parts = urlsplit(target)
+                if (target_parts.scheme == "http" and target_parts.hostname == host
+                        and not target_parts.path.startswith("/private/") and target not in seen):
+                    seen.add(target)
+                    queue.append(target)
+    assert fetched == {row["url"] for row in pages}
+
+
+def test_ground_truth_links_match_an_independent_parse_of_the_served_bytes(world: World, pages: list[dict],
+                                                                            links: list[dict]) -> None:
+    assert_matches_independent_parse(world, pages, links)
+
+
+def test_ground_truth_pages_are_exactly_what_an_independent_crawl_fetches(world: World, pages: list[dict]) -> None:
+    assert_independent_crawl_fetches_exactly(world, pages)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_ground_truth_is_consistent_for_other_seeds_and_sizes(seed: int) -> None:
+    other = World(WorldConfig(seed=seed, sites=9, pages_per_site=7, external_links_per_page=2))
+    pages, links = other.ground_truth_pages(), other.ground_truth_links()
+    assert_matches_independent_parse(other, pages, links)
+    assert_independent_crawl_fetches_exactly(other, pages)
+
+
+def test_every_page_is_reachable_with_a_regex_crawl(world: World, pages: list[dict]) -> None:
+    href_re = re.compile(r"""<a\s[^>]*?href\s*=\s*["']?\s*([^"'\s>]+)""", re.IGNORECASE)
+    for site in world.sites[:8]:
+        paths = {urlsplit(row["url"]).path for row in pages if urlsplit(row["url"]).hostname == site.host}
+        home = world.respond(site.host, "/").body.decode("utf-8")
+        linked = {urlsplit(urljoin(site.home_url, href)).path for href in href_re.findall(home)}
+        # home links every /page-k and special URL directly; everything else is one hop further
+        assert {"/", "/logo.png", "/report.pdf", "/data.json", "/missing-1.html", "/go/2"} <= linked
+        assert {f"/page-{k}.html" for k in range(1, world.config.pages_per_site)} <= linked
+        assert paths - linked <= {"/section/" + p.rsplit("/", 1)[1] for p in paths} | {"/old/page-1.html"}
+
+
+def test_ground_truth_covers_every_link_kind(world: World, pages: list[dict], links: list[dict]) -> None:
+    assert len({row["referring_domain"] for row in links}) >= 20
+    assert Counter(row["tag"] for row in links)["area"] >= 20
+    assert sum(row["anchor_from_alt"] for row in links) >= 20
+    assert any(row["anchor_text"] == "" for row in links)
+    rel_tokens = Counter(token for row in links for token in row["rel"])
+    for token in ("nofollow", "ugc", "sponsored", "noopener", "noreferrer", "external"):
+        assert rel_tokens[token] > 0, token
+    assert sum(row["nofollow"] and row["ugc"] for row in links) > 0
+    schemes = Counter(row["target_scheme"] for row in links)
+    for scheme in ("http", "https", "mailto", "tel", "javascript"):
+        assert schemes[scheme] > 0, scheme
+    assert all(row["target_host"] is None for row in links if row["target_scheme"] in ("mailto", "tel"))
+    fragments = Counter(row["target_fragment"] for row in links)
+    assert fragments[None] and fragments["top"] and fragments[""] >= 1
+    assert sum(row["is_external"] for row in links) > 100
+    assert any(row["target_domain"] == "example.org" for row in links)
+    assert any(row["target_url"] == "http://www.news-1.com/page-1.html?a=1&b=2" for row in links)
+    assert any("full width" == row["anchor_text"] for row in links)
+    assert any("Books & Magazines" == row["anchor_text"] for row in links)
+    assert any(not row["follow"] and not row["rel"] for row in links)  # nofollow by page only
+    assert Counter(row["encoding"] for row in pages)["windows-1251"] > 0
+    assert Counter(row["encoding"] for row in pages)["iso-8859-1"] > 0
+    assert sum(row["meta_robots_nofollow"] for row in pages) > 0
+    assert sum(row["header_robots_nofollow"] for row in pages) > 0
+    statuses = Counter(row["status"] for row in pages)
+    assert statuses[404] > 0 and statuses[200] > 0 and statuses[None] > 0
+    assert {row["content_type"] for row in pages} >= {"text/html", "image/png", "application/pdf",
+                                                      "application/json"}
+
+
+def test_base_href_pages_resolve_relative_links_against_the_base(world: World, links: list[dict]) -> None:
+    base_pages = 0
+    for site in world.sites:
+        body = world.respond(site.host, "/page-5.html").body.decode("utf-8")
+        if "<base href=" not in body:
+            continue
+        base_pages += 1
+        targets = {row["target_url"] for row in links if row["source_url"] == f"http://{site.host}/page-5.html"}
+        assert any(target.startswith(f"http://{site.host}/section/") for target in targets)
+    assert base_pages >= 20
+    section = world.respond("www.news-1.com", "/section/page-3.html")
+    assert section.status == 301 and section.header("Location") == "/page-3.html"
+
+
+def test_external_hosts_are_normalized_in_ground_truth(world: World, links: list[dict]) -> None:
+    bodies = b"".join(world.respond(site.host, "/").body for site in world.sites)
+    assert b":80/" in bodies or any(
+        b":80/" in world.respond(s.host, f"/page-{k}.html").body for s in world.sites for k in range(1, 10))
+    for row in links:
+        host = row["target_host"]
+        if host is not None:
+            assert host == host.lower() and host.isascii() and ":" not in host
+            assert ":80/" not in row["target_url"] and "#" not in row["target_url"]
+
+
+def test_write_ground_truth_writes_jsonl(world: World, tmp_path) -> None:
+    world.write_ground_truth(tmp_path)
+    links = (tmp_path / "links.jsonl").read_text(encoding="utf-8").splitlines()
+    pages = (tmp_path / "pages.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(links) == len(world.ground_truth_links()) and len(pages) == len(world.ground_truth_pages())
+    assert set(json.loads(links[0])) == {
+        "source_url", "position", "tag", "target_url", "target_fragment", "target_scheme", "target_host",
+        "referring_domain", "target_domain", "is_external", "anchor_text", "anchor_from_alt", "rel",
+        "nofollow", "ugc", "sponsored", "follow",
+    }
