@@ -1,8 +1,9 @@
-"""Drop a page fetched a second time (same final URL), so it is stored once.
+"""Store a page's links once, however many requested URLs led to it.
 
-Scrapy's dupefilter stops most repeats before they are fetched, but not all: two URLs that
-redirect to one page, or requests made with ``dont_filter``. The pipeline keeps an 8-byte
-digest per stored page, which bounds its memory to the crawl's page count.
+Two URLs that redirect to one page (``/go/1`` -> ``/page-1.html``, also linked directly) are
+both fetched and both get their ``pages`` row (url, redirect chain, final URL), but the final
+page's links are stored only the first time. The pipeline keeps an 8-byte digest per stored
+page, which bounds its memory to the crawl's page count.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -24,12 +24,8 @@ def page_key(url: str) -> bytes:
     return hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest()
 
 
-class DuplicatePage(DropItem):
-    """The page was already stored in this run."""
-
-
 class DedupePagesPipeline:
-    """Drop items whose final URL was already stored in this run."""
+    """Clear the links of items whose final URL was already stored in this run."""
 
     def __init__(self, stats: StatsCollector | None = None) -> None:
         self.stats = stats
@@ -47,6 +43,9 @@ class DedupePagesPipeline:
         if key in self.seen:
             if self.stats is not None:
                 self.stats.inc_value("linkspider/duplicate_pages")
-            raise DuplicatePage(f"already stored: {final_url} (fetched again as {item.page['url']})")
+            item.links = {}
+            item.raw = None
+            item.page["duplicate_of_stored_page"] = True
+            return item
         self.seen.add(key)
         return item
