@@ -286,6 +286,9 @@ def describe_failure(failure: Failure, url: str) -> str:
     message = str(exc).strip() or name
     if name == "IgnoreRequest" and "robots.txt" in message.lower():
         return f"{name}: disallowed by robots.txt"
+    if "max size" in message.lower() or "maxsize" in message.lower():
+        return (f"{name}: {message} Raise DOWNLOAD_MAXSIZE (-s DOWNLOAD_MAXSIZE=BYTES) to "
+                "keep such pages.")
     if "max redirections" in message.lower():
         return f"redirect loop or too many redirects at {url}"
     return f"{name}: {message}"

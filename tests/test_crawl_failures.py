@@ -1,0 +1,133 @@
+"""Bad input loses nothing: killed crawls, oversize and binary responses, bad seeds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from linkspider.web import LocalWebProcess, World, WorldConfig
+from tests.conftest import PROJECT_ROOT
+from tests.crawling import crawl_command, local_web_args, read_table, run_crawl
+
+
+def parquet_files(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.parquet"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_crawl_stopped_midway_leaves_only_readable_files(sig: int, tmp_path: Path) -> None:
+    world = World(WorldConfig(seed=3, sites=120, pages_per_site=30))
+    with LocalWebProcess(world) as web:
+        args = local_web_args(web.proxy_url, tmp_path, "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.3",
+                              "-s", "LINKSPIDER_ROW_GROUP_ROWS=500")  # fmt: skip
+        process = subprocess.Popen(
+            crawl_command(*world.seeds(), *args), cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while len(list((tmp_path / "links").rglob("part-*.parquet"))) < 2:
+                assert process.poll() is None, "crawl ended before it could be stopped"
+                assert time.monotonic() < deadline, "no Parquet file appeared in time"
+                time.sleep(0.05)
+            process.send_signal(sig)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    files = parquet_files(tmp_path)
+    assert files, "nothing was written"
+    for path in files:
+        assert pq.read_table(path).num_rows > 0, path
+    con = duckdb.connect()
+    for table in ("links", "pages"):
+        glob = str(tmp_path / table / "*" / "*" / "*.parquet")
+        (count,) = con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()
+        assert count > 0
+        assert read_table(tmp_path, table).num_rows == count  # hidden .tmp files are skipped
+    pages = read_table(tmp_path, "pages").num_rows
+    assert pages < len(world.ground_truth_pages()), "the crawl was not stopped midway"
+
+
+SMALL_WORLD = WorldConfig(seed=5, sites=3)
+
+
+@pytest.fixture(scope="module")
+def small_world_web():
+    with LocalWebProcess(World(SMALL_WORLD)) as web:
+        yield web
+
+
+def test_oversize_responses_are_recorded_and_the_crawl_goes_on(small_world_web, tmp_path: Path) -> None:
+    world = World(SMALL_WORLD)
+    sizes = sorted(
+        (len(world.respond("www.news-1.com", f"/page-{k}.html").body), f"/page-{k}.html")
+        for k in range(1, SMALL_WORLD.pages_per_site)
+    )
+    limit = sizes[len(sizes) // 2][0]  # half the pages are larger than this
+    result = run_crawl(f"http://www.news-1.com{sizes[0][1]}",
+                       *local_web_args(small_world_web.proxy_url, tmp_path,
+                                       "-s", f"DOWNLOAD_MAXSIZE={limit}"))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    pages = read_table(tmp_path, "pages").to_pylist()
+    oversize = [p for p in pages if p["error"] and "DOWNLOAD_MAXSIZE" in p["error"]]
+    assert oversize, [p["error"] for p in pages]
+    assert any(p["status"] == 200 for p in pages)
+
+
+def test_binary_responses_are_pages_without_links(small_world_web, tmp_path: Path) -> None:
+    run_crawl("http://www.news-1.com/", *local_web_args(small_world_web.proxy_url, tmp_path))
+    pages = {p["url"]: p for p in read_table(tmp_path, "pages").to_pylist()}
+    for path, ctype in (("logo.png", "image/png"), ("report.pdf", "application/pdf"),
+                        ("data.json", "application/json")):  # fmt: skip
+        page = pages[f"http://www.news-1.com/{path}"]
+        assert (page["status"], page["content_type"], page["links_count"], page["error"]) == (
+            200, ctype, 0, None,
+        )  # fmt: skip
+
+
+def test_bad_seed_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_crawl("ftp://example.com/", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "is not an http(s) URL" in result.stderr
+    assert not (tmp_path / "links").exists()
+
+
+def test_seeds_file_and_report(small_world_web, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("# demo seeds\nhttp://www.news-1.com/\n\nshop.store-2.co.uk  # no scheme\n")
+    out = tmp_path / "out"
+    result = run_crawl("--seeds-file", str(seeds), "--report",
+                       *local_web_args(small_world_web.proxy_url, out))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    domains = {p["domain"] for p in read_table(out, "pages").to_pylist()}
+    assert domains == {"news-1.com", "store-2.co.uk"}
+    assert "pages:" in result.stdout and "top target domains" in result.stdout
+
+
+def test_scrapy_crawl_with_feed_export_writes_the_links_table(small_world_web, tmp_path: Path) -> None:
+    feed = tmp_path / "links.parquet"
+    result = subprocess.run(
+        ["scrapy", "crawl", "backlinks", "-a", "seeds=http://www.news-1.com/",
+         "-o", str(feed), "-s", f"LINKSPIDER_PROXY={small_world_web.proxy_url}",
+         "-s", "LINKSPIDER_ALLOW_PRIVATE_ADDRESSES=True", "-s", "AUTOTHROTTLE_ENABLED=False",
+         "-s", f"LINKSPIDER_OUTPUT_DIR={tmp_path / 'dataset'}", "-s", "LOG_LEVEL=WARNING"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
+             "PATH": f"{Path(os.sys.executable).parent}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    exported = pq.read_table(feed)
+    dataset = read_table(tmp_path / "dataset", "links")
+    assert exported.num_rows == dataset.num_rows > 0
+    assert sorted(exported.column("target_url").to_pylist()) == sorted(
+        dataset.column("target_url").to_pylist()
+    )
