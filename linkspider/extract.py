@@ -125,8 +125,9 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
     if base is not None:
         page.base_href = base.attributes.get("href")
     nodes = tree.css(BODY_LINK_SELECTOR)
-    _read_body_links(nodes, _first_images(tree), page)
-    _mark_regions(tree, nodes, page)
+    ancestry = _Ancestry()
+    _read_body_links(nodes, _first_images(tree), ancestry, page)
+    _mark_regions(nodes, ancestry, page)
     page.contexts_before.extend([None] * len(nodes))
     page.contexts_after.extend([None] * len(nodes))
     page._tree, page._nodes = tree, nodes
@@ -204,7 +205,8 @@ def _first_images(tree: LexborHTMLParser) -> dict[int, LexborNode]:
 
 
 def _read_body_links(
-    nodes: list[LexborNode], images: dict[int, LexborNode], page: ExtractedPage
+    nodes: list[LexborNode], images: dict[int, LexborNode], ancestry: _Ancestry,
+    page: ExtractedPage,
 ) -> None:
     for position, node in enumerate(nodes):
         attrs = node.attributes
@@ -215,7 +217,7 @@ def _read_body_links(
         page.title_attrs.append(attrs.get("title"))
         page.hreflangs.append(attrs.get("hreflang"))
         page.target_attrs.append(attrs.get("target"))
-        page.dom_paths.append(dom_path(node))
+        page.dom_paths.append(dom_path(node, ancestry=ancestry))
         if tag == "iframe":
             page.kinds.append("iframe")
             page.hrefs.append(attrs.get("src") or "")
@@ -261,54 +263,81 @@ def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
     page.dom_paths.append("head>link" if kind == "canonical" else "head>meta")
 
 
-def dom_path(node: LexborNode, levels: int = 4) -> str:
+class _Ancestry:
+    """Per-document memo of what each ancestor element says: its path step and its region.
+
+    Links share ancestors (a menu's ``ul``, the ``footer``), so each element is looked at once
+    however many links sit under it.
+    """
+
+    def __init__(self) -> None:
+        self.steps: dict[int, tuple[str, LexborNode | None]] = {}
+        self.regions: dict[int, tuple[str | None, str | None]] = {}
+
+    def step(self, node: LexborNode) -> tuple[str, LexborNode | None]:
+        """Return the node's path step (``tag#id`` or ``tag.class``) and its parent."""
+        key = node.mem_id
+        cached = self.steps.get(key)
+        if cached is None:
+            tag = node.tag or ""
+            attrs = node.attributes
+            if attrs.get("id"):
+                tag = f"{tag}#{attrs['id'].strip()}"
+            elif attrs.get("class"):
+                classes = attrs["class"].split()
+                if classes:
+                    tag = f"{tag}.{classes[0]}"
+            parent = None if node.tag in ("body", "html") else node.parent
+            cached = self.steps[key] = (tag, parent)
+        return cached
+
+    def region(self, node: LexborNode | None) -> tuple[str | None, str | None]:
+        """Return ``(landmark region, class/id-name region)`` of the innermost ancestors."""
+        chain = []
+        while node is not None and node.tag not in ("html", "-document", None):
+            cached = self.regions.get(node.mem_id)
+            if cached is not None:
+                break
+            chain.append(node)
+            node = node.parent
+        else:
+            cached = (None, None)
+        landmark, named = cached
+        for element in reversed(chain):
+            attrs = element.attributes
+            role = (attrs.get("role") or "").strip().lower()
+            own = LANDMARK_ROLES.get(role) or LANDMARK_TAGS.get(element.tag)
+            if own is not None:
+                landmark = own
+            else:
+                name = _region_from_names(attrs)
+                if name is not None:
+                    named = name
+            self.regions[element.mem_id] = (landmark, named)
+        return landmark, named
+
+
+def dom_path(node: LexborNode, levels: int = 4, ancestry: _Ancestry | None = None) -> str:
     """Return a short CSS-like path to ``node``: its last ``levels`` elements, e.g.
     ``nav#menu>ul>li>a``; each step is the tag with its id, else its first class."""
+    ancestry = ancestry or _Ancestry()
     steps = []
     current: LexborNode | None = node
-    while current is not None and len(steps) < levels:
-        tag = current.tag
-        if tag in ("html", "-document", None):
-            break
-        attrs = current.attributes
-        if attrs.get("id"):
-            tag = f"{tag}#{attrs['id'].strip()}"
-        elif attrs.get("class"):
-            classes = attrs["class"].split()
-            if classes:
-                tag = f"{tag}.{classes[0]}"
-        steps.append(tag)
-        if current.tag == "body":
-            break
-        current = current.parent
+    while current is not None and len(steps) < levels and current.tag not in ("html", "-document"):
+        step, current = ancestry.step(current)
+        steps.append(step)
     return ">".join(reversed(steps))
 
 
-def _mark_regions(tree: LexborHTMLParser, nodes: list[LexborNode], page: ExtractedPage) -> None:
-    """Set ``page.regions`` for body links: landmarks first, then class and id names.
-
-    Containers come in document order, outer before inner, so the innermost one wins; the
-    name pass runs first so that landmark elements and roles override it.
-    """
-    index = {node.mem_id: i for i, node in enumerate(nodes)}
-    regions = ["body"] * len(nodes)
-    if nodes:
-        for container in tree.css(NAME_SELECTOR):
-            region = _region_from_names(container)
-            if region is not None:
-                for link in container.css(BODY_LINK_SELECTOR):
-                    regions[index[link.mem_id]] = region
-        for container in tree.css(LANDMARK_SELECTOR):
-            role = (container.attributes.get("role") or "").strip().lower()
-            region = LANDMARK_ROLES.get(role) or LANDMARK_TAGS.get(container.tag)
-            if region is not None:
-                for link in container.css(BODY_LINK_SELECTOR):
-                    regions[index[link.mem_id]] = region
-    page.regions.extend(regions)
+def _mark_regions(nodes: list[LexborNode], ancestry: _Ancestry, page: ExtractedPage) -> None:
+    """Set ``page.regions`` for body links: the innermost landmark element or ARIA role, else
+    the innermost class/id name (footer, nav, menu, sidebar, header), else ``body``."""
+    for node in nodes:
+        landmark, named = ancestry.region(node.parent)
+        page.regions.append(landmark or named or "body")
 
 
-def _region_from_names(node: LexborNode) -> str | None:
-    attrs = node.attributes
+def _region_from_names(attrs: dict) -> str | None:
     for value in (attrs.get("id"), attrs.get("class")):
         if value:
             match = _NAME_REGION.search(value)
