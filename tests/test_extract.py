@@ -225,3 +225,24 @@ def test_scrapy_no_href_sample_skips_anchors_without_href() -> None:
         "http://example.com/page/3/",
         "http://example.com/page/4/",
     ]
+
+
+def test_shift_jis_page_decodes_anchors_and_context() -> None:
+    body = ('<html><head><meta charset="Shift_JIS"></head><body><p>おすすめ '
+            '<a href="http://books.example.jp/">日本語の本</a> です。</p></body></html>').encode("shift_jis")
+    response = HtmlResponse(url="http://a.com/", body=body, headers={"Content-Type": "text/html"})
+    page = extract_page(response.text)
+    assert [clean for clean in page.texts] == ["日本語の本"]
+    assert (page.contexts_before, page.contexts_after) == (["おすすめ"], ["です。"])
+
+
+def test_gb2312_page_declared_in_http_header_decodes_anchors() -> None:
+    body = '<a href="/zh">中文书籍</a>'.encode("gb2312")
+    row = links_of(body, **{"Content-Type": "text/html; charset=GB2312"})[0]
+    assert row["anchor_text"] == "中文书籍"
+
+
+def test_iso_8859_1_page_decodes_accents() -> None:
+    body = '<a href="/cafe">Café crème</a>'.encode("latin-1")
+    row = links_of(body, **{"Content-Type": "text/html; charset=ISO-8859-1"})[0]
+    assert row["anchor_text"] == "Café crème"
