@@ -5,18 +5,22 @@
 host is a loopback, private, link-local or otherwise non-public IP literal, or a
 ``localhost`` name, unless ``LINKSPIDER_ALLOW_PRIVATE_ADDRESSES`` is set; host names that
 resolve to such addresses are refused by ``linkspider.resolver.PublicAddressResolver``.
+``RedirectEveryHopMiddleware`` follows redirects to pages already fetched.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
 if TYPE_CHECKING:
-    from scrapy import Request, Spider
+    from scrapy import Spider
     from scrapy.crawler import Crawler
 
 
@@ -78,3 +82,18 @@ class LocalProxyMiddleware:
         if self.proxy and "proxy" not in request.meta:
             request.meta["proxy"] = self.proxy
         return None
+
+
+class RedirectEveryHopMiddleware(RedirectMiddleware):
+    """Scrapy's redirect middleware, except that a redirect is followed even to a URL already
+    fetched, so the redirecting URL gets its ``pages`` row and ``redirect`` link.
+
+    Scrapy's dupefilter would drop ``/go/1 -> /page-1.html`` when ``/page-1.html`` was already
+    crawled, and the spider would never hear of ``/go/1``. Links themselves stay subject to
+    the dupefilter (local or shared in Redis); the dedupe pipeline stores the page's links once.
+    """
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        result = super()._redirect(redirected, request, reason)
+        result.dont_filter = True
+        return result

@@ -78,6 +78,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DOWNLOADER_MIDDLEWARES = {
     "linkspider.middlewares.PrivateAddressMiddleware": 50,
     "linkspider.middlewares.LocalProxyMiddleware": 740,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "linkspider.middlewares.RedirectEveryHopMiddleware": 600,
 }
 
 ITEM_PIPELINES = {

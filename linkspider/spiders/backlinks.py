@@ -130,9 +130,6 @@ class BacklinksSpider(scrapy.Spider):
             callback=self.parse_page,
             errback=self.on_error,
             meta={"depth": depth, "hops": hops},
-            # The spider dedupes the URLs it requests itself; Scrapy's dupefilter would also
-            # drop redirects to pages already fetched, losing the redirecting URL's row.
-            dont_filter=True,
         )
 
     # -- responses --------------------------------------------------------------------------
