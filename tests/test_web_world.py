@@ -15,9 +15,15 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from linkspider.web.world import ROBOTS_TXT, World, WorldConfig
+from linkspider.web.world import ALL_LINK_KINDS, ROBOTS_TXT, World, WorldConfig
 
 SPECIAL_SCHEMES = ("mailto:", "tel:", "javascript:")
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+LANDMARK_TAGS = {"header": "header", "nav": "nav", "main": "main", "aside": "aside", "footer": "footer"}
+LANDMARK_ROLES = {"banner": "header", "navigation": "nav", "main": "main", "complementary": "aside",
+                  "contentinfo": "footer"}
+NAME_REGIONS = {"footer": "footer", "nav": "nav", "navbar": "nav", "navigation": "nav", "menu": "nav",
+                "sidebar": "aside", "header": "header", "masthead": "header"}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def links(world: World) -> list[dict]:
-    return world.ground_truth_links()
+    return world.ground_truth_links(kinds=None)
 
 
 @pytest.fixture(scope="module")
@@ -42,43 +48,82 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+def name_region(values: dict[str, str]) -> str | None:
+    for attr in ("id", "class"):
+        for token in re.split(r"[\s_-]+", values.get(attr, "").lower()):
+            if token in NAME_REGIONS:
+                return NAME_REGIONS[token]
+    return None
+
+
 class LinkParser(HTMLParser):
-    """Collect <a href>/<area href> elements, <base href> and meta robots."""
+    """Collect <a href>/<area href>/<iframe src> elements with their region, <base href>,
+    meta robots, meta refresh, <link rel=canonical> and <html lang>."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.base: str | None = None
         self.links: list[dict] = []
         self.meta_robots: list[str] = []
+        self.canonical: str | None = None
+        self.refresh: str | None = None
+        self.lang: str | None = None
         self._current: dict | None = None
+        self._stack: list[tuple[str, str | None, str | None]] = []  # (tag, landmark, name region)
+
+    def _region(self) -> str:
+        landmark = next((lm for _, lm, _ in reversed(self._stack) if lm), None)
+        named = next((nm for _, _, nm in reversed(self._stack) if nm), None)
+        return landmark or named or "body"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values: dict[str, str] = {}
         for name, value in attrs:
             values.setdefault(name, value or "")
-        if tag == "base" and self.base is None and "href" in values:
+        common = {"rel": values.get("rel"), "text": [], "region": self._region(), "title": values.get("title"),
+                  "hreflang": values.get("hreflang"), "target": values.get("target"), "img": None}
+        if tag == "html":
+            self.lang = values.get("lang")
+        elif tag == "base" and self.base is None and "href" in values:
             self.base = values["href"]
+        elif tag == "link" and "canonical" in values.get("rel", "").lower().split() and self.canonical is None:
+            self.canonical = values.get("href")
+        elif tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            self.refresh = values.get("content", "").split("url=", 1)[1]
         elif tag == "meta" and values.get("name", "").lower() == "robots":
             self.meta_robots.append(values.get("content", ""))
         elif tag == "a":
             self._current = None
             if "href" in values:
-                self._current = {"tag": "a", "href": values["href"], "rel": values.get("rel"), "text": [],
-                                 "alt": None}
+                self._current = {"tag": "a", "href": values["href"], "alt": None, **common}
                 self.links.append(self._current)
-        elif tag == "img" and self._current is not None and self._current["alt"] is None:
+        elif tag == "img" and self._current is not None and self._current["img"] is None:
             self._current["alt"] = values.get("alt", "")
+            self._current["img"] = (values.get("src"), values.get("alt"))
         elif tag == "area" and "href" in values:
-            self.links.append({"tag": "area", "href": values["href"], "rel": values.get("rel"), "text": [],
-                               "alt": values.get("alt", "")})
+            self.links.append({"tag": "area", "href": values["href"], "alt": values.get("alt", ""), **common})
+        elif tag == "iframe" and "src" in values:
+            self.links.append({"tag": "iframe", "href": values["src"], "alt": None, **common})
+        if tag not in VOID_TAGS:
+            role = LANDMARK_ROLES.get(values.get("role", "").strip().lower())
+            landmark = role or LANDMARK_TAGS.get(tag)
+            self._stack.append((tag, landmark, None if landmark else name_region(values)))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a":
             self._current = None
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
 
     def handle_data(self, data: str) -> None:
         if self._current is not None:
             self._current["text"].append(data)
+
+
+#: Python codec a browser decodes a declared charset with (WHATWG), where it differs.
+BROWSER_CODEC = {"shift_jis": "cp932", "gb2312": "gb18030"}
 
 
 def charset_of(headers: list[tuple[str, str]], body: bytes) -> str:
@@ -250,8 +295,12 @@ def test_iso_8859_1_page_has_accented_anchors(pages: list[dict], links: list[dic
 
 def assert_matches_independent_parse(world: World, pages: list[dict], links: list[dict]) -> None:
     by_source: dict[str, list[dict]] = {}
+    head: dict[str, dict[str, dict]] = {}
     for row in links:
-        by_source.setdefault(row["source_url"], []).append(row)
+        if row["link_kind"] in ("canonical", "meta_refresh"):
+            head.setdefault(row["source_url"], {})[row["link_kind"]] = row
+        elif row["link_kind"] != "redirect":
+            by_source.setdefault(row["source_url"], []).append(row)
     documents = {row["final_url"] for row in pages if row["status"] == 200 and row["content_type"] == "text/html"}
     assert set(by_source) <= documents
     for page_row in pages:
@@ -261,26 +310,127 @@ def assert_matches_independent_parse(world: World, pages: list[dict], links: lis
             continue
         url = page_row["url"]
         parser, charset, headers = parse_page(world, url)
-        assert charset == page_row["encoding"]
+        assert charset == page_row["charset"]
+        assert BROWSER_CODEC.get(charset, charset) == page_row["encoding"]
+        assert parser.lang == page_row["lang"], url
+        base = urljoin(url, parser.base) if parser.base else url
+        assert resolve(base, parser.canonical or "")[0] == page_row["canonical_url"], url
+        header_reason = "x_robots_tag" if page_row["header_robots_nofollow"] else "followed"
+        page_reason = "meta_robots" if page_row["meta_robots_nofollow"] else header_reason
+        heads = head.get(url, {})
+        assert heads["canonical"]["target_url"] == page_row["canonical_url"]
+        if parser.refresh is None:
+            assert "meta_refresh" not in heads
+        else:
+            assert heads["meta_refresh"]["target_url"] == resolve(base, parser.refresh)[0]
+        for row in heads.values():
+            assert (row["tag"], row["position"], row["region"], row["rel"], row["anchor_text"]) == (
+                {"canonical": "link", "meta_refresh": "meta"}[row["link_kind"]], None, "head", [], "")
+            assert (row["follow"], row["follow_reason"]) == (page_reason == "followed", page_reason)
+        noindex_words = " ".join(parser.meta_robots).lower() + " " + " ".join(
+            v for k, v in headers if k.lower() == "x-robots-tag").lower()
+        assert ("noindex" in noindex_words) == page_row["noindex"], url
         header_robots = " ".join(v for k, v in headers if k.lower() == "x-robots-tag").lower()
         assert ("nofollow" in " ".join(parser.meta_robots).lower()) == page_row["meta_robots_nofollow"], url
         assert ("nofollow" in header_robots) == page_row["header_robots_nofollow"], url
         expected = by_source.get(url, [])
         assert len(parser.links) == len(expected) == page_row["links_count"], url
-        base = urljoin(url, parser.base) if parser.base else url
-        for found, row in zip(parser.links, expected):
+        for position, (found, row) in enumerate(zip(parser.links, expected)):
             target, fragment = resolve(base, found["href"])
             assert (target, fragment) == (row["target_url"], row["target_fragment"]), (url, found)
-            assert found["tag"] == row["tag"]
+            assert found["tag"] == row["tag"] and row["position"] == position
+            kind = "image" if found["img"] else found["tag"]
+            assert kind == row["link_kind"] and found["region"] == row["region"], (url, found, row)
+            img_src, img_alt = found["img"] or (None, None)
+            assert (img_src, None if img_alt is None else normalize_text(img_alt)) == (
+                row["img_src"], row["img_alt"]), (url, found)
+            assert (found["title"], found["hreflang"], found["target"]) == (
+                row["title_attr"], row["hreflang"], row["target_attr"]), (url, found)
+            assert row["redirect_status"] is None
             text = normalize_text("".join(found["text"]))
             from_alt = False
-            if found["tag"] == "area" or (not text and found["alt"]):
+            if found["tag"] == "iframe":
+                text = ""
+            elif found["tag"] == "area" or (not text and found["alt"]):
                 text, from_alt = normalize_text(found["alt"] or ""), True
             assert (text, from_alt and bool(text)) == (row["anchor_text"], row["anchor_from_alt"]), (url, found)
             rel = list(dict.fromkeys((found["rel"] or "").lower().split()))
             assert rel == row["rel"], (url, found)
             blocked = bool(set(rel) & {"nofollow", "ugc", "sponsored"}) or page_row["page_nofollow"]
             assert row["follow"] is not blocked
+            reason = next((f"rel_{t}" for t in ("nofollow", "ugc", "sponsored") if t in rel), page_reason)
+            assert row["follow_reason"] == reason, (url, found)
+
+
+def assert_redirect_rows(world: World, pages: list[dict], links: list[dict]) -> None:
+    """One redirect row per distinct redirecting URL requested: the hop re-derived over HTTP."""
+    redirecting = {url for row in pages for url in row["redirect_urls"]}
+    rows = [row for row in links if row["link_kind"] == "redirect"]
+    assert len(rows) == len({row["source_url"] for row in rows}) and {r["source_url"] for r in rows} == redirecting
+    for row in rows:
+        parts = urlsplit(row["source_url"])
+        response = world.respond(parts.hostname or "", parts.path)
+        assert response.status == row["redirect_status"] in (301, 302)
+        assert resolve(row["source_url"], response.header("Location") or "")[0] == row["target_url"]
+        assert (row["tag"], row["position"], row["region"], row["rel"], row["follow"], row["follow_reason"]) == (
+            None, None, None, [], True, "followed")
+        assert row["referring_domain"] == world.site(parts.hostname or "").registrable_domain
+
+
+def test_redirect_rows_match_the_served_redirects(world: World, pages: list[dict], links: list[dict]) -> None:
+    assert_redirect_rows(world, pages, links)
+    loop = {(r["source_url"], r["target_url"]) for r in links if r["link_kind"] == "redirect"
+            and r["source_url"].startswith("http://www.news-1.com/loop")}
+    assert loop == {("http://www.news-1.com/loop-a", "http://www.news-1.com/loop-b"),
+                    ("http://www.news-1.com/loop-b", "http://www.news-1.com/loop-a")}
+
+
+def test_default_ground_truth_links_are_body_links(world: World, links: list[dict]) -> None:
+    body = world.ground_truth_links()
+    assert body == [row for row in links if row["link_kind"] in ("a", "area", "image")]
+
+
+def test_new_kinds_regions_encodings_and_reasons_are_covered(pages: list[dict], links: list[dict]) -> None:
+    kinds = Counter(row["link_kind"] for row in links)
+    assert set(kinds) == set(ALL_LINK_KINDS) and min(kinds.values()) >= 5, kinds
+    regions = Counter(row["region"] for row in links)
+    for region in ("header", "nav", "main", "aside", "footer", "body", "head"):
+        assert regions[region] >= 5, (region, regions)
+    assert regions[None] == kinds["redirect"]
+    reasons = Counter(row["follow_reason"] for row in links)
+    for reason in ("rel_nofollow", "rel_ugc", "rel_sponsored", "meta_robots", "x_robots_tag", "followed"):
+        assert reasons[reason] > 0, reason
+    assert all(row["follow"] == (row["follow_reason"] == "followed") for row in links)
+    assert Counter(row["redirect_status"] for row in links)[301] and Counter(
+        row["redirect_status"] for row in links)[302]
+    for key in ("title_attr", "hreflang", "target_attr"):
+        assert sum(row[key] is not None for row in links) >= 10, key
+    assert any(row["img_alt"] == "icon" for row in links) and any(
+        row["link_kind"] == "image" and row["img_alt"] is None for row in links)
+    assert any(row["link_kind"] == "iframe" and row["is_external"] for row in links)
+    assert any(row["link_kind"] == "iframe" and not row["is_external"] for row in links)
+    charsets = Counter(row["charset"] for row in pages)
+    assert charsets["shift_jis"] and charsets["gb2312"]
+    assert {row["encoding"] for row in pages} >= {"cp932", "gb18030"}
+    anchors = {row["anchor_text"] for row in links}
+    assert {"日本語の本", "中文书籍"} <= anchors
+    assert any(row["lang"] is None and row["status"] == 200 for row in pages)
+    assert {"ja", "zh-CN", "ru", "fr", "en"} <= {row["lang"] for row in pages}
+    assert sum(row["noindex"] for row in pages) > 0 and not all(row["noindex"] for row in pages)
+
+
+def test_shift_jis_and_gb2312_are_declared_by_header_and_by_meta(world: World, pages: list[dict]) -> None:
+    declared = set()
+    for row in pages:
+        if row["charset"] in ("shift_jis", "gb2312") and row["url"] == row["final_url"]:
+            parts = urlsplit(row["url"])
+            response = world.respond(parts.hostname or "", parts.path)
+            in_header = "charset=" in (response.header("Content-Type") or "")
+            declared.add((row["charset"], in_header))
+            with pytest.raises(UnicodeDecodeError):
+                response.body.decode("utf-8")
+            assert response.body.isascii() is False
+    assert declared == {("shift_jis", True), ("gb2312", False)}
 
 
 def test_anchor_texts_do_not_depend_on_normalization_order(world: World, pages: list[dict]) -> None:
@@ -334,8 +484,9 @@ def test_ground_truth_pages_are_exactly_what_an_independent_crawl_fetches(world:
 @pytest.mark.parametrize("seed", [2, 3])
 def test_ground_truth_is_consistent_for_other_seeds_and_sizes(seed: int) -> None:
     other = World(WorldConfig(seed=seed, sites=9, pages_per_site=7, external_links_per_page=2))
-    pages, links = other.ground_truth_pages(), other.ground_truth_links()
+    pages, links = other.ground_truth_pages(), other.ground_truth_links(kinds=None)
     assert_matches_independent_parse(other, pages, links)
+    assert_redirect_rows(other, pages, links)
     assert_independent_crawl_fetches_exactly(other, pages)
 
 
@@ -411,9 +562,10 @@ def test_write_ground_truth_writes_jsonl(world: World, tmp_path) -> None:
     world.write_ground_truth(tmp_path)
     links = (tmp_path / "links.jsonl").read_text(encoding="utf-8").splitlines()
     pages = (tmp_path / "pages.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(links) == len(world.ground_truth_links()) and len(pages) == len(world.ground_truth_pages())
+    assert len(links) == len(world.ground_truth_links(kinds=None)) and len(pages) == len(world.ground_truth_pages())
     assert set(json.loads(links[0])) == {
         "source_url", "position", "tag", "target_url", "target_fragment", "target_scheme", "target_host",
         "referring_domain", "target_domain", "is_external", "anchor_text", "anchor_from_alt", "rel",
-        "nofollow", "ugc", "sponsored", "follow",
+        "nofollow", "ugc", "sponsored", "follow", "link_kind", "region", "img_src", "img_alt", "title_attr",
+        "hreflang", "target_attr", "redirect_status", "follow_reason",
     }

@@ -14,6 +14,15 @@ else is 404. Page features by page number (needs ``pages_per_site`` >= 6 to all 
 page 2 is windows-1251 on sites with index % 4 in (0, 2) (declared by header / by meta only),
 page 3 is iso-8859-1 on sites with index % 6 == 1, page 4 carries meta robots or
 X-Robots-Tag (nofollow on 4 of every 6 sites), page 5 has ``<base href>``.
+Further features (need ``pages_per_site`` >= 9): page 1 of every site ends with a block of
+links under ARIA-role divs and class/id-named divs outside any landmark (every ``region``
+value); page 6 has ``<iframe src>`` links (a second one to another site on even sites) and,
+on sites with index % 4 == 1, ``<meta http-equiv="refresh">``; page 7 is Shift_JIS (Japanese
+anchors, charset in the HTTP header) on sites with index % 8 == 3; page 8 is GB2312 (Chinese
+anchors, ``<meta charset>`` only) on sites with index % 8 == 6; pages with (index + k) % 7 == 3
+have no ``<html lang>``. Every HTML page has ``<link rel="canonical">`` to itself.
+:meth:`World.ground_truth_links` returns only body links of kind a/area/image by default;
+pass ``kinds=None`` for every kind (iframe, canonical, meta_refresh, redirect as well).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Site", "WebResponse", "World", "WorldConfig"]
+__all__ = ["ALL_LINK_KINDS", "BODY_LINK_KINDS", "Site", "WebResponse", "World", "WorldConfig"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +112,11 @@ _LABELS: dict[str, tuple[str, ...]] = {
         "Каталог товаров", "Доставка и оплата",
     ),
     "fr": ("Café crème", "À propos", "Déjà vu", "Crème brûlée", "Garçon de café", "Où nous trouver"),
+    "ja": ("日本語の本", "新着情報", "お問い合わせ", "会社概要", "商品一覧", "よくある質問"),
+    "zh": ("中文书籍", "新闻中心", "联系我们", "关于我们", "产品目录", "常见问题"),
 }
-_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil"}
+_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页"}
+_LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN"}
 _SENTENCES: dict[str, tuple[str, ...]] = {
     "en": (
         "Welcome to our corner of the web.", "Read the latest updates below.",
@@ -116,6 +128,8 @@ _SENTENCES: dict[str, tuple[str, ...]] = {
         "Мы обновляем каталог каждую неделю.",
     ),
     "fr": ("Bienvenue chez nous.", "Découvrez nos nouveautés.", "Le café est servi à partir de huit heures."),
+    "ja": ("ようこそ私たちのサイトへ。", "最新の情報をご覧ください。", "毎週新しい本を紹介します。"),
+    "zh": ("欢迎访问我们的网站。", "请阅读下面的最新消息。", "我们每周更新目录。"),
 }
 
 # (rel attribute as written, clean tokens: lowercased, deduplicated, first-appearance order)
@@ -155,7 +169,7 @@ _OUTSIDE: tuple[tuple[str, str, str | None, str, str, str], ...] = (
 _PAGE_ROBOTS: tuple[tuple[str, str, bool], ...] = (
     ("meta", "nofollow", True),
     ("header", "nofollow", True),
-    ("meta", "NOFOLLOW, noarchive", True),
+    ("meta", "noindex, NOFOLLOW, noarchive", True),
     ("header", "noarchive, nofollow", True),
     ("meta", "noindex", False),
     ("header", "noarchive", False),
@@ -163,6 +177,12 @@ _PAGE_ROBOTS: tuple[tuple[str, str, bool], ...] = (
 
 _INTERNAL_QUERIES = ("ref=nav", "a=1&b=2", "utm_source=linkspider&utm_medium=link")
 _FRAGMENTS = ("top", "section-2", "comments", "")
+#: Python codec a browser (WHATWG Encoding) decodes each declared charset with, where it differs:
+#: the Shift_JIS decoder is windows-31j and the GBK decoder (label gb2312) is gb18030's.
+_BROWSER_CODEC = {"shift_jis": "cp932", "gb2312": "gb18030"}
+BODY_LINK_KINDS = ("a", "area", "image")
+ALL_LINK_KINDS = ("a", "area", "image", "iframe", "canonical", "meta_refresh", "redirect")
+FOLLOW_REASONS = ("rel_nofollow", "rel_ugc", "rel_sponsored", "meta_robots", "x_robots_tag", "followed")
 _PAGE_RE = re.compile(r"/page-([1-9][0-9]*)\.html")
 _UNQUOTED_OK = re.compile(r"[A-Za-z0-9/._:#?-]+")
 _FULLWIDTH_OK = re.compile(r"[A-Za-z0-9]+")
@@ -184,18 +204,29 @@ class _Link:
     anchor_text: str
     anchor_from_alt: bool
     rel: list[str]
+    kind: str = "a"  # a | area | image | iframe
+    region: str = "body"
+    img_src: str | None = None
+    img_alt: str | None = None  # cleaned
+    title_attr: str | None = None
+    hreflang: str | None = None
+    target_attr: str | None = None
 
 
 @dataclass
 class _Page:
     """Clean model of one HTML page."""
 
-    encoding: str
+    encoding: str  # codec of the bytes as declared (lowercase label)
     content_type: str
     meta_robots_nofollow: bool
     header_robots_nofollow: bool
     extra_headers: list[tuple[str, str]]
     parts: list[str | _Link] = field(default_factory=list)
+    lang: str | None = None
+    noindex: bool = False
+    canonical_url: str = ""
+    meta_refresh: str | None = None  # absolute target of <meta http-equiv=refresh>
 
     @property
     def links(self) -> list[_Link]:
@@ -417,6 +448,7 @@ class World:
         links: list[dict] = []
         for site in self.sites:
             done_docs: dict[str, int] = {}
+            hopped: set[str] = set()
             queue = [site.home_url]
             seen = {site.home_url}
             while queue:
@@ -425,9 +457,14 @@ class World:
                 row: dict = {
                     "url": url, "status": status, "final_url": final_url, "content_type": None,
                     "links_count": 0, "meta_robots_nofollow": False, "header_robots_nofollow": False,
-                    "page_nofollow": False, "encoding": None, "redirect_urls": chain, "error": error,
+                    "page_nofollow": False, "encoding": None, "charset": None, "redirect_urls": chain,
+                    "error": error, "lang": None, "noindex": False, "canonical_url": None,
                 }
                 pages.append(row)
+                for hop in chain:
+                    if hop not in hopped:
+                        hopped.add(hop)
+                        links.append(self._redirect_row(site, hop))
                 if final_url is None:
                     continue
                 path = final_url[len(site.origin):].split("?", 1)[0]
@@ -435,7 +472,7 @@ class World:
                 response = self.respond(site.host, path)
                 row["content_type"] = (response.header("Content-Type") or "").split(";")[0].strip() or None
                 if route.kind == "missing":
-                    row["encoding"] = "utf-8"
+                    row.update(encoding="utf-8", charset="utf-8", lang="en")
                     continue
                 if route.kind != "page":
                     continue
@@ -443,7 +480,8 @@ class World:
                 row.update(
                     links_count=len(page.links), meta_robots_nofollow=page.meta_robots_nofollow,
                     header_robots_nofollow=page.header_robots_nofollow, page_nofollow=page.nofollow,
-                    encoding=page.encoding,
+                    encoding=_BROWSER_CODEC.get(page.encoding, page.encoding), charset=page.encoding,
+                    lang=page.lang, noindex=page.noindex, canonical_url=page.canonical_url,
                 )
                 if final_url in done_docs:
                     continue
@@ -458,7 +496,47 @@ class World:
                     ):
                         seen.add(target)
                         queue.append(target)
+                for kind, head_target in (("canonical", page.canonical_url), ("meta_refresh", page.meta_refresh)):
+                    if head_target is not None:
+                        links.append(self._head_row(site, page, final_url, kind, head_target))
         return pages, links
+
+    @staticmethod
+    def _follow_reason(rel: list[str], page: _Page | None) -> str:
+        for token in ("nofollow", "ugc", "sponsored"):
+            if token in rel:
+                return "rel_" + token
+        if page is not None and page.meta_robots_nofollow:
+            return "meta_robots"
+        if page is not None and page.header_robots_nofollow:
+            return "x_robots_tag"
+        return "followed"
+
+    @staticmethod
+    def _plain_row(site: Site, source: str, kind: str, target: str) -> dict:
+        """A row for a same-site, non-body link (canonical, meta refresh, redirect)."""
+        return {
+            "source_url": source, "position": None, "tag": None, "target_url": target,
+            "target_fragment": None, "target_scheme": "http", "target_host": site.host,
+            "referring_domain": site.registrable_domain, "target_domain": site.registrable_domain,
+            "is_external": False, "anchor_text": "", "anchor_from_alt": False, "rel": [],
+            "nofollow": False, "ugc": False, "sponsored": False, "follow": True,
+            "link_kind": kind, "region": None, "img_src": None, "img_alt": None, "title_attr": None,
+            "hreflang": None, "target_attr": None, "redirect_status": None, "follow_reason": "followed",
+        }
+
+    def _redirect_row(self, site: Site, url: str) -> dict:
+        route = self._route(site, url[len(site.origin):].split("?", 1)[0])
+        row = self._plain_row(site, url, "redirect", route.location or "")
+        row["redirect_status"] = route.status
+        return row
+
+    def _head_row(self, site: Site, page: _Page, source: str, kind: str, target: str) -> dict:
+        row = self._plain_row(site, source, kind, target)
+        reason = self._follow_reason([], page)
+        row.update(tag="link" if kind == "canonical" else "meta", region="head",
+                   follow=reason == "followed", follow_reason=reason)
+        return row
 
     @staticmethod
     def _link_row(site: Site, page: _Page, source: str, position: int, link: _Link, target: str) -> dict:
@@ -481,6 +559,15 @@ class World:
             "ugc": ugc,
             "sponsored": sponsored,
             "follow": not (nofollow or ugc or sponsored or page.nofollow),
+            "link_kind": link.kind,
+            "region": link.region,
+            "img_src": link.img_src,
+            "img_alt": link.img_alt,
+            "title_attr": link.title_attr,
+            "hreflang": link.hreflang,
+            "target_attr": link.target_attr,
+            "redirect_status": None,
+            "follow_reason": World._follow_reason(link.rel, page),
         }
 
     def _truth_rows(self) -> tuple[list[dict], list[dict]]:
@@ -494,15 +581,31 @@ class World:
         Keys: ``url`` (as requested), ``status`` (after redirects), ``final_url``,
         ``content_type`` (no parameters), ``links_count`` (links on the final document),
         ``meta_robots_nofollow``, ``header_robots_nofollow``, ``page_nofollow``,
-        ``encoding`` (charset of the HTML bytes; None for non-HTML), ``redirect_urls``
-        (URLs that answered with a redirect, in order) and ``error``.
+        ``encoding`` (Python codec a browser decodes the HTML bytes with: the declared charset,
+        except Shift_JIS -> ``cp932`` and GB2312 -> ``gb18030`` as in the WHATWG Encoding
+        standard; None for non-HTML), ``charset`` (the declared charset, lowercase),
+        ``redirect_urls`` (URLs that answered with a redirect, in order), ``error``,
+        ``lang`` (``<html lang>`` as written, None where absent), ``noindex`` (meta robots
+        or X-Robots-Tag says noindex) and ``canonical_url`` (``<link rel=canonical>`` resolved).
+        ``links_count`` counts body links (``<a href>``, ``<area href>``, ``<iframe src>``).
         A redirect loop (``/loop-a``) is recorded with ``status``/``final_url``/
         ``content_type`` None and ``error == "redirect_loop"``. ``robots.txt`` is not a row.
         """
         return [dict(row, redirect_urls=list(row["redirect_urls"])) for row in self._truth_rows()[0]]
 
-    def ground_truth_links(self) -> list[dict]:
+    def ground_truth_links(self, kinds: tuple[str, ...] | None = BODY_LINK_KINDS) -> list[dict]:
         """One row per link element on every distinct final HTML 200 document, in document order.
+
+        ``kinds`` selects rows by ``link_kind``; the default is the body links of kind a, area
+        and image (what the crawler's e2e test compares), None returns every kind: also
+        ``iframe``, ``canonical``, ``meta_refresh`` (tag link/meta, no position, region
+        ``head``) and ``redirect`` (one row per distinct redirecting URL a robots-obeying
+        crawler requests, target = the resolved Location, ``redirect_status`` 301/302).
+        Further keys: ``link_kind``, ``region`` (header/nav/main/aside/footer/body; head;
+        None for redirects), ``img_src``/``img_alt`` (image links only; alt cleaned like
+        anchor text), ``title_attr``/``hreflang``/``target_attr`` (raw attribute values),
+        ``redirect_status`` and ``follow_reason`` (rel_nofollow, rel_ugc, rel_sponsored,
+        meta_robots, x_robots_tag or followed; first that applies).
 
         A document reached both directly and through redirects contributes its links once,
         with ``source_url`` = its final URL. Keys: ``source_url``, ``position``, ``tag``,
@@ -511,7 +614,11 @@ class World:
         ``target_domain``, ``is_external``, ``anchor_text``, ``anchor_from_alt``, ``rel``,
         ``nofollow``, ``ugc``, ``sponsored``, ``follow``.
         """
-        return [dict(row, rel=list(row["rel"])) for row in self._truth_rows()[1]]
+        return [
+            dict(row, rel=list(row["rel"]))
+            for row in self._truth_rows()[1]
+            if kinds is None or row["link_kind"] in kinds
+        ]
 
     def write_ground_truth(self, directory: str | Path) -> None:
         """Write ``links.jsonl`` and ``pages.jsonl`` into ``directory`` (created if needed)."""
@@ -542,6 +649,12 @@ class _PageBuilder:
             self.encoding, self.charset_in_header, self.locale = "windows-1251", s % 4 == 0, "ru"
         elif k == 3 and s % 6 == 1:
             self.encoding, self.charset_in_header, self.locale = "iso-8859-1", True, "fr"
+        elif k == 7 and s % 8 == 3:
+            self.encoding, self.charset_in_header, self.locale = "shift_jis", True, "ja"
+        elif k == 8 and s % 8 == 6:
+            self.encoding, self.charset_in_header, self.locale = "gb2312", False, "zh"
+        self.lang: str | None = None if (s + k) % 7 == 3 else _LANG_ATTR[self.locale]
+        self.region = "body"
         self.robots = _PAGE_ROBOTS[s % len(_PAGE_ROBOTS)] if k == 4 else None
         self.base_href: str | None = None
         if k == 5:
@@ -613,7 +726,10 @@ class _PageBuilder:
         upper = rng.random() < 0.06
         extra: list[tuple[str, str]] = []
         if tag == "a" and rng.random() < 0.25:
-            extra.append(rng.choice([("class", "link"), ("title", "More"), ("target", "_blank")]))
+            picked = rng.choice([("class", "link"), ("title", "More"), ("target", "_blank")])
+            if picked[0] not in {key for key, _ in attrs}:  # never a duplicate attribute
+                extra.append(picked)
+        self.last_attrs = dict(attrs + extra)
         ordered = attrs + extra
         if extra and rng.random() < 0.5:
             ordered = extra + attrs
@@ -642,13 +758,17 @@ class _PageBuilder:
         content: str = "text",
         rel: tuple[str | None, list[str]] = (None, []),
         tag: str = "a",
+        attrs_extra: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """Append one link element. ``content``: text | image | image_noalt | image_text."""
         rel_raw, rel_tokens = rel
         attrs = [("href", href)]
         if rel_raw is not None:
             attrs.append(("rel", rel_raw))
+        attrs.extend(attrs_extra)
+        self.last_attrs = dict(attrs)
         from_alt = False
+        kind, img_alt = ("area" if tag == "area" else "a"), None
         if tag == "area":
             left = 60 * sum(1 for part in self.parts if isinstance(part, _Link) and part.tag == "area")
             attrs = [("shape", "rect"), ("coords", f"{left},0,{left + 60},40"), *attrs,
@@ -659,16 +779,20 @@ class _PageBuilder:
             ws = self.rng.choice(["", "\n  ", " "])
             if content == "image":
                 inner = f'{ws}<img src="/logo.png" alt="{self._noisy_alt(text)}" width="120" height="40">{ws}'
-                from_alt = bool(text)
+                from_alt, kind, img_alt = bool(text), "image", text
             elif content == "image_noalt":
-                inner, text = f'{ws}<img src="/logo.png" width="16" height="16">{ws}', ""
+                inner, text, kind = f'{ws}<img src="/logo.png" width="16" height="16">{ws}', "", "image"
             elif content == "image_text":
-                inner = f'<img src="/logo.png" alt="icon"> {self._noisy_text(text)}'
+                inner, kind, img_alt = f'<img src="/logo.png" alt="icon"> {self._noisy_text(text)}', "image", "icon"
             else:
                 inner = self._noisy_text(text)
             element = self._element("a", attrs, inner)
+        given = self.last_attrs
         self.parts.append(
-            _Link(tag, element, target, fragment, scheme, host, domain, text, from_alt, rel_tokens)
+            _Link(tag, element, target, fragment, scheme, host, domain, text, from_alt, rel_tokens,
+                  kind=kind, region=self.region, img_src="/logo.png" if kind == "image" else None,
+                  img_alt=img_alt, title_attr=given.get("title"), hreflang=given.get("hreflang"),
+                  target_attr=given.get("target"))
         )
 
     def _area(self, attrs: list[tuple[str, str]]) -> str:
@@ -694,6 +818,7 @@ class _PageBuilder:
         rel: tuple[str | None, list[str]] = (None, []),
         content: str = "text",
         tag: str = "a",
+        attrs_extra: tuple[tuple[str, str], ...] = (),
     ) -> None:
         """Link to a path on this site written in one of many equivalent forms."""
         site, rng = self.site, self.rng
@@ -728,7 +853,7 @@ class _PageBuilder:
         if form == "spaces":
             href = f" {href}\t"  # the URL parser strips leading/trailing spaces and tabs
         self.add_link(href, target, fragment, "http", site.host, site.registrable_domain, text,
-                      rel=rel, content=content, tag=tag)
+                      rel=rel, content=content, tag=tag, attrs_extra=attrs_extra)
 
     def random_internal(self, text: str | None = None, rel_probability: float = 0.1) -> None:
         rng = self.rng
@@ -810,14 +935,16 @@ class _PageBuilder:
     def build(self) -> _Page:
         site, k = self.site, self.k
         title = f"{site.name} — {'Home' if k == 0 else self.label(k)}"
-        head = [f'<!DOCTYPE html>\n<html lang="{self.locale}">\n<head>\n']
+        lang_attr = f' lang="{self.lang}"' if self.lang is not None else ""
+        head = [f'<!DOCTYPE html>\n<html{lang_attr}>\n<head>\n']
         if not self.charset_in_header or self.encoding == "utf-8":
             head.append(f'<meta charset="{self.encoding}">\n')
         head.append(f"<title>{html.escape(title)}</title>\n")
-        meta_nofollow = header_nofollow = False
+        meta_nofollow = header_nofollow = noindex = False
         extra_headers: list[tuple[str, str]] = []
         if self.robots is not None:
             where, value, is_nofollow = self.robots
+            noindex = "noindex" in value.lower()
             if where == "meta":
                 name = "ROBOTS" if "NOFOLLOW" in value else "robots"
                 head.append(f'<meta name="{name}" content="{value}">\n')
@@ -828,7 +955,12 @@ class _PageBuilder:
         elif k == 0 and site.index % 2:
             head.append('<meta name="robots" content="index, follow">\n')
         head.append('<meta name="viewport" content="width=device-width, initial-scale=1">\n')
-        head.append(f'<link rel="canonical" href="http://{site.host}{self.path}">\n')
+        canonical = f"http://{site.host}{self.path}"
+        head.append(f'<link rel="canonical" href="{canonical}">\n')
+        refresh = None
+        if k == 6 and site.index % 4 == 1:
+            head.append('<meta http-equiv="refresh" content="0; url=/page-1.html">\n')
+            refresh = f"{site.origin}/page-1.html"
         if self.base_href:
             head.append(f'<base href="{self.base_href}">\n')
         head.append("</head>\n<body>\n")
@@ -837,24 +969,78 @@ class _PageBuilder:
             self._home_body()
         else:
             self._page_body()
+        if k in (1, 6):
+            main_rng, self.rng = self.rng, random.Random(f"{self.config.seed}:{site.index}:{self.path}:extra")
+            self._region_block() if k == 1 else self._iframes()
+            self.rng = main_rng
         self.raw("</body>\n</html>\n")
         content_type = "text/html"
         if self.charset_in_header:
-            content_type += f"; charset={self.encoding}"
-        return _Page(self.encoding, content_type, meta_nofollow, header_nofollow, extra_headers, self.parts)
+            label = {"shift_jis": "Shift_JIS", "gb2312": "GB2312"}.get(self.encoding, self.encoding)
+            content_type += f"; charset={label}"
+        return _Page(self.encoding, content_type, meta_nofollow, header_nofollow, extra_headers, self.parts,
+                     lang=self.lang, noindex=noindex, canonical_url=canonical, meta_refresh=refresh)
+
+    def _region_block(self) -> None:
+        """Links after the footer, outside every landmark element: ARIA roles and class/id names."""
+        n = self.config.pages_per_site
+        blocks = (
+            ('<div role="navigation" class="quick-links">', "</div>", "nav", (("hreflang", "fr"),)),
+            ('<div role="banner">', "</div>", "header", (("title", "Site banner"),)),
+            ('<div role="contentinfo"><p>', "</p></div>", "footer", (("target", "_blank"),)),
+            ('<div role="complementary">', "</div>", "aside", (("hreflang", "en-GB"), ("target", "_self"))),
+            ('<div role="main"><div class="footer-note">', "</div></div>", "main", (("title", "Note"),)),
+            ('<div class="site-footer">', "</div>", "footer", ()),
+            ('<div id="sidebar"><p>', "</p></div>", "aside", (("title", "Related & more"),)),
+            ('<ul class="menu"><li>', "</li></ul>", "nav", (("hreflang", "de"),)),
+            ('<div class="masthead">', "</div>", "header", ()),
+            ('<div class="promo-box"><p>', "</p></div>", "body", (("target", "_top"),)),
+            ('<section class="teaser">', "</section>", "body", ()),
+        )
+        for i, (opening, closing, region, attrs) in enumerate(blocks):
+            self.raw(opening)
+            self.region = region
+            target = 1 + (self.site.index + i) % (n - 1)
+            self.internal(f"/page-{target}.html", self.label(target), attrs_extra=attrs,
+                          rel=self._rel(0.2), content="image" if i % 5 == 4 else "text")
+            self.region = "body"
+            self.raw(closing + "\n")
+
+    def _iframes(self) -> None:
+        """``<iframe src>`` links: same site always, another site's home page on even sites."""
+        site = self.site
+        self.raw('<div class="embed">')
+        self._iframe("/page-1.html", site.origin + "/page-1.html", site, "Embedded page")
+        self.raw("</div>\n")
+        if site.index % 2 == 0 and len(self.world.sites) > 1:
+            other = self.world.sites[(site.index + 1) % len(self.world.sites)]
+            self.raw('<div role="complementary">')
+            self.region = "aside"
+            self._iframe(f"http://{other.host}/", other.home_url, other, None)
+            self.region = "body"
+            self.raw("</div>\n")
+
+    def _iframe(self, src: str, target: str, site: Site, title: str | None) -> None:
+        title_html = f' title="{html.escape(title)}"' if title else ""
+        element = f'<iframe src="{html.escape(src)}"{title_html} width="300" height="200"></iframe>'
+        self.parts.append(_Link("iframe", element, target, None, "http", site.host, site.registrable_domain,
+                                "", False, [], kind="iframe", region=self.region, title_attr=title))
 
     def _header(self) -> None:
         site = self.site
         self.raw('<header class="site-header">\n')
+        self.region = "header"
         if self.k == 0 or self.rng.random() < 0.6:
             self.internal("/", f"Logo of {site.name}", content="image", form=self.rng.choice(["root", "abs"]))
         else:
             self.internal("/", self.label(0))
         self.raw(' <a class="menu-toggle" role="button">Menu</a>\n</header>\n')
+        self.region = "body"
 
     def _footer(self) -> None:
         rng = self.rng
         self.raw(f'<footer>\n<p>&copy; 2024 {html.escape(self.site.name)}. ')
+        self.region = "footer"
         self.mailto()
         if self.k == 0 or rng.random() < 0.5:
             self.raw(" | ")
@@ -863,16 +1049,19 @@ class _PageBuilder:
             self.raw(" | ")
             self.javascript()
         self.raw("</p>\n</footer>\n")
+        self.region = "body"
 
     def _home_body(self) -> None:
         site, n = self.site, self.config.pages_per_site
         self._header()
         self.raw("<nav>\n<ul>\n")
+        self.region = "nav"
         for k in range(1, n):
             self.raw("<li>")
             self.internal(f"/page-{k}.html", self.label(k))
             self.raw("</li>\n")
         self.raw("</ul>\n</nav>\n<main>\n<a id=\"top\"></a>\n<article>\n")
+        self.region = "main"
         self.raw(f"<h1>Welcome to {html.escape(site.name)}</h1>\n<p>{self.sentence()} ")
         self.internal("/old/page-1.html", "Old address of page 1", form="rel")
         self.raw(", ")
@@ -925,6 +1114,7 @@ class _PageBuilder:
         self.raw('\n<area shape="default" alt="No link here">\n</map>\n')
         self.raw("<!-- <a href=\"/page-1.html\">commented out</a> -->\n")
         self.raw("</article>\n</main>\n<aside>\n<h2>Partners</h2>\n<ul>\n")
+        self.region = "aside"
         for raw, tokens in _REL_VARIANTS:
             self.raw("<li>")
             if self.rng.random() < 0.5:
@@ -939,12 +1129,13 @@ class _PageBuilder:
         site = self.site
         element = f'<a href="{html.escape(href, quote=True)}">{inner}</a>'
         self.parts.append(_Link("a", element, site.origin + path, fragment, "http", site.host,
-                                site.registrable_domain, clean, False, []))
+                                site.registrable_domain, clean, False, [], region=self.region))
 
     def _page_body(self) -> None:
         rng, k, n = self.rng, self.k, self.config.pages_per_site
         self._header()
         self.raw("<nav class=\"breadcrumbs\">\n<ul>\n")
+        self.region = "nav"
         neighbours = [0, k - 1, (k + 1) % n] + rng.sample(range(n), min(2, n))
         for target in neighbours:
             self.raw("<li>")
@@ -954,6 +1145,7 @@ class _PageBuilder:
                           query=query, fragment=fragment)
             self.raw("</li>\n")
         self.raw("</ul>\n</nav>\n<main>\n<a id=\"top\"></a>\n<article>\n")
+        self.region = "main"
         self.raw(f"<h1>{html.escape(self.label(k))}</h1>\n")
         if self.locale != "en":
             self.raw("<p>")
@@ -979,6 +1171,7 @@ class _PageBuilder:
             self.self_fragment(rng.choice(["comments", "top", ""]), "Jump to comments")
             self.raw("</p>\n")
         self.raw("</article>\n</main>\n")
+        self.region = "aside"
         if self.base_href is not None:
             self.raw("<aside>\n<p>")
             self.internal(f"/page-{1 + k % (n - 1)}.html", "See also", form="rel")
