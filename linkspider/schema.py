@@ -110,13 +110,16 @@ PAGES_FIELDS = [
     _field("redirect_chain", pa.list_(REDIRECT_HOP),
            "HTTP redirects followed to reach final_url: each hop's url and status, in order."),
     _field("lang", DICT_STRING, "The <html lang> attribute."),
-    _field("noindex", pa.bool_(), "meta robots or X-Robots-Tag says noindex (or none)."),
+    _field("noindex", pa.bool_(),
+           "meta robots or X-Robots-Tag says noindex (or none); null for non-HTML responses."),
     _field("hreflang_alternates", pa.list_(HREFLANG),
            "<link rel=alternate hreflang> entries: language and absolute URL."),
     _field("content_sha1", pa.string(), "SHA-1 of the response body, hex."),
     _field("word_count", pa.int32(), "Words of visible text (scripts and styles excluded)."),
     _field("depth", pa.int16(), "Links followed from the seed to reach this URL.", False),
-    _field("links_count", pa.int32(), "Number of links recorded from the page.", False),
+    _field("links_count", pa.int32(),
+           "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
+           False),
     _field("error", pa.string(), "What went wrong when the fetch failed; null on success."),
 ]
 

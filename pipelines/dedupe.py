@@ -2,7 +2,8 @@
 
 Two URLs that redirect to one page (``/go/1`` -> ``/page-1.html``, also linked directly) are
 both fetched and both get their ``pages`` row (url, redirect chain, final URL), but the final
-page's links are stored only the first time. The pipeline keeps an 8-byte digest per stored
+page's links are stored only the first time; likewise each redirect hop (``redirect`` link
+row) is stored once, however many chains pass through it. The pipeline keeps an 8-byte digest per stored
 page, which bounds its memory to the crawl's page count.
 """
 
@@ -30,12 +31,25 @@ class DedupePagesPipeline:
     def __init__(self, stats: StatsCollector | None = None) -> None:
         self.stats = stats
         self.seen: set[bytes] = set()
+        self.seen_hops: set[bytes] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePagesPipeline:
         return cls(crawler.stats)
 
+    def _new_hops(self, hops: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+        """Return the redirect hops not stored yet (a loop repeats its hops; chains share them)."""
+        new = []
+        for hop in hops:
+            key = page_key(f"{hop[0]} -> {hop[1]}")
+            if key not in self.seen_hops:
+                self.seen_hops.add(key)
+                new.append(hop)
+        return new
+
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
+        if item.redirect_hops:
+            item.redirect_hops = self._new_hops(item.redirect_hops)
         final_url = item.page.get("final_url")
         if final_url is None:
             return item  # failures are rows of their own
@@ -43,6 +57,8 @@ class DedupePagesPipeline:
         if key in self.seen:
             if self.stats is not None:
                 self.stats.inc_value("linkspider/duplicate_pages")
+            if item.raw is not None:  # the row still says how many links the page has
+                item.page["links_count"] = sum(p is not None for p in item.raw.positions)
             item.links = {}
             item.raw = None
             item.page["duplicate_of_stored_page"] = True

@@ -31,7 +31,7 @@ class NormalizeLinksPipeline:
         raw = item.raw
         page = item.page
         if raw is None:
-            page["links_count"] = 0
+            page.setdefault("links_count", 0)
             return item
         links = item.links
         links.update(
@@ -61,7 +61,7 @@ class NormalizeLinksPipeline:
         page["internal_links"], page["external_links"] = count_internal_external(
             links["target_domain"], links["is_external"], raw.positions
         )
-        page["links_count"] = len(raw.hrefs)
+        page["links_count"] = sum(position is not None for position in raw.positions)
         item.raw = None
         if self.stats is not None:
             self.stats.inc_value("linkspider/links", len(raw.hrefs))

@@ -17,12 +17,8 @@ from linkspider.report import create_run_view
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.crawling import local_web_args, read_table, run_crawl
 
-COMPARED_FIELDS = (
-    "target_url", "target_fragment", "target_scheme", "target_host", "referring_domain",
-    "target_domain", "is_external", "anchor_text", "anchor_from_alt", "tag", "rel",
-    "nofollow", "ugc", "sponsored", "follow",
-)  # fmt: skip
-BODY_LINK_KINDS = ("a", "area", "image")
+#: Every ground-truth link field is compared; these name the row.
+ROW_KEY = ("source_url", "link_kind", "position", "target_url")
 
 
 @pytest.fixture(scope="module")
@@ -47,34 +43,31 @@ def test_world_is_large_enough(world: World) -> None:
 
 
 def test_links_equal_ground_truth_field_by_field(world: World, crawl: Path) -> None:
-    table = read_table(crawl, "links").to_pylist()
-    crawled = {
-        (row["source_url"], row["position"]): row
-        for row in table
-        if row["link_kind"] in BODY_LINK_KINDS
-    }
-    assert len(crawled) == sum(1 for r in table if r["link_kind"] in BODY_LINK_KINDS), (
-        "a (page, position) pair was stored twice"
-    )
-    expected = {(row["source_url"], row["position"]): row for row in world.ground_truth_links()}
-    missing = sorted(set(expected) - set(crawled))
-    unexpected = sorted(set(crawled) - set(expected))
-    assert missing == [] and unexpected == [], (missing[:5], unexpected[:5])
+    """Every placed link of every kind (a, area, image, iframe, canonical, meta_refresh,
+    redirect) is present once, and every fact the world knows about it is equal."""
+    crawled = read_table(crawl, "links").to_pylist()
+    expected = world.ground_truth_links(kinds=None)
+
+    def key(row: dict) -> tuple:
+        return tuple(row[name] for name in ROW_KEY)
+
+    got_counts, want_counts = Counter(map(key, crawled)), Counter(map(key, expected))
+    assert want_counts - got_counts == Counter(), "missing links"
+    assert got_counts - want_counts == Counter(), "unexpected links"
+    assert max(want_counts.values()) == 1
+    by_key = {key(row): row for row in crawled}
+    fields = sorted(set(expected[0]) - set(ROW_KEY))
+    assert len(fields) >= 20
     differences = [
-        (key, name, want[name], crawled[key][name])
-        for key, want in expected.items()
-        for name in COMPARED_FIELDS
-        if crawled[key][name] != want[name]
+        (key(want), name, want[name], by_key[key(want)][name])
+        for want in expected
+        for name in fields
+        if by_key[key(want)][name] != want[name]
     ]
     assert differences == [], differences[:10]
-
-
-def test_every_placed_link_is_present_once_per_occurrence(world: World, crawl: Path) -> None:
-    links = read_table(crawl, "links").to_pandas()
-    body = links[links["link_kind"].isin(BODY_LINK_KINDS)]
-    got = Counter(zip(body["source_url"], body["target_url"]))
-    want = Counter((r["source_url"], r["target_url"]) for r in world.ground_truth_links())
-    assert got == want
+    assert {row["link_kind"] for row in expected} == {
+        "a", "area", "image", "iframe", "canonical", "meta_refresh", "redirect"
+    }  # fmt: skip
 
 
 def test_pages_are_the_pages_a_correct_crawler_fetches(world: World, crawl: Path) -> None:
@@ -83,14 +76,15 @@ def test_pages_are_the_pages_a_correct_crawler_fetches(world: World, crawl: Path
     expected = {p["url"]: p for p in world.ground_truth_pages() if p["error"] is None}
     assert sorted(set(fetched) - set(expected)) == []
     assert sorted(set(expected) - set(fetched)) == []
+    fields = ("status", "final_url", "content_type", "links_count")
+    html_fields = ("page_nofollow", "noindex", "lang", "canonical_url")
     wrong = [
-        (url, (p["status"], p["final_url"], p["content_type"]),
-         (fetched[url]["status"], fetched[url]["final_url"], fetched[url]["content_type"]))
+        (url, name, p[name], fetched[url][name])
         for url, p in expected.items()
-        if (p["status"], p["final_url"], p["content_type"])
-        != (fetched[url]["status"], fetched[url]["final_url"], fetched[url]["content_type"])
-    ]  # fmt: skip
-    assert wrong == []
+        for name in fields + (html_fields if p["encoding"] else ())
+        if fetched[url][name] != p[name]
+    ]
+    assert wrong == [], wrong[:10]
 
 
 def test_redirect_loops_and_robots_refusals_are_recorded_as_errors(world: World, crawl: Path) -> None:
