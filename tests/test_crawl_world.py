@@ -145,3 +145,29 @@ def test_duckdb_counts_referring_domains_per_target_domain(world: World, crawl: 
         if row["is_external"]:
             want[row["target_domain"]].add(row["referring_domain"])
     assert got == {domain: len(refs) for domain, refs in want.items()}
+
+
+def test_links_on_page_counts_match_the_placed_links(world: World, crawl: Path) -> None:
+    want: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in world.ground_truth_links(kinds=None):
+        if row["position"] is not None and row["target_domain"] is not None:
+            want[row["source_url"]][row["is_external"]] += 1
+    links = read_table(crawl, "links").to_pylist()
+    got = {
+        row["source_url"]: [row["page_internal_links"], row["page_external_links"]]
+        for row in links
+        if row["position"] is not None
+    }
+    assert got == dict(want)
+
+
+def test_content_sha1_is_the_hash_of_the_served_bytes(world: World, crawl: Path) -> None:
+    import hashlib
+    from urllib.parse import urlsplit
+
+    pages = [p for p in read_table(crawl, "pages").to_pylist() if p["final_url"]]
+    assert len(pages) > 500
+    for page in pages:
+        parts = urlsplit(page["final_url"])
+        body = world.respond(parts.hostname, parts.path + (f"?{parts.query}" if parts.query else "")).body
+        assert page["content_sha1"] == hashlib.sha1(body).hexdigest(), page["final_url"]
