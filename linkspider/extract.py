@@ -24,19 +24,11 @@ BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
 CONTEXT_CHARS = 80
 
 #: HTML5 landmark elements and ARIA landmark roles, and the region each one names.
-LANDMARK_SELECTOR = (
-    "header, nav, main, aside, footer, [role=banner], [role=navigation], [role=main], "
-    "[role=complementary], [role=contentinfo]"
-)
 LANDMARK_TAGS = {"header": "header", "nav": "nav", "main": "main", "aside": "aside",
                  "footer": "footer"}  # fmt: skip
 LANDMARK_ROLES = {"banner": "header", "navigation": "nav", "main": "main",
                   "complementary": "aside", "contentinfo": "footer"}  # fmt: skip
 #: Class and id names that mark a region when no landmark element or role does.
-NAME_SELECTOR = ", ".join(
-    f"[{attr}*={word}]" for word in ("foot", "nav", "menu", "sidebar", "header", "masthead")
-    for attr in ("class", "id")
-)  # fmt: skip
 _NAME_REGION = re.compile(
     r"(?:^|[-_\s])(?:(footer?)|(nav|navbar|navigation|menu|mainmenu)|(sidebar)|(header|masthead))"
     r"(?:$|[-_\s\d])",
