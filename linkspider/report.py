@@ -80,7 +80,7 @@ def summarize(root: str | Path, run_id: str | None = None, top: int = 5) -> str:
             "SELECT follow_reason, count(*) n FROM links GROUP BY 1 ORDER BY n DESC, 1"
         ).fetchall()
     ))  # fmt: skip
-    lines.append(f"top referring domains (external links given):")
+    lines.append("top referring domains (external links given):")
     for domain, n, targets in con.execute(
         "SELECT referring_domain, count(*) n, count(DISTINCT target_domain) FROM links "
         "WHERE is_external GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?",

@@ -9,7 +9,6 @@ no throttling or delay, robots.txt obeyed, INFO logging, no telnet console.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from scrapy.crawler import CrawlerProcess
