@@ -19,6 +19,10 @@ class PublicAddressResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, failing lookups that land on private addresses."""
 
     allow_private = False
+    #: Names refused, with why: Twisted replaces the lookup error's message with a generic one,
+    #: so the spider looks the reason up here to tell the user (bounded, oldest dropped).
+    refused: dict[str, str] = {}
+    REFUSED_KEPT = 10_000
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicAddressResolver:
@@ -33,10 +37,19 @@ class PublicAddressResolver(CachingThreadedResolver):
 
         def check(address: str) -> str:
             if not is_public_address(address):
-                raise DNSLookupError(
+                reason = (
                     f"{name} resolves to {address}, which is not a public address; pass "
                     "--allow-private-addresses to crawl private networks"
                 )
+                if len(self.refused) >= self.REFUSED_KEPT:
+                    self.refused.pop(next(iter(self.refused)))
+                self.refused[name] = reason
+                raise DNSLookupError(reason)
             return address
 
         return result.addCallback(check)
+
+
+def refusal_for(host: str | None) -> str | None:
+    """Return why the resolver refused ``host`` in this process, or None."""
+    return PublicAddressResolver.refused.get(host or "")

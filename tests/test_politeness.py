@@ -83,3 +83,30 @@ def test_allowed_crawl_reads_robots_first_and_sends_an_honest_user_agent(
     assert all(ua.startswith("linkspider/") and "+http" in ua for _, ua in server.requests)
     errors = {p["url"]: p["error"] for p in read_table(tmp_path, "pages").to_pylist()}
     assert "robots.txt" in errors[server.url + "secret"]
+
+
+def _hosts_file_name_for_loopback() -> str | None:
+    """Return a name other than localhost that /etc/hosts maps to 127.0.0.1, if any."""
+    try:
+        lines = Path("/etc/hosts").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if fields and fields[0] == "127.0.0.1":
+            for name in fields[1:]:
+                if name != "localhost" and not name.endswith(".localhost"):
+                    return name
+    return None
+
+
+def test_host_name_resolving_to_loopback_is_refused(server: RecordingServer, tmp_path: Path) -> None:
+    name = _hosts_file_name_for_loopback()
+    if name is None:
+        pytest.skip("no name other than localhost maps to 127.0.0.1 in /etc/hosts")
+    url = server.url.replace("127.0.0.1", name)
+    result = run_crawl(url, "--out", str(tmp_path), "--log-level", "WARNING")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert server.requests == []
+    (page,) = read_table(tmp_path, "pages").to_pylist()
+    assert f"{name} resolves to 127.0.0.1, which is not a public address" in page["error"]

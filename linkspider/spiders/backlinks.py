@@ -23,6 +23,7 @@ from linkspider.domains import registrable_domain
 from linkspider.extract import extract_page, fill_link_contexts
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
+from linkspider.resolver import refusal_for
 from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, split_fragment, url_host
 
 if TYPE_CHECKING:
@@ -281,6 +282,9 @@ def describe_failure(failure: Failure, url: str) -> str:
     exc = failure.value
     name = type(exc).__name__
     message = str(exc).strip() or name
+    refused = refusal_for(url_host(url))
+    if refused is not None:
+        return f"refused {url}: {refused}"
     if name == "IgnoreRequest" and "robots.txt" in message.lower():
         return f"{name}: disallowed by robots.txt"
     if "max size" in message.lower() or "maxsize" in message.lower():
