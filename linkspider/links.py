@@ -20,8 +20,6 @@ from linkspider.urls import (
     url_scheme,
 )
 
-#: Why a link passes no equity, in the order the reasons are checked.
-FOLLOW_REASONS = ("rel_nofollow", "rel_ugc", "rel_sponsored", "meta_robots", "x_robots_tag")
 FOLLOWED = "followed"
 
 

@@ -215,7 +215,36 @@ async def _shutdown(server: asyncio.AbstractServer, handler: _Handler) -> None:
     await server.wait_closed()
 
 
-class LocalWeb:
+class _RunningServer:
+    """What both ways of running the server share: its address and the context manager."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def proxy_url(self) -> str:
+        """The URL to configure as HTTP proxy (same as :attr:`url`)."""
+        return self.url
+
+    def start(self) -> Any:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class LocalWeb(_RunningServer):
     """Run the proxy server in a background thread with its own event loop."""
 
     def __init__(self, source: SiteSource, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -228,16 +257,6 @@ class LocalWeb:
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-
-    @property
-    def url(self) -> str:
-        """``http://HOST:PORT``."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def proxy_url(self) -> str:
-        """The URL to configure as HTTP proxy (same as :attr:`url`)."""
-        return self.url
 
     def start(self) -> LocalWeb:
         """Start serving; returns once the port is bound."""
@@ -289,11 +308,6 @@ class LocalWeb:
         self._loop = None
         self._stopping = None
 
-    def __enter__(self) -> LocalWeb:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def _process_main(source: SiteSource, host: str, port: int, conn: Any) -> None:
@@ -312,7 +326,7 @@ def _process_main(source: SiteSource, host: str, port: int, conn: Any) -> None:
     web.stop()
 
 
-class LocalWebProcess:
+class LocalWebProcess(_RunningServer):
     """Run the proxy server in a separate (spawned) process so it does not share the GIL."""
 
     def __init__(self, source: SiteSource, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -322,16 +336,6 @@ class LocalWebProcess:
         self.port = port
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Any = None
-
-    @property
-    def url(self) -> str:
-        """``http://HOST:PORT``."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def proxy_url(self) -> str:
-        """The URL to configure as HTTP proxy (same as :attr:`url`)."""
-        return self.url
 
     def start(self, timeout: float = 30.0) -> LocalWebProcess:
         """Spawn the server process and wait until it reports its port."""
@@ -372,11 +376,6 @@ class LocalWebProcess:
         conn.close()
         self._process = self._conn = None
 
-    def __enter__(self) -> LocalWebProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def serve_forever(source: SiteSource, host: str = "127.0.0.1", port: int = 8899) -> None:
