@@ -119,7 +119,6 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
     nodes = tree.css(BODY_LINK_SELECTOR)
     ancestry = _Ancestry()
     _read_body_links(nodes, _first_images(tree), ancestry, page)
-    _mark_regions(nodes, ancestry, page)
     page.contexts_before.extend([None] * len(nodes))
     page.contexts_after.extend([None] * len(nodes))
     page._tree, page._nodes = tree, nodes
@@ -200,46 +199,56 @@ def _read_body_links(
     nodes: list[LexborNode], images: dict[int, LexborNode], ancestry: _Ancestry,
     page: ExtractedPage,
 ) -> None:
-    for position, node in enumerate(nodes):
+    # The hot loop of a crawl (hundreds of links per page): bound methods, one attribute
+    # read per node, and the parent's path and region looked up once per parent element.
+    kinds, tags, hrefs, texts = page.kinds.append, page.tags.append, page.hrefs.append, page.texts.append
+    alts, img_srcs, img_alts = page.alts.append, page.img_srcs.append, page.img_alts.append
+    rels, titles, hreflangs = page.rels.append, page.title_attrs.append, page.hreflangs.append
+    targets, regions, paths = page.target_attrs.append, page.regions.append, page.dom_paths.append
+    facts = ancestry.facts
+    page.positions.extend(range(len(nodes)))
+    for node in nodes:
         attrs = node.attributes
         tag = node.tag
-        page.tags.append(tag)
-        page.positions.append(position)
-        page.rels.append(attrs.get("rel"))
-        page.title_attrs.append(attrs.get("title"))
-        page.hreflangs.append(attrs.get("hreflang"))
-        page.target_attrs.append(attrs.get("target"))
-        page.dom_paths.append(dom_path(node, ancestry=ancestry))
+        tags(tag)
+        rels(attrs.get("rel"))
+        titles(attrs.get("title"))
+        hreflangs(attrs.get("hreflang"))
+        targets(attrs.get("target"))
+        _, prefix, _, _, region = facts(node.parent)
+        regions(region)
+        step = _step(tag, attrs)
+        paths(f"{prefix}>{step}" if prefix else step)
         if tag == "iframe":
-            page.kinds.append("iframe")
-            page.hrefs.append(attrs.get("src") or "")
-            page.texts.append("")
-            page.alts.append(None)
-            page.img_srcs.append(None)
-            page.img_alts.append(None)
+            kinds("iframe")
+            hrefs(attrs.get("src") or "")
+            texts("")
+            alts(None)
+            img_srcs(None)
+            img_alts(None)
             continue
-        page.hrefs.append(attrs.get("href") or "")
+        hrefs(attrs.get("href") or "")
         if tag == "area":
-            page.kinds.append("area")
-            page.texts.append("")
-            page.alts.append(attrs.get("alt"))
-            page.img_srcs.append(None)
-            page.img_alts.append(None)
+            kinds("area")
+            texts("")
+            alts(attrs.get("alt"))
+            img_srcs(None)
+            img_alts(None)
             continue
         text = node.text(deep=True)
-        page.texts.append(text)
+        texts(text)
         img = images.get(node.mem_id) if images else None
         if img is None:
-            page.kinds.append("a")
-            page.alts.append(None)
-            page.img_srcs.append(None)
-            page.img_alts.append(None)
+            kinds("a")
+            alts(None)
+            img_srcs(None)
+            img_alts(None)
         else:
             img_attrs = img.attributes
-            page.kinds.append("image")
-            page.img_srcs.append(img_attrs.get("src"))
-            page.img_alts.append(img_attrs.get("alt"))
-            page.alts.append(img_attrs.get("alt") if not text.strip() else None)
+            kinds("image")
+            img_srcs(img_attrs.get("src"))
+            img_alts(img_attrs.get("alt"))
+            alts(img_attrs.get("alt") if not text.strip() else None)
 
 
 def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
@@ -255,78 +264,87 @@ def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
     page.dom_paths.append("head>link" if kind == "canonical" else "head>meta")
 
 
-class _Ancestry:
-    """Per-document memo of what each ancestor element says: its path step and its region.
+#: Elements a dom path names, the link's own step included.
+DOM_PATH_LEVELS = 4
+_TOP = ((), "", None, None, "body")
 
-    Links share ancestors (a menu's ``ul``, the ``footer``), so each element is looked at once
-    however many links sit under it.
+
+class _Ancestry:
+    """Per-document memo of what each element gives the links inside it: the last steps of
+    their dom path and their region.
+
+    Each element is read once, from its parent's memo entry, however many links sit under it:
+    a link costs one parent lookup instead of a walk up the tree.
     """
 
-    def __init__(self) -> None:
-        self.steps: dict[int, tuple[str, LexborNode | None]] = {}
-        self.regions: dict[int, tuple[str | None, str | None]] = {}
+    def __init__(self, levels: int = DOM_PATH_LEVELS) -> None:
+        self.keep = max(levels - 1, 0)
+        # mem_id -> (steps, joined steps, landmark region, name region, region)
+        self.memo: dict[int, tuple[tuple[str, ...], str, str | None, str | None, str]] = {}
 
-    def step(self, node: LexborNode) -> tuple[str, LexborNode | None]:
-        """Return the node's path step (``tag#id`` or ``tag.class``) and its parent."""
-        key = node.mem_id
-        cached = self.steps.get(key)
-        if cached is None:
-            tag = node.tag or ""
-            attrs = node.attributes
-            if attrs.get("id"):
-                tag = f"{tag}#{attrs['id'].strip()}"
-            elif attrs.get("class"):
-                classes = attrs["class"].split()
-                if classes:
-                    tag = f"{tag}.{classes[0]}"
-            parent = None if node.tag in ("body", "html") else node.parent
-            cached = self.steps[key] = (tag, parent)
-        return cached
+    def facts(self, node: LexborNode | None) -> tuple[tuple[str, ...], str, str | None, str | None, str]:
+        """Return ``(steps, 'a>b>c', landmark, named, region)`` for the links inside ``node``.
 
-    def region(self, node: LexborNode | None) -> tuple[str | None, str | None]:
-        """Return ``(landmark region, class/id-name region)`` of the innermost ancestors."""
+        ``steps`` are the last ``levels - 1`` path steps down to ``node`` (none above body);
+        the region is the innermost landmark element or ARIA role, else the innermost class/id
+        name (footer, nav, menu, sidebar, header), else ``body``.
+        """
+        memo = self.memo
         chain = []
-        while node is not None and node.tag not in ("html", "-document", None):
-            cached = self.regions.get(node.mem_id)
-            if cached is not None:
+        cached = _TOP
+        while node is not None:
+            key = node.mem_id
+            hit = memo.get(key)
+            if hit is not None:
+                cached = hit
                 break
-            chain.append(node)
+            tag = node.tag
+            if tag in ("html", "-document", None):
+                memo[key] = _TOP
+                break
+            chain.append((key, tag, node))
             node = node.parent
-        else:
-            cached = (None, None)
-        landmark, named = cached
-        for element in reversed(chain):
+        steps, _, landmark, named, _ = cached
+        keep = self.keep
+        for key, tag, element in reversed(chain):
             attrs = element.attributes
-            role = (attrs.get("role") or "").strip().lower()
-            own = LANDMARK_ROLES.get(role) or LANDMARK_TAGS.get(element.tag)
+            step = _step(tag, attrs)
+            steps = (step,) if tag == "body" else (*steps, step)[-keep:] if keep else ()
+            role = attrs.get("role")
+            own = LANDMARK_ROLES.get(role.strip().lower()) if role else None
+            own = own or LANDMARK_TAGS.get(tag)
             if own is not None:
                 landmark = own
             else:
-                name = _region_from_names(attrs)
-                if name is not None:
-                    named = name
-            self.regions[element.mem_id] = (landmark, named)
-        return landmark, named
+                named = _region_from_names(attrs) or named
+            cached = memo[key] = (steps, ">".join(steps), landmark, named,
+                                  landmark or named or "body")  # fmt: skip
+        return cached
 
 
-def dom_path(node: LexborNode, levels: int = 4, ancestry: _Ancestry | None = None) -> str:
+def _step(tag: str, attrs: dict) -> str:
+    """Return one dom path step: the tag with its id, else with its first class."""
+    element_id = attrs.get("id")
+    if element_id:
+        return f"{tag}#{element_id.strip()}"
+    classes = attrs.get("class")
+    if classes:
+        first = classes.split(maxsplit=1)
+        if first:
+            return f"{tag}.{first[0]}"
+    return tag
+
+
+def dom_path(node: LexborNode, levels: int = DOM_PATH_LEVELS) -> str:
     """Return a short CSS-like path to ``node``: its last ``levels`` elements, e.g.
     ``nav#menu>ul>li>a``; each step is the tag with its id, else its first class."""
-    ancestry = ancestry or _Ancestry()
-    steps = []
-    current: LexborNode | None = node
-    while current is not None and len(steps) < levels and current.tag not in ("html", "-document"):
-        step, current = ancestry.step(current)
-        steps.append(step)
-    return ">".join(reversed(steps))
-
-
-def _mark_regions(nodes: list[LexborNode], ancestry: _Ancestry, page: ExtractedPage) -> None:
-    """Set ``page.regions`` for body links: the innermost landmark element or ARIA role, else
-    the innermost class/id name (footer, nav, menu, sidebar, header), else ``body``."""
-    for node in nodes:
-        landmark, named = ancestry.region(node.parent)
-        page.regions.append(landmark or named or "body")
+    if node.tag in ("html", "-document") or levels < 1:
+        return ""
+    step = _step(node.tag or "", node.attributes)
+    if node.tag == "body":
+        return step
+    prefix = _Ancestry(levels).facts(node.parent)[1]
+    return f"{prefix}>{step}" if prefix else step
 
 
 def _region_from_names(attrs: dict) -> str | None:
