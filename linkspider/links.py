@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from linkspider.domains import registrable_domain
 from linkspider.urls import (
+    base_directory,
     document_base_url,
     encode_query_for_document,
     resolve_href,
@@ -93,6 +94,11 @@ def follow_reason(rel: Sequence[str], page_reason: str | None) -> str:
     return page_reason or FOLLOWED
 
 
+#: Most resolved targets kept in memory; the memo is emptied when full.
+TARGET_MEMO_SIZE = 65_536
+_TARGETS: dict[tuple[str, str], tuple[str, str | None, str | None, str | None, str]] = {}
+
+
 def resolve_links(
     page_url: str, base_href: str | None, hrefs: Sequence[str], encoding: str | None = None
 ) -> dict[str, list]:
@@ -106,24 +112,21 @@ def resolve_links(
     ['http://a.com/y']
     """
     base = document_base_url(page_url, base_href)
-    urls: list[str] = []
-    fragments: list[str | None] = []
-    hosts: list[str | None] = []
-    domains: list[str | None] = []
-    schemes: list[str] = []
+    directory = base_directory(base)
+    memo = _TARGETS
+    targets = []
     for href in hrefs:
-        absolute = resolve_href(encode_query_for_document(href, encoding), base)
-        if absolute is None:
-            url, fragment, host, scheme = href, None, None, "invalid"
-        else:
-            url, fragment = split_fragment(absolute)
-            scheme = url_scheme(url)
-            host = url_host(url)
-        urls.append(url)
-        fragments.append(fragment)
-        hosts.append(host)
-        domains.append(registrable_domain(host))
-        schemes.append(scheme)
+        href = encode_query_for_document(href, encoding)
+        key = (_memo_base(href, base, directory), href)
+        target = memo.get(key)
+        if target is None:
+            if len(memo) >= TARGET_MEMO_SIZE:
+                memo.clear()
+            target = memo[key] = resolve_target(href, base)
+        targets.append(target)
+    urls, fragments, hosts, domains, schemes = (
+        [list(column) for column in zip(*targets)] if targets else ([], [], [], [], [])
+    )
     return {
         "target_url": urls,
         "target_fragment": fragments,
@@ -131,6 +134,39 @@ def resolve_links(
         "target_domain": domains,
         "target_scheme": schemes,
     }
+
+
+def _memo_base(href: str, base: str, directory: str | None) -> str:
+    """Return what ``href``'s target depends on: ``directory`` for most hrefs, the whole
+    ``base`` for those that may keep the base's last path segment or query ("", "?q", "#f",
+    "http:", "http:?q", or any with leading whitespace or a tab or newline inside)."""
+    first = href[:1]
+    if directory is None or first <= " " or first in "?#":
+        return base
+    if "\t" in href or "\n" in href or "\r" in href:
+        return base
+    colon = href.find(":")
+    if colon != -1 and href[colon + 1 : colon + 2] in ("", "?", "#"):
+        return base
+    return directory
+
+
+def resolve_target(
+    href: str, base: str | None
+) -> tuple[str, str | None, str | None, str | None, str]:
+    """Return ``(url, fragment, host, domain, scheme)`` of one href resolved against ``base``.
+
+    >>> resolve_target("//B\u00fccher.de/x#y", "https://a.com/")
+    ('https://xn--bcher-kva.de/x', 'y', 'xn--bcher-kva.de', 'xn--bcher-kva.de', 'https')
+    >>> resolve_target("http://[::1", None)
+    ('http://[::1', None, None, None, 'invalid')
+    """
+    absolute = resolve_href(href, base)
+    if absolute is None:
+        return href, None, None, None, "invalid"
+    url, fragment = split_fragment(absolute)
+    host = url_host(url)
+    return url, fragment, host, registrable_domain(host), url_scheme(url)
 
 
 def page_says_noindex(meta_robots: str | None, x_robots_tag: str | None) -> bool:

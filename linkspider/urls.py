@@ -66,6 +66,27 @@ def document_base_url(page_url: str, base_href: str | None) -> str:
     return resolve_href(base_href, page_url) or page_url
 
 
+def base_directory(base_url: str | None) -> str | None:
+    """Return the part of an http(s) base URL that path-relative hrefs resolve against: the
+    WHATWG-serialized URL up to the last ``/`` of its path; None for other URLs.
+
+    Hrefs other than ``""``, ``?query`` and ``#fragment`` resolve alike against every base
+    URL with the same directory, which lets resolved targets be shared between pages.
+
+    >>> base_directory("HTTP://a.com/docs/page.html?x=/y#z")
+    'http://a.com/docs/'
+    >>> base_directory("http://a.com"), base_directory("mailto:x@a.com")
+    ('http://a.com/', None)
+    """
+    if base_url is None:
+        return None
+    url = resolve_href(base_url, None)
+    if url is None or not url.startswith(("http://", "https://")):
+        return None
+    path = url.partition("#")[0].partition("?")[0]
+    return path[: path.rfind("/") + 1]
+
+
 def split_fragment(url: str) -> tuple[str, str | None]:
     """Return ``(url_without_fragment, fragment)``; the fragment is None when there is no '#'.
 

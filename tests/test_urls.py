@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from linkspider.urls import document_base_url, resolve_href, split_fragment, url_host, url_scheme
+from linkspider.links import resolve_links
+from linkspider.urls import (
+    base_directory,
+    document_base_url,
+    resolve_href,
+    split_fragment,
+    url_host,
+    url_scheme,
+)
 from tests.conftest import shared_testdata
 
 
@@ -92,3 +100,38 @@ def test_wpt_url_suite_all_hrefs_and_failures() -> None:
     ]
     assert wrong_href == []
     assert accepted == []
+
+
+def test_memoized_targets_match_the_wpt_suite_from_sibling_pages() -> None:
+    """Targets are memoized per base directory: a page whose sibling (same directory, other
+    file and query) or a page elsewhere resolved the same href first still gets the
+    browser's answer."""
+    wrong = []
+    checked = 0
+    for case in _wpt_cases():
+        base = case.get("base")
+        if not base or base_directory(base) is None:
+            continue
+        sibling = f"{base_directory(base)}other-page.html?other=1"
+        resolve_links(sibling, None, [case["input"]])  # primes the memo
+        resolve_links("https://elsewhere.example/a/b/c?d", None, [case["input"]])
+        got = resolve_links(base, None, [case["input"]])
+        if case.get("failure"):
+            expected = (case["input"], "invalid")
+        else:
+            expected = (split_fragment(case["href"])[0], url_scheme(case["href"]))
+        if (got["target_url"][0], got["target_scheme"][0]) != expected:
+            wrong.append((case["input"], base, expected, got["target_url"][0]))
+        checked += 1
+    assert checked > 200
+    assert wrong == []
+
+
+def test_target_memo_stays_within_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linkspider import links
+
+    monkeypatch.setattr(links, "TARGET_MEMO_SIZE", 10)
+    monkeypatch.setattr(links, "_TARGETS", {})
+    got = resolve_links("http://a.com/d/p", None, [f"/page-{i}" for i in range(50)])
+    assert got["target_url"][49] == "http://a.com/page-49"
+    assert 0 < len(links._TARGETS) <= 10
