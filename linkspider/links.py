@@ -7,6 +7,7 @@ normalize pipeline calls it); the small rules they use are tested one by one.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -94,6 +95,9 @@ def follow_reason(rel: Sequence[str], page_reason: str | None) -> str:
     return page_reason or FOLLOWED
 
 
+#: A fragment-only href the URL standard keeps as written: printable ASCII outside the
+#: fragment percent-encode set (space " < > `).
+_PLAIN_FRAGMENT = re.compile(r"#[\x21\x23-\x3b\x3d\x3f-\x5f\x61-\x7e]*\Z")
 #: Most resolved targets kept in memory; the memo is emptied when full.
 TARGET_MEMO_SIZE = 65_536
 _TARGETS: dict[tuple[str, str], tuple[str, str | None, str | None, str | None, str]] = {}
@@ -115,7 +119,16 @@ def resolve_links(
     directory = base_directory(base)
     memo = _TARGETS
     targets = []
+    page_target = None
     for href in hrefs:
+        if href[:1] == "#" and _PLAIN_FRAGMENT.match(href):
+            # A link within the page (a third of all links on documentation sites): the
+            # page's own URL with the fragment as written, as the URL standard keeps it.
+            if page_target is None:
+                page_target = resolve_target("", base)
+            if page_target[4] != "invalid":
+                targets.append((page_target[0], href[1:], *page_target[2:]))
+                continue
         href = encode_query_for_document(href, encoding)
         key = (_memo_base(href, base, directory), href)
         target = memo.get(key)

@@ -39,13 +39,17 @@ def encode_query_for_document(href: str, encoding: str | None) -> str:
 
     >>> encode_query_for_document("p.html?price=£32&µ=unit", "latin-1")
     'p.html?price=%A332&%B5=unit'
+    >>> encode_query_for_document("#faq?é", "latin-1")  # a fragment is always UTF-8
+    '#faq?é'
     """
     if href.isascii() or not encoding or "?" not in href:
         return href
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"):
         return href
-    head, _, rest = href.partition("?")
-    query, hash_sign, fragment = rest.partition("#")
+    before_hash, hash_sign, fragment = href.partition("#")
+    if "?" not in before_hash:  # a "?" in the fragment starts no query
+        return href
+    head, _, query = before_hash.partition("?")
     encoded = "".join(
         ch if ch.isascii() else "".join(
             f"%{byte:02X}" for byte in ch.encode(encoding, errors="xmlcharrefreplace")

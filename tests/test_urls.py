@@ -103,7 +103,8 @@ def test_wpt_url_suite_all_hrefs_and_failures() -> None:
 
 
 def test_memoized_targets_match_the_wpt_suite_from_sibling_pages() -> None:
-    """Targets are memoized per base directory: a page whose sibling (same directory, other
+    """Targets are memoized per base directory, and fragment-only hrefs take a short cut:
+    a page whose sibling (same directory, other
     file and query) or a page elsewhere resolved the same href first still gets the
     browser's answer."""
     wrong = []
@@ -117,10 +118,10 @@ def test_memoized_targets_match_the_wpt_suite_from_sibling_pages() -> None:
         resolve_links("https://elsewhere.example/a/b/c?d", None, [case["input"]])
         got = resolve_links(base, None, [case["input"]])
         if case.get("failure"):
-            expected = (case["input"], "invalid")
+            expected = (case["input"], None, "invalid")
         else:
-            expected = (split_fragment(case["href"])[0], url_scheme(case["href"]))
-        if (got["target_url"][0], got["target_scheme"][0]) != expected:
+            expected = (*split_fragment(case["href"]), url_scheme(case["href"]))
+        if (got["target_url"][0], got["target_fragment"][0], got["target_scheme"][0]) != expected:
             wrong.append((case["input"], base, expected, got["target_url"][0]))
         checked += 1
     assert checked > 200
