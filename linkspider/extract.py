@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
+_LINK_TAGS = frozenset({"a", "area", "iframe"})
 CONTEXT_CHARS = 80
 
 #: HTML5 landmark elements and ARIA landmark roles, and the region each one names.
@@ -36,8 +37,10 @@ _NAME_REGION = re.compile(
 )
 _NAME_REGIONS = ("footer", "nav", "aside", "header")
 
+#: Elements whose text is not shown: left out of word counts and link contexts.
 INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "title"]
 _INVISIBLE = frozenset(INVISIBLE_TAGS)
+_SCAN_SELECTOR = ", ".join([BODY_LINK_SELECTOR, "a[href] img", "base[href]", *INVISIBLE_TAGS])
 #: Elements whose text bounds a link's context.
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body caption dd details div dl dt fieldset figcaption "
@@ -87,6 +90,7 @@ class ExtractedPage:
     # The parsed document and its body link nodes, kept until fill_link_contexts runs.
     _tree: LexborHTMLParser | None = field(default=None, repr=False, compare=False)
     _nodes: list[LexborNode] = field(default_factory=list, repr=False, compare=False)
+    _hidden: list[LexborNode] = field(default_factory=list, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.hrefs)
@@ -112,16 +116,27 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
     head = tree.head
     if head is not None:
         _read_head(head, page)
-    # The HTML standard uses the first <base href> anywhere in the document.
-    base = tree.css_first("base[href]")
-    if base is not None:
-        page.base_href = base.attributes.get("href")
-    nodes = tree.css(BODY_LINK_SELECTOR)
+    # One pass over the document finds the links, the images inside links, the <base> and
+    # the invisible elements (each further query would walk the whole tree again).
+    nodes, tags, images, hidden = [], [], [], []
+    for node in tree.css(_SCAN_SELECTOR):
+        tag = node.tag
+        if tag in _LINK_TAGS:
+            nodes.append(node)
+            tags.append(tag)
+        elif tag == "img":
+            images.append(node)
+        elif tag == "base":
+            # The HTML standard uses the first <base href> anywhere in the document.
+            if page.base_href is None:
+                page.base_href = node.attributes.get("href")
+        else:
+            hidden.append(node)
     ancestry = _Ancestry()
-    _read_body_links(nodes, _first_images(tree), ancestry, page)
+    _read_body_links(nodes, tags, _first_images(images), ancestry, page)
     page.contexts_before.extend([None] * len(nodes))
     page.contexts_after.extend([None] * len(nodes))
-    page._tree, page._nodes = tree, nodes
+    page._tree, page._nodes, page._hidden = tree, nodes, hidden
     for kind, href in (("canonical", page.canonical_href), ("meta_refresh", page.meta_refresh_href)):
         if href is not None:
             _append_head_link(page, kind, href)
@@ -139,13 +154,14 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     block up when that holds nothing but the link, twice at most). Links inside invisible
     elements (script, template, noscript) keep None. Releases the parsed document.
     """
-    tree, nodes = page._tree, page._nodes
+    tree, nodes, hidden = page._tree, page._nodes, page._hidden
     if tree is None:
         return
-    page._tree, page._nodes = None, []
+    page._tree, page._nodes, page._hidden = None, [], []
     visible = [i for i in indices if not _inside_invisible(nodes[i])]
-    # Stripping frees the invisible elements: the nodes inside them are never touched again.
-    tree.strip_tags(INVISIBLE_TAGS, recursive=True)
+    # Detached, not freed: the document's memory goes at once when the tree is released.
+    for node in hidden:
+        node.decompose(recursive=False)
     body = tree.body
     if body is None:
         return
@@ -180,37 +196,33 @@ def _read_head(head: LexborNode, page: ExtractedPage) -> None:
         page.meta_robots = ", ".join(r for r in robots if r) or None
 
 
-def _first_images(tree: LexborHTMLParser) -> dict[int, LexborNode]:
-    """Return the first ``<img>`` inside each link, keyed by the link's ``mem_id``.
-
-    One query for the whole page: far cheaper than a query per link, as few links hold images.
-    """
-    images: dict[int, LexborNode] = {}
-    for img in tree.css("a[href] img"):
+def _first_images(images: list[LexborNode]) -> dict[int, LexborNode]:
+    """Return the first of ``images`` inside each link, keyed by the link's ``mem_id``."""
+    first: dict[int, LexborNode] = {}
+    for img in images:
         parent = img.parent
         while parent is not None and parent.tag != "a":
             parent = parent.parent
-        if parent is not None and parent.mem_id not in images:
-            images[parent.mem_id] = img
-    return images
+        if parent is not None and parent.mem_id not in first:
+            first[parent.mem_id] = img
+    return first
 
 
 def _read_body_links(
-    nodes: list[LexborNode], images: dict[int, LexborNode], ancestry: _Ancestry,
-    page: ExtractedPage,
+    nodes: list[LexborNode], node_tags: list[str], images: dict[int, LexborNode],
+    ancestry: _Ancestry, page: ExtractedPage,
 ) -> None:
     # The hot loop of a crawl (hundreds of links per page): bound methods, one attribute
     # read per node, and the parent's path and region looked up once per parent element.
-    kinds, tags, hrefs, texts = page.kinds.append, page.tags.append, page.hrefs.append, page.texts.append
+    kinds, hrefs, texts = page.kinds.append, page.hrefs.append, page.texts.append
     alts, img_srcs, img_alts = page.alts.append, page.img_srcs.append, page.img_alts.append
     rels, titles, hreflangs = page.rels.append, page.title_attrs.append, page.hreflangs.append
     targets, regions, paths = page.target_attrs.append, page.regions.append, page.dom_paths.append
     facts = ancestry.facts
     page.positions.extend(range(len(nodes)))
-    for node in nodes:
+    page.tags.extend(node_tags)
+    for node, tag in zip(nodes, node_tags):
         attrs = node.attributes
-        tag = node.tag
-        tags(tag)
         rels(attrs.get("rel"))
         titles(attrs.get("title"))
         hreflangs(attrs.get("hreflang"))
