@@ -29,6 +29,7 @@ from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
 
+from linkspider.extensions import GarbageCollectorTuning
 from linkspider.items import PageItem
 from linkspider.spiders.backlinks import BacklinksSpider
 from pipelines.dedupe import DedupePagesPipeline
@@ -71,6 +72,8 @@ def one_pass(pages: list[tuple[str, bytes, dict]], out: Path) -> dict[str, Any]:
                      request=Request(url, meta={"depth": 0, "hops": 0}))
         for url, body, headers in pages
     ]  # fmt: skip
+    gc_tuning = GarbageCollectorTuning.from_crawler(crawler)  # as in a crawl
+    gc_tuning.spider_opened()
     t_parse = t_dedupe = t_normalize = t_export = 0.0
     links = requests = 0
     clock = time.perf_counter
@@ -100,6 +103,7 @@ def one_pass(pages: list[tuple[str, bytes, dict]], out: Path) -> dict[str, Any]:
     export.close_spider()
     t_export += clock() - t0
     total = clock() - started
+    gc_tuning.spider_closed()
     return {
         "pages": len(responses), "links": links, "follow_requests": requests,
         "seconds": total, "cpu_seconds": time.process_time() - cpu_started,

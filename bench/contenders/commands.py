@@ -30,6 +30,14 @@ class Invocation:
     stats_dir: Path
 
 
+def linkspider_extensions() -> dict[str, int]:
+    """Return linkspider's own extensions plus ``BenchStats`` (``-s EXTENSIONS`` replaces the
+    project's dict rather than adding to it)."""
+    from linkspider import settings
+
+    return {**settings.EXTENSIONS, **STATS_EXTENSION}
+
+
 def clean_env(proxy_env: str | None = None) -> dict[str, str]:
     """Return the environment of a contender: no proxy or Scrapy variables inherited."""
     env = {
@@ -77,7 +85,7 @@ def invocation(
                    "--out", str(output), "--run-id", "bench", "--max-depth", "0",
                    "--max-pages-per-site", "0", "--concurrency", str(concurrency),
                    "--no-throttle", "--allow-private-addresses", "--log-level", "INFO",
-                   "-s", f"EXTENSIONS={json.dumps(STATS_EXTENSION)}",
+                   "-s", f"EXTENSIONS={json.dumps(linkspider_extensions())}",
                    "-s", f"BENCH_STATS_DIR={stats_dir}"]  # fmt: skip
         if proxy:
             command += ["--proxy", proxy]
