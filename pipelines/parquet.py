@@ -8,6 +8,7 @@ appear atomically (see ``parquet_writer``). Settings are documented in ``linkspi
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -17,7 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linkspider.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA
-from pipelines.parquet_writer import LinksBuffer, RollingParquetWriter, TableBuffer
+from pipelines.parquet_writer import (
+    LinksBuffer,
+    RollingParquetWriter,
+    TableBuffer,
+    unfinished_files,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -25,6 +31,9 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from linkspider.items import PageItem
+
+
+logger = logging.getLogger(__name__)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -65,7 +74,8 @@ class ParquetExportPipeline:
         self.row_group_rows = row_group_rows
         self.max_file_seconds = max_file_seconds
         self.stats = stats
-        writer_id = f"{socket.gethostname()}-{os.getpid()}".replace("/", "_")
+        self.host_id = socket.gethostname().replace("/", "_")
+        writer_id = f"{self.host_id}-{os.getpid()}"
         self.writers = {
             table: RollingParquetWriter(
                 run_directory(output_dir, table, self.run_id, self.crawl_date),
@@ -99,11 +109,28 @@ class ParquetExportPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         # Say where the data goes before the first file exists.
-        if spider is not None:
-            spider.logger.info(
-                "writing run %s to %s", self.run_id,
-                run_directory(self.output_dir, "{links,pages}", self.run_id, self.crawl_date),
+        logger.info(
+            "writing run %s to %s", self.run_id,
+            run_directory(self.output_dir, "{links,pages}", self.run_id, self.crawl_date),
+        )  # fmt: skip
+        self.remove_unfinished_files()
+
+    def remove_unfinished_files(self) -> list[Path]:
+        """Delete the unreadable temporary files that crawls killed on this host left in the
+        dataset, and say so; return their paths."""
+        stale = [path for table in ("links", "pages")
+                 for path in unfinished_files(Path(self.output_dir) / table, self.host_id)]  # fmt: skip
+        for path in stale:
+            path.unlink(missing_ok=True)
+        if stale:
+            logger.warning(
+                "removed %d unfinished Parquet file(s) left by killed crawls, e.g. %s: a killed "
+                "crawl loses the rows of its open file, at most LINKSPIDER_FILE_MAX_SECONDS "
+                "(%s s) of crawling per table", len(stale), stale[0], self.max_file_seconds,
             )  # fmt: skip
+        if self.stats is not None and stale:
+            self.stats.set_value("linkspider/unfinished_files_removed", len(stale))
+        return stale
 
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
         page = item.page

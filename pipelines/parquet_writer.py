@@ -93,6 +93,34 @@ class LinksBuffer:
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
 
+def unfinished_files(root: str | os.PathLike[str], writer_prefix: str) -> list[Path]:
+    """Return the hidden ``.part-*.parquet.tmp`` files under ``root`` left by writers of this
+    host whose process is gone (a crawl killed before it could close its file).
+
+    Writer ids are ``<writer_prefix>-<pid>``; files of other hosts, and of processes still
+    running here, are never returned. Such a file has no Parquet footer: it cannot be read.
+    """
+    stale = []
+    prefix = f".part-{writer_prefix}-"
+    for path in Path(root).rglob(f"{prefix}*.parquet.tmp"):
+        pid = path.name[len(prefix):].partition("-")[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            stale.append(path)
+    return sorted(stale)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class RollingParquetWriter:
     """Write tables into ``directory/part-<writer>-<n>.parquet`` files, each atomically."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -131,3 +132,23 @@ def test_scrapy_crawl_with_feed_export_writes_the_links_table(small_world_web, t
     assert sorted(exported.column("target_url").to_pylist()) == sorted(
         dataset.column("target_url").to_pylist()
     )
+
+
+def test_next_crawl_removes_files_killed_crawls_left(small_world_web, tmp_path: Path) -> None:
+    """Unreadable temporary files of dead writers on this host go; others stay untouched."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    run_dir = tmp_path / "links" / "crawl_date=2026-01-01" / "run=old"
+    run_dir.mkdir(parents=True)
+    host = socket.gethostname().replace("/", "_")
+    stale = run_dir / f".part-{host}-{gone.pid}-00003.parquet.tmp"
+    running = run_dir / f".part-{host}-{os.getpid()}-00000.parquet.tmp"  # this test's process
+    elsewhere = run_dir / f".part-other-host-{gone.pid}-00000.parquet.tmp"
+    for path in (stale, running, elsewhere):
+        path.write_bytes(b"PAR1 no footer")
+    result = run_crawl("http://www.news-1.com/", *local_web_args(small_world_web.proxy_url, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    assert running.exists() and elsewhere.exists()
+    assert "removed 1 unfinished Parquet file(s) left by killed crawls" in result.stderr
+    assert read_table(tmp_path, "pages").num_rows > 0
