@@ -320,15 +320,19 @@ class _Ancestry:
         keep = self.keep
         for key, tag, element in reversed(chain):
             attrs = element.attributes
-            step = _step(tag, attrs)
-            steps = (step,) if tag == "body" else (*steps, step)[-keep:] if keep else ()
-            role = attrs.get("role")
-            own = LANDMARK_ROLES.get(role.strip().lower()) if role else None
-            own = own or LANDMARK_TAGS.get(tag)
+            if attrs:
+                step = _step(tag, attrs)
+                role = attrs.get("role")
+                own = LANDMARK_ROLES.get(role.strip().lower()) if role else None
+                own = own or LANDMARK_TAGS.get(tag)
+                if own is None:
+                    named = _region_from_names(attrs) or named
+            else:  # most list items, paragraphs and spans: the tag says it all
+                step = tag
+                own = LANDMARK_TAGS.get(tag)
             if own is not None:
                 landmark = own
-            else:
-                named = _region_from_names(attrs) or named
+            steps = (step,) if tag == "body" else (*steps, step)[-keep:] if keep else ()
             cached = memo[key] = (steps, ">".join(steps), landmark, named,
                                   landmark or named or "body")  # fmt: skip
         return cached
