@@ -163,7 +163,7 @@ def pipeline_bench(target, work: Path, args) -> dict:
 
 def scale_run(work: Path, args) -> tuple[dict, Path]:
     """Crawl a large world with linkspider (following links); return RSS marks and the dataset."""
-    from bench.contenders.commands import STATS_EXTENSION, clean_env
+    from bench.contenders.commands import clean_env, linkspider_extensions
     from bench.measure import directory_bytes, read_crawl_stats, run_process
     from bench.targets import WorldTarget
 
@@ -180,7 +180,7 @@ def scale_run(work: Path, args) -> tuple[dict, Path]:
                    "--out", str(out), "--run-id", "scale", "--max-depth", "1000",
                    "--max-pages-per-site", "0", "--concurrency", str(args.concurrency),
                    "--no-throttle", "--allow-private-addresses", "--proxy", target.proxy,
-                   "--log-level", "INFO", "-s", f"EXTENSIONS={json.dumps(STATS_EXTENSION)}",
+                   "--log-level", "INFO", "-s", f"EXTENSIONS={json.dumps(linkspider_extensions())}",
                    "-s", f"BENCH_STATS_DIR={stats_dir}"]  # fmt: skip
         c = target.config
         description = (f"a generated world of {c.sites} sites x {c.pages_per_site} pages, "

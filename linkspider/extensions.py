@@ -28,7 +28,7 @@ class GarbageCollectorTuning:
         if not 1 <= len(thresholds) <= 3 or any(t < 0 for t in thresholds):
             raise ValueError(
                 f"LINKSPIDER_GC_THRESHOLDS={list(thresholds)!r}: give 1 to 3 non-negative "
-                "integers, e.g. 50000,20,100, or leave it empty for Python's defaults"
+                "integers, e.g. 50000,20,10, or leave it empty for Python's defaults"
             )
         self.thresholds = thresholds
         self.freeze = freeze

@@ -44,7 +44,7 @@ LINKSPIDER_CRAWL_NOFOLLOW_LINKS = True
 LINKSPIDER_LINK_CONTEXT = "external"
 #: Cyclic garbage collector thresholds during the crawl (``gc.set_threshold``); empty keeps
 #: Python's (700, 10, 10), which cost a fifth of the per-page CPU time (bench/).
-LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 100]
+LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 10]
 #: Freeze the objects built at start-up (``gc.freeze``) so collections never rescan them.
 LINKSPIDER_GC_FREEZE = True
 

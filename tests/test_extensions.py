@@ -36,7 +36,7 @@ def test_empty_setting_keeps_pythons_defaults() -> None:
 @pytest.mark.parametrize("value", ["fast", "1,2,3,4", "-5"])
 def test_bad_thresholds_say_what_to_give(value: str) -> None:
     crawler = get_crawler(BacklinksSpider, {"LINKSPIDER_GC_THRESHOLDS": value})
-    with pytest.raises(ValueError, match="LINKSPIDER_GC_THRESHOLDS.*e.g. 50000,20,100"):
+    with pytest.raises(ValueError, match="LINKSPIDER_GC_THRESHOLDS.*e.g. 50000,20,10"):
         GarbageCollectorTuning.from_crawler(crawler)
 
 
@@ -47,4 +47,4 @@ def test_the_project_enables_it() -> None:
     own = {k: v for k, v in settings.copy_to_dict().items() if k.startswith("LINKSPIDER_")}
     crawler = get_crawler(BacklinksSpider, own)
     extension = GarbageCollectorTuning.from_crawler(crawler)
-    assert extension.thresholds == (50_000, 20, 100)
+    assert extension.thresholds == (50_000, 20, 10)
