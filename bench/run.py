@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {}, "pipeline": {}, "profile": {}, "notes": NOTES,
     }  # fmt: skip
     contenders = args.contenders.split(",")
-    for name in args.targets.split(","):
+    for name in filter(None, args.targets.split(",")):
         target = (DocsTarget(work) if name == "docs" else
                   WorldTarget(work, sites=args.world_sites, pages_per_site=args.world_pages_per_site))  # fmt: skip
         with target:
