@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scale", action="store_true", help="skip the scale run and queries")
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profiles")
     parser.add_argument("--no-pipeline", action="store_true", help="skip the one-core benchmark")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy/linkspider setting for linkspider's runs (repeatable)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per contender run")
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="Markdown output")
     args = parser.parse_args(argv)
@@ -76,7 +78,8 @@ def run_contender(contender: str, target, urls_file: Path, run_dir: Path, args, 
     shutil.rmtree(run_dir, ignore_errors=True)
     inv = invocation(contender, urls_file=urls_file, run_dir=run_dir,
                      concurrency=args.concurrency, proxy=target.proxy,
-                     allowed_domains=target.allowed_domains())  # fmt: skip
+                     allowed_domains=target.allowed_domains(),
+                     linkspider_settings=args.setting)  # fmt: skip
     run_dir.mkdir(parents=True, exist_ok=True)
     proc = run_process(inv.command, cwd=inv.cwd, env=inv.env, log=run_dir / "log.txt",
                        timeout=args.timeout)  # fmt: skip
@@ -135,7 +138,7 @@ def profile_target(target, work: Path, args) -> dict:
     run_dir = work / target.name / "profile"
     shutil.rmtree(run_dir, ignore_errors=True)
     inv = invocation("linkspider", urls_file=work / f"urls-{target.name}.txt", run_dir=run_dir,
-                     concurrency=args.concurrency, proxy=target.proxy, allowed_domains=[])  # fmt: skip
+                     concurrency=args.concurrency, proxy=target.proxy, allowed_domains=[], linkspider_settings=args.setting)  # fmt: skip
     run_dir.mkdir(parents=True, exist_ok=True)
     raw = profile_command(inv.command, output=run_dir / "py-spy.txt", cwd=inv.cwd, env=inv.env,
                           timeout=args.timeout)  # fmt: skip
@@ -182,6 +185,8 @@ def scale_run(work: Path, args) -> tuple[dict, Path]:
                    "--no-throttle", "--allow-private-addresses", "--proxy", target.proxy,
                    "--log-level", "INFO", "-s", f"EXTENSIONS={json.dumps(linkspider_extensions())}",
                    "-s", f"BENCH_STATS_DIR={stats_dir}"]  # fmt: skip
+        for setting in args.setting:
+            command += ["-s", setting]
         c = target.config
         description = (f"a generated world of {c.sites} sites x {c.pages_per_site} pages, "
                        f"{c.external_links_per_page} external links per page, following links")  # fmt: skip

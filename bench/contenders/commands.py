@@ -35,7 +35,7 @@ def linkspider_extensions() -> dict[str, int]:
     project's dict rather than adding to it)."""
     from linkspider import settings
 
-    return {**settings.EXTENSIONS, **STATS_EXTENSION}
+    return {**getattr(settings, "EXTENSIONS", {}), **STATS_EXTENSION}
 
 
 def clean_env(proxy_env: str | None = None) -> dict[str, str]:
@@ -55,9 +55,10 @@ def clean_env(proxy_env: str | None = None) -> dict[str, str]:
 
 def invocation(
     contender: str, *, urls_file: Path, run_dir: Path, concurrency: int,
-    proxy: str | None, allowed_domains: list[str],
+    proxy: str | None, allowed_domains: list[str], linkspider_settings: list[str] = (),
 ) -> Invocation:  # fmt: skip
-    """Return the invocation of ``contender`` for one run in ``run_dir``."""
+    """Return the invocation of ``contender`` for one run in ``run_dir``; linkspider's gets
+    ``-s NAME=VALUE`` for each of ``linkspider_settings``."""
     stats_dir = run_dir / "stats"
     python = str(VENV_BIN / "python")
     if contender in ("noop", "linkextractor"):
@@ -89,6 +90,8 @@ def invocation(
                    "-s", f"BENCH_STATS_DIR={stats_dir}"]  # fmt: skip
         if proxy:
             command += ["--proxy", proxy]
+        for setting in linkspider_settings:
+            command += ["-s", setting]
         return Invocation(command, clean_env(), ROOT, output, stats_dir)
     raise ValueError(f"unknown contender {contender!r}; choose from {', '.join(CONTENDERS)}")
 
