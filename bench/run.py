@@ -138,7 +138,8 @@ def profile_target(target, work: Path, args) -> dict:
     run_dir = work / target.name / "profile"
     shutil.rmtree(run_dir, ignore_errors=True)
     inv = invocation("linkspider", urls_file=work / f"urls-{target.name}.txt", run_dir=run_dir,
-                     concurrency=args.concurrency, proxy=target.proxy, allowed_domains=[], linkspider_settings=args.setting)  # fmt: skip
+                     concurrency=args.concurrency, proxy=target.proxy, allowed_domains=[],
+                     linkspider_settings=args.setting)  # fmt: skip
     run_dir.mkdir(parents=True, exist_ok=True)
     raw = profile_command(inv.command, output=run_dir / "py-spy.txt", cwd=inv.cwd, env=inv.env,
                           timeout=args.timeout)  # fmt: skip
