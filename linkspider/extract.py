@@ -49,7 +49,8 @@ _BLOCK_TAGS = frozenset(
 )
 # Private-use characters: they cannot clash with page text that matters.
 _MARK_START, _MARK_END, _MARK_SEP = "\ue000", "\ue001", "\ue002"
-_MARKER = re.compile("[\ue000\ue001][0-9]+\ue002")
+# A marker, or the part of one that a slice's edge left: "<start>12<sep>", "12<sep>", "<end>1".
+_MARKER = re.compile("[\ue000\ue001][0-9]*\ue002?|[0-9]*\ue002")
 _SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
 _PUNCT_SPACING = [(" " + p, p) for p in ".,;:!?)]"] + [("( ", "("), ("[ ", "[")]
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
@@ -171,20 +172,22 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
 
 
 def _read_head(head: LexborNode, page: ExtractedPage) -> None:
-    """Fill the page-level facts found in ``<head>``."""
-    title = head.css_first("title")
-    if title is not None:
-        page.title = " ".join(title.text().split()) or None
-    for link in head.css("link[rel][href]"):
-        attrs = link.attributes
-        rel = (attrs.get("rel") or "").lower().split()
-        if "canonical" in rel and page.canonical_href is None:
-            page.canonical_href = attrs.get("href")
-        elif "alternate" in rel and attrs.get("hreflang"):
-            page.hreflang_alternates.append((attrs["hreflang"].strip(), attrs.get("href") or ""))
+    """Fill the page-level facts found in ``<head>`` (one query for all of them)."""
     robots = []
-    for meta in head.css("meta[content]"):
-        attrs = meta.attributes
+    for node in head.css("title, link[rel][href], meta[content]"):
+        tag = node.tag
+        if tag == "title":
+            if page.title is None:
+                page.title = " ".join(node.text().split()) or None
+            continue
+        attrs = node.attributes
+        if tag == "link":
+            rel = (attrs.get("rel") or "").lower().split()
+            if "canonical" in rel and page.canonical_href is None:
+                page.canonical_href = attrs.get("href")
+            elif "alternate" in rel and attrs.get("hreflang"):
+                page.hreflang_alternates.append((attrs["hreflang"].strip(), attrs.get("href") or ""))
+            continue
         name = (attrs.get("name") or "").strip().lower()
         if name in ("robots", "linkspider"):
             robots.append((attrs.get("content") or "").strip())
@@ -405,13 +408,22 @@ def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedP
                 text = block_texts[block.mem_id] = block.text(deep=True, separator=" ")
             start = text.find(start_mark)
             end = text.find(end_mark) + len(end_mark)
-            before = _tidy(_MARKER.sub(" ", text[max(0, start - _SPAN):start]))
-            after = _tidy(_MARKER.sub(" ", text[end:end + _SPAN]))
+            before = _visible(text[max(0, start - _SPAN):start])
+            after = _visible(text[end:end + _SPAN])
             if before or after or block.tag == "body":
                 break
             block = block.parent
         page.contexts_before[i] = before[-CONTEXT_CHARS:].lstrip()
         page.contexts_after[i] = after[:CONTEXT_CHARS].rstrip()
+
+
+def _visible(raw: str) -> str:
+    """Return a slice of block text without markers, tidied."""
+    if not raw or raw.isspace():
+        return ""
+    if _MARK_SEP in raw or _MARK_START in raw or _MARK_END in raw:
+        raw = _MARKER.sub(" ", raw)
+    return _tidy(raw)
 
 
 def _tidy(text: str) -> str:

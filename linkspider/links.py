@@ -247,6 +247,8 @@ def describe_links(
     follows: list[bool] = []
     reasons: list[str] = []
     externals: list[bool] = []
+    plain_reason = page_reason or FOLLOWED  # the reason of a link without rel
+    plain_follows = plain_reason == FOLLOWED
     for text, alt, rel, domain in zip(texts, alts, rels, target_domains):
         anchor = clean_anchor_text(text) if text else ""
         from_alt = False
@@ -255,6 +257,15 @@ def describe_links(
             from_alt = bool(anchor)
         anchors.append(anchor)
         from_alts.append(from_alt)
+        externals.append(domain is not None and domain != referring_domain)
+        if not rel:  # most links
+            rel_lists.append([])
+            nofollows.append(False)
+            ugcs.append(False)
+            sponsoreds.append(False)
+            reasons.append(plain_reason)
+            follows.append(plain_follows)
+            continue
         tokens = rel_tokens(rel)
         rel_lists.append(tokens)
         nofollows.append("nofollow" in tokens)
@@ -263,7 +274,6 @@ def describe_links(
         reason = follow_reason(tokens, page_reason)
         reasons.append(reason)
         follows.append(reason == FOLLOWED)
-        externals.append(domain is not None and domain != referring_domain)
     return {
         "anchor_text": anchors,
         "anchor_from_alt": from_alts,

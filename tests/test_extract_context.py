@@ -105,3 +105,19 @@ def test_page_facts_lang_and_hreflang_alternates() -> None:
 def test_dom_path_stops_at_body() -> None:
     page = extract_page("<body><a href=/x>x</a></body>")
     assert page.dom_paths == ["body>a"] and dom_path is not None
+
+
+def test_context_of_crowded_blocks_is_plain_page_text() -> None:
+    """In a block of many short links, the text around each link holds the neighbours' anchor
+    texts and nothing of the markers used to find it, whole or cut at the slice's edge."""
+    spacing = "\n" + " " * 40  # whitespace that collapses: a slice reaches far back
+    links = f"{spacing}|".join(f'<a href="/p{i}">item {i}</a>' for i in range(300))
+    page = extract_page(f"<p>{links}</p>")
+    contexts = page.contexts_before[1:300] + page.contexts_after[:299]
+    assert all(contexts)
+    leaked = [c for c in contexts if any("\ue000" <= ch <= "\uf8ff" for ch in c)]
+    assert leaked == []
+    assert page.contexts_before[150].endswith("item 148 | item 149 |")
+    assert page.contexts_after[150].startswith("| item 151 | item 152")
+    assert page.contexts_before[150].startswith(("item", "|"))
+    assert all(len(c) <= 80 for c in contexts)
