@@ -19,6 +19,8 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
+from linkspider.urls import resolve_href, split_fragment
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
@@ -92,6 +94,22 @@ class RedirectEveryHopMiddleware(RedirectMiddleware):
     crawled, and the spider would never hear of ``/go/1``. Links themselves stay subject to
     the dupefilter (local or shared in Redis); the dedupe pipeline stores the page's links once.
     """
+
+    def _build_redirect_request(
+        self, source_request: Request, response: Any, *, url: str, **kwargs: Any
+    ) -> Request:
+        # A verbatim request (see LINKSPIDER_VERBATIM_URLS) is sent as is: its redirect target
+        # gets the same WHATWG normalization as a link, or Scrapy's quoting if it has none.
+        if source_request.meta.get("verbatim_url"):
+            normalized = resolve_href(url, None)
+            if normalized is not None:
+                url = split_fragment(normalized)[0]
+            else:
+                request = super()._build_redirect_request(source_request, response, url=url,
+                                                          **kwargs)  # fmt: skip
+                request.meta["verbatim_url"] = False
+                return request.replace(url=url)
+        return super()._build_redirect_request(source_request, response, url=url, **kwargs)
 
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         result = super()._redirect(redirected, request, reason)

@@ -42,6 +42,12 @@ LINKSPIDER_CRAWL_NOFOLLOW_LINKS = True
 #: Which links get context_before/after: "external" (backlinks), "all", or "none" (also skips
 #: word_count). Context costs a few microseconds per link.
 LINKSPIDER_LINK_CONTEXT = "external"
+#: Request each URL exactly as linkspider normalized it (WHATWG rules, as recorded in
+#: ``target_url``), through Scrapy's ``verbatim_url`` meta: no second quoting by w3lib, so
+#: ``pages.url`` joins ``links.target_url``, and the duplicate filter compares exact URLs
+#: (``?a=1&b=2`` and ``?b=2&a=1`` are two pages, as the URL standard says). False: Scrapy's
+#: quoting and canonical fingerprints.
+LINKSPIDER_VERBATIM_URLS = True
 #: Cyclic garbage collector thresholds during the crawl (``gc.set_threshold``); empty keeps
 #: Python's (700, 10, 10), which cost a fifth of the per-page CPU time (bench/).
 LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 10]

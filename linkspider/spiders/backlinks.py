@@ -88,6 +88,7 @@ class BacklinksSpider(scrapy.Spider):
         # Hashes of URLs already requested by this process: avoids building a Request for
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
         self._requested: set[int] = set()
+        self.verbatim_urls = True
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
@@ -101,6 +102,7 @@ class BacklinksSpider(scrapy.Spider):
             kwargs.get("external_hops", settings.getint("LINKSPIDER_EXTERNAL_HOPS"))
         )
         spider.crawl_nofollow = settings.getbool("LINKSPIDER_CRAWL_NOFOLLOW_LINKS")
+        spider.verbatim_urls = settings.getbool("LINKSPIDER_VERBATIM_URLS", True)
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
@@ -126,12 +128,10 @@ class BacklinksSpider(scrapy.Spider):
             return None
         self._requested.add(key)
         self.pages_per_site[site] += 1
-        return scrapy.Request(
-            url,
-            callback=self.parse_page,
-            errback=self.on_error,
-            meta={"depth": depth, "hops": hops},
-        )
+        meta = {"depth": depth, "hops": hops}
+        if self.verbatim_urls:  # url is already WHATWG-normalized (ada): no w3lib re-quoting
+            meta["verbatim_url"] = True
+        return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta)
 
     # -- responses --------------------------------------------------------------------------
 

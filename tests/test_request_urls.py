@@ -1,0 +1,91 @@
+"""Requests go out with the URL recorded in ``links.target_url``, so pages join links."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.crawling import read_table, run_crawl
+
+HOME = (b'<a href="/a|b?x=[1]">pipe</a> <a href="/q?b=2&amp;a=1">q1</a> '
+        b'<a href="/q?a=1&amp;b=2">q2</a> <a href="/go">moved</a> <a href="/q?a=1&amp;b=2">again</a>')  # fmt: skip
+
+
+class PathServer(ThreadingHTTPServer):
+    """A loopback server recording request paths; ``/go`` redirects to a path with a space."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        super().__init__(("127.0.0.1", 0), PathHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+
+class PathHandler(BaseHTTPRequestHandler):
+    server: PathServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        self.server.paths.append(self.path)
+        if self.path == "/go":
+            self.send_response(301)
+            self.send_header("Location", "/dest page?k=[v]")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = HOME if self.path == "/" else b"<p>leaf</p>"
+        if self.path == "/robots.txt":
+            body = b"User-agent: *\nAllow: /\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[PathServer]:
+    server = PathServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def crawl(server: PathServer, out: Path, *extra: str) -> tuple[list[dict], list[dict]]:
+    result = run_crawl(server.url, "--out", str(out), "--allow-private-addresses",
+                       "--no-throttle", "--log-level", "WARNING", *extra)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return read_table(out, "pages").to_pylist(), read_table(out, "links").to_pylist()
+
+
+def test_requests_use_the_recorded_url_and_pages_join_links(server: PathServer, tmp_path: Path) -> None:
+    pages, links = crawl(server, tmp_path)
+    # Sent exactly as normalized: no %7C or %5B re-quoting; both query orders are pages.
+    assert sorted(p for p in server.paths if p.startswith(("/a", "/q"))) == [
+        "/a|b?x=[1]", "/q?a=1&b=2", "/q?b=2&a=1"]  # fmt: skip
+    page_urls = {p["url"] for p in pages}
+    body_targets = {link["target_url"] for link in links if link["link_kind"] == "a"}
+    assert body_targets <= page_urls  # every followed link has its page row, by equality
+    (moved,) = [p for p in pages if p["url"] == server.url + "go"]
+    # Scrapy quotes the Location header before the redirect is followed: the recorded hop,
+    # the page's final URL and the request sent all agree on that quoting.
+    assert moved["final_url"] == server.url + "dest%20page?k=%5Bv%5D"
+    (hop,) = [link for link in links if link["link_kind"] == "redirect"]
+    assert hop["target_url"] == moved["final_url"]
+    assert "/dest%20page?k=%5Bv%5D" in server.paths
+
+
+def test_scrapy_quoting_when_verbatim_urls_are_off(server: PathServer, tmp_path: Path) -> None:
+    crawl(server, tmp_path, "-s", "LINKSPIDER_VERBATIM_URLS=False")
+    assert "/a%7Cb?x=%5B1%5D" in server.paths
+    assert server.paths.count("/q?a=1&b=2") + server.paths.count("/q?b=2&a=1") == 1
