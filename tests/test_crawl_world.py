@@ -4,6 +4,7 @@ web, and compare the written dataset with the world's ground truth, field by fie
 from __future__ import annotations
 
 import codecs
+import re
 
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from linkspider.report import create_run_view
 from linkspider.web import LocalWebProcess, World, WorldConfig
+from tests.conftest import PROJECT_ROOT
 from tests.crawling import local_web_args, read_table, run_crawl
 
 #: Every ground-truth link field is compared; these name the row.
@@ -171,3 +173,22 @@ def test_content_sha1_is_the_hash_of_the_served_bytes(world: World, crawl: Path)
         parts = urlsplit(page["final_url"])
         body = world.respond(parts.hostname, parts.path + (f"?{parts.query}" if parts.query else "")).body
         assert page["content_sha1"] == hashlib.sha1(body).hexdigest(), page["final_url"]
+
+
+def test_readme_broken_links_query_joins_links_to_pages(world: World, crawl: Path) -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    (query,) = [q for q in re.findall(r'duckdb\.sql\("""(.*?)"""\)', readme, re.S)
+                if "p.status >= 400" in q]
+    rows = duckdb.connect().execute(query.replace("output/", f"{crawl}/")).fetchall()
+    broken = {p["url"]: p["status"] for p in world.ground_truth_pages()
+              if p["status"] is not None and p["status"] >= 400}
+    links: Counter[str] = Counter()
+    sources: dict[str, set[str]] = defaultdict(set)
+    for row in world.ground_truth_links():
+        if row["target_url"] in broken:
+            links[row["target_url"]] += 1
+            sources[row["target_url"]].add(row["source_url"])
+    assert len(broken) >= 10 and links
+    assert sorted(rows) == sorted(
+        (url, broken[url], count, len(sources[url])) for url, count in links.items()
+    )
