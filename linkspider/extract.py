@@ -49,8 +49,8 @@ _BLOCK_TAGS = frozenset(
 )
 # Private-use characters: they cannot clash with page text that matters.
 _MARK_START, _MARK_END, _MARK_SEP = "\ue000", "\ue001", "\ue002"
-# A marker, or the part of one that a slice's edge left: "<start>12<sep>", "12<sep>", "<end>1".
-_MARKER = re.compile("[\ue000\ue001][0-9]*\ue002?|[0-9]*\ue002")
+# A marker, or what the slice's right edge left of one ("<end>1"); see _visible for the left.
+_MARKER = re.compile("[\ue000\ue001][0-9]*\ue002?")
 _SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
 _PUNCT_SPACING = [(" " + p, p) for p in ".,;:!?)]"] + [("( ", "("), ("[ ", "[")]
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
@@ -422,6 +422,9 @@ def _visible(raw: str) -> str:
     if not raw or raw.isspace():
         return ""
     if _MARK_SEP in raw or _MARK_START in raw or _MARK_END in raw:
+        head, sep, rest = raw.partition(_MARK_SEP)
+        if sep and (not head or head.isdigit()):  # a marker cut by the slice's left edge
+            raw = rest
         raw = _MARKER.sub(" ", raw)
     return _tidy(raw)
 
