@@ -12,6 +12,7 @@ from scrapy.http import HtmlResponse
 
 from linkspider.extract import extract_page
 from linkspider.links import describe_links, resolve_links
+from linkspider.spiders.backlinks import parser_input
 from linkspider.domains import registrable_domain
 from linkspider.urls import url_host
 from tests.conftest import shared_testdata
@@ -23,7 +24,7 @@ def links_of(body: bytes | str, url: str = "http://a.com/dir/page.html", **heade
         body = body.encode("utf-8")
         headers.setdefault("Content-Type", "text/html; charset=utf-8")
     response = HtmlResponse(url=url, body=body, headers=headers)
-    page = extract_page(response.text)
+    page = extract_page(parser_input(response))
     cols = resolve_links(response.url, page.base_href, page.hrefs, response.encoding)
     cols.update(
         describe_links(page.texts, page.alts, page.rels, cols["target_domain"],
@@ -246,3 +247,19 @@ def test_iso_8859_1_page_decodes_accents() -> None:
     body = '<a href="/cafe">Café crème</a>'.encode("latin-1")
     row = links_of(body, **{"Content-Type": "text/html; charset=ISO-8859-1"})[0]
     assert row["anchor_text"] == "Café crème"
+
+
+def test_utf8_bodies_are_parsed_as_bytes_exactly_as_decoded_text() -> None:
+    """UTF-8 pages skip a decode and re-encode; invalid bytes and a BOM come out as in text."""
+    body = "<p>café <a href='/é?q=ü'>naïve \xff link</a></p>".encode("utf-8").replace(b"\xc3\xbf", b"\xff")
+    response = HtmlResponse("http://a.com/", body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert isinstance(parser_input(response), bytes)
+    (link,) = links_of(body, **{"Content-Type": "text/html; charset=utf-8"})
+    assert link["anchor_text"] == "naïve \ufffd link"
+    assert link["target_url"] == "http://a.com/%C3%A9?q=%C3%BC"
+    from_text = extract_page(response.text)
+    from_bytes = extract_page(parser_input(response))
+    assert (from_bytes.texts, from_bytes.hrefs, from_bytes.contexts_before, from_bytes.word_count) == (
+        from_text.texts, from_text.hrefs, from_text.contexts_before, from_text.word_count)
+    with_bom = HtmlResponse("http://a.com/", body=b"\xef\xbb\xbf<a href=/x>bom</a>")
+    assert parser_input(with_bom) == "<a href=/x>bom</a>"  # Scrapy strips the BOM

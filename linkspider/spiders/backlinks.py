@@ -163,14 +163,14 @@ class BacklinksSpider(scrapy.Spider):
             yield PageItem(page, redirect_hops=redirect_hops)
             return
         try:
-            text = response.text
+            document = parser_input(response)
         except Exception as exc:  # undecodable body: record it, keep crawling
             page["error"] = f"cannot decode {response.url} as HTML: {exc}"
             yield PageItem(page, redirect_hops=redirect_hops)
             return
         page["encoding"] = response.encoding
         page["encoding_source"] = encoding_source(response)
-        extracted = extract_page(text, context=None)
+        extracted = extract_page(document, context=None)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
         base = document_base_url(response.url, extracted.base_href)
         page.update(
@@ -261,6 +261,16 @@ def redirect_hops_of(meta: dict[str, Any], final_url: str) -> list[tuple[str, st
         status = reasons[i] if i < len(reasons) and isinstance(reasons[i], int) else 0
         hops.append((from_url, to_url, status))
     return hops
+
+
+def parser_input(response: TextResponse) -> str | bytes:
+    """Return the document to parse: the body's bytes when Scrapy decided on UTF-8 (lexbor
+    decodes UTF-8 itself, invalid bytes to U+FFFD as Python's ``replace`` does), sparing a
+    decode here and an encode in selectolax; else the text Scrapy decoded."""
+    body = response.body
+    if response.encoding == "utf-8" and not body.startswith(b"\xef\xbb\xbf"):
+        return body
+    return response.text
 
 
 def encoding_source(response: TextResponse) -> str:
