@@ -52,7 +52,8 @@ _MARK_START, _MARK_END, _MARK_SEP = "\ue000", "\ue001", "\ue002"
 # A marker, or what the slice's right edge left of one ("<end>1"); see _visible for the left.
 _MARKER = re.compile("[\ue000\ue001][0-9]*\ue002?")
 _SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
-_PUNCT_SPACING = [(" " + p, p) for p in ".,;:!?)]"] + [("( ", "("), ("[ ", "[")]
+#: A space before closing punctuation or after an opening bracket, as text joining leaves it.
+_PUNCT_GAP = re.compile(r" (?=[.,;:!?)\]])|(?<=[(\[]) ")
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
 
 
@@ -159,7 +160,8 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     if tree is None:
         return
     page._tree, page._nodes, page._hidden = None, [], []
-    visible = [i for i in indices if not _inside_invisible(nodes[i])]
+    inside = {link.mem_id for element in hidden for link in element.css(BODY_LINK_SELECTOR)}
+    visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else list(indices)
     # Detached, not freed: the document's memory goes at once when the tree is released.
     for node in hidden:
         node.decompose(recursive=False)
@@ -375,15 +377,6 @@ def _region_from_names(attrs: dict) -> str | None:
     return None
 
 
-def _inside_invisible(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.tag in _INVISIBLE:
-            return True
-        parent = parent.parent
-    return False
-
-
 def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedPage) -> None:
     """Set the context of the links at ``indices`` (see ``fill_link_contexts``).
 
@@ -431,8 +424,4 @@ def _visible(raw: str) -> str:
 
 def _tidy(text: str) -> str:
     """Return ``text`` with whitespace collapsed and no space before closing punctuation."""
-    text = " ".join(text.split())
-    for spaced, tight in _PUNCT_SPACING:
-        if spaced in text:
-            text = text.replace(spaced, tight)
-    return text
+    return _PUNCT_GAP.sub("", " ".join(text.split()))

@@ -121,3 +121,15 @@ def test_context_of_crowded_blocks_is_plain_page_text() -> None:
     assert page.contexts_after[150].startswith("| item 151 | item 152")
     assert page.contexts_before[150].startswith(("item", "|"))
     assert all(len(c) <= 80 for c in contexts)
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<p>before <noscript><a href=/target>x</a></noscript> after</p>",
+     "<p>before <svg><title><a href=/target>x</a></title></svg> after</p>"],
+)
+def test_links_in_invisible_elements_have_no_context(html: str) -> None:
+    page = extract_page(html)
+    assert page.hrefs == ["/target"]
+    assert (page.contexts_before, page.contexts_after) == ([None], [None])
+    assert page.word_count == 2  # "before after": the invisible text is not counted
