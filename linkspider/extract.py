@@ -40,6 +40,7 @@ _NAME_REGIONS = ("footer", "nav", "aside", "header")
 #: Elements whose text is not shown: left out of word counts and link contexts.
 INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "title"]
 _INVISIBLE = frozenset(INVISIBLE_TAGS)
+_CAN_HIDE_LINKS = frozenset({"noscript", "template", "title"})
 _SCAN_SELECTOR = ", ".join([BODY_LINK_SELECTOR, "a[href] img", "base[href]", *INVISIBLE_TAGS])
 #: Elements whose text bounds a link's context.
 _BLOCK_TAGS = frozenset(
@@ -160,7 +161,10 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     if tree is None:
         return
     page._tree, page._nodes, page._hidden = None, [], []
-    inside = {link.mem_id for element in hidden for link in element.css(BODY_LINK_SELECTOR)}
+    # Only these can hold elements (script and style hold raw text; the parser moves links
+    # out of <head>).
+    inside = {link.mem_id for element in hidden if element.tag in _CAN_HIDE_LINKS
+              for link in element.css(BODY_LINK_SELECTOR)}  # fmt: skip
     visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else list(indices)
     # Detached, not freed: the document's memory goes at once when the tree is released.
     for node in hidden:
