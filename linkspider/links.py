@@ -238,42 +238,28 @@ def describe_links(
     (``anchor_from_alt`` then True). ``follow`` is False when the link's rel or the page
     (``page_reason``) says so, and ``follow_reason`` says which.
     """
-    anchors: list[str] = []
-    from_alts: list[bool] = []
-    rel_lists: list[list[str]] = []
-    nofollows: list[bool] = []
-    ugcs: list[bool] = []
-    sponsoreds: list[bool] = []
-    follows: list[bool] = []
-    reasons: list[str] = []
-    externals: list[bool] = []
+    n = len(texts)
+    anchors = [clean_anchor_text(text) if text else "" for text in texts]
+    from_alts = [False] * n
+    for i, alt in enumerate(alts):
+        if alt and not anchors[i]:
+            anchors[i] = clean_anchor_text(alt)
+            from_alts[i] = bool(anchors[i])
+    externals = [domain is not None and domain != referring_domain for domain in target_domains]
     plain_reason = page_reason or FOLLOWED  # the reason of a link without rel
     plain_follows = plain_reason == FOLLOWED
-    for text, alt, rel, domain in zip(texts, alts, rels, target_domains):
-        anchor = clean_anchor_text(text) if text else ""
-        from_alt = False
-        if not anchor and alt:
-            anchor = clean_anchor_text(alt)
-            from_alt = bool(anchor)
-        anchors.append(anchor)
-        from_alts.append(from_alt)
-        externals.append(domain is not None and domain != referring_domain)
-        if not rel:  # most links
-            rel_lists.append([])
-            nofollows.append(False)
-            ugcs.append(False)
-            sponsoreds.append(False)
-            reasons.append(plain_reason)
-            follows.append(plain_follows)
-            continue
-        tokens = rel_tokens(rel)
-        rel_lists.append(tokens)
-        nofollows.append("nofollow" in tokens)
-        ugcs.append("ugc" in tokens)
-        sponsoreds.append("sponsored" in tokens)
-        reason = follow_reason(tokens, page_reason)
-        reasons.append(reason)
-        follows.append(reason == FOLLOWED)
+    rel_lists: list[list[str]] = [[] for _ in range(n)]
+    nofollows, ugcs, sponsoreds = [False] * n, [False] * n, [False] * n
+    reasons = [plain_reason] * n
+    follows = [plain_follows] * n
+    for i, rel in enumerate(rels):
+        if rel:  # few links have one
+            tokens = rel_lists[i] = rel_tokens(rel)
+            nofollows[i] = "nofollow" in tokens
+            ugcs[i] = "ugc" in tokens
+            sponsoreds[i] = "sponsored" in tokens
+            reasons[i] = follow_reason(tokens, page_reason)
+            follows[i] = reasons[i] == FOLLOWED
     return {
         "anchor_text": anchors,
         "anchor_from_alt": from_alts,
