@@ -221,48 +221,55 @@ def _read_body_links(
     nodes: list[LexborNode], node_tags: list[str], images: dict[int, LexborNode],
     ancestry: _Ancestry, page: ExtractedPage,
 ) -> None:
-    # The hot loop of a crawl (hundreds of links per page), column by column: one attribute
-    # read per node, the parent's path and region looked up once per parent element, and
-    # plain <a> values by default with the few iframes, areas and images patched after.
-    n = len(nodes)
-    attrs = [node.attributes for node in nodes]
-    page.positions.extend(range(n))
-    page.tags.extend(node_tags)
-    page.rels.extend([a.get("rel") for a in attrs])
-    page.title_attrs.extend([a.get("title") for a in attrs])
-    page.hreflangs.extend([a.get("hreflang") for a in attrs])
-    page.target_attrs.extend([a.get("target") for a in attrs])
+    # The hot loop of a crawl (hundreds of links per page): bound methods, one attribute
+    # read per node, and the parent's path and region looked up once per parent element.
+    kinds, hrefs, texts = page.kinds.append, page.hrefs.append, page.texts.append
+    alts, img_srcs, img_alts = page.alts.append, page.img_srcs.append, page.img_alts.append
+    rels, titles, hreflangs = page.rels.append, page.title_attrs.append, page.hreflangs.append
+    targets, regions, paths = page.target_attrs.append, page.regions.append, page.dom_paths.append
     facts = ancestry.facts
-    parents = [facts(node.parent) for node in nodes]
-    page.regions.extend([f[4] for f in parents])
-    steps = [_step(tag, a) for tag, a in zip(node_tags, attrs)]
-    page.dom_paths.extend([f"{f[1]}>{step}" if f[1] else step for f, step in zip(parents, steps)])
-    page.hrefs.extend([(a.get("src") if tag == "iframe" else a.get("href")) or ""
-                       for tag, a in zip(node_tags, attrs)])  # fmt: skip
-    texts = [node.text(deep=True) if tag == "a" else "" for node, tag in zip(nodes, node_tags)]
-    kinds = ["a"] * n
-    alts: list[str | None] = [None] * n
-    img_srcs: list[str | None] = [None] * n
-    img_alts: list[str | None] = [None] * n
-    for i, tag in enumerate(node_tags):
-        if tag != "a":
-            kinds[i] = tag
-            if tag == "area":
-                alts[i] = attrs[i].get("alt")
-    if images:
-        for i, node in enumerate(nodes):
-            img = images.get(node.mem_id) if node_tags[i] == "a" else None
-            if img is not None:
-                img_attrs = img.attributes
-                kinds[i] = "image"
-                img_srcs[i] = img_attrs.get("src")
-                img_alts[i] = img_attrs.get("alt")
-                alts[i] = img_attrs.get("alt") if not texts[i].strip() else None
-    page.kinds.extend(kinds)
-    page.texts.extend(texts)
-    page.alts.extend(alts)
-    page.img_srcs.extend(img_srcs)
-    page.img_alts.extend(img_alts)
+    page.positions.extend(range(len(nodes)))
+    page.tags.extend(node_tags)
+    for node, tag in zip(nodes, node_tags):
+        attrs = node.attributes
+        rels(attrs.get("rel"))
+        titles(attrs.get("title"))
+        hreflangs(attrs.get("hreflang"))
+        targets(attrs.get("target"))
+        _, prefix, _, _, region = facts(node.parent)
+        regions(region)
+        step = _step(tag, attrs)
+        paths(f"{prefix}>{step}" if prefix else step)
+        if tag == "iframe":
+            kinds("iframe")
+            hrefs(attrs.get("src") or "")
+            texts("")
+            alts(None)
+            img_srcs(None)
+            img_alts(None)
+            continue
+        hrefs(attrs.get("href") or "")
+        if tag == "area":
+            kinds("area")
+            texts("")
+            alts(attrs.get("alt"))
+            img_srcs(None)
+            img_alts(None)
+            continue
+        text = node.text(deep=True)
+        texts(text)
+        img = images.get(node.mem_id) if images else None
+        if img is None:
+            kinds("a")
+            alts(None)
+            img_srcs(None)
+            img_alts(None)
+        else:
+            img_attrs = img.attributes
+            kinds("image")
+            img_srcs(img_attrs.get("src"))
+            img_alts(img_attrs.get("alt"))
+            alts(img_attrs.get("alt") if not text.strip() else None)
 
 
 def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
