@@ -21,8 +21,14 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
+#: Crawls of this process running with tuned thresholds; the last one to close restores them.
+_open_crawls = 0
+_saved_thresholds: tuple[int, ...] | None = None
+
+
 class GarbageCollectorTuning:
-    """Set the cyclic garbage collector's thresholds for the crawl, and restore them after."""
+    """Set the cyclic garbage collector's thresholds for the crawl, and restore them after the
+    process's last crawl closes (several crawlers may share a process)."""
 
     def __init__(self, thresholds: tuple[int, ...], freeze: bool = True) -> None:
         if not 1 <= len(thresholds) <= 3 or any(t < 0 for t in thresholds):
@@ -32,7 +38,7 @@ class GarbageCollectorTuning:
             )
         self.thresholds = thresholds
         self.freeze = freeze
-        self.previous: tuple[int, ...] | None = None
+        self.opened = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> GarbageCollectorTuning:
@@ -49,17 +55,25 @@ class GarbageCollectorTuning:
         return extension
 
     def spider_opened(self, spider: Any = None) -> None:
-        self.previous = gc.get_threshold()
-        if self.freeze:
-            gc.collect()
-            gc.freeze()  # start-up's objects: live for the whole crawl, never scanned again
+        global _open_crawls, _saved_thresholds
+        if _open_crawls == 0:  # the first crawl of the process saves what it changes
+            _saved_thresholds = gc.get_threshold()
+            if self.freeze:
+                gc.collect()
+                gc.freeze()  # start-up's objects: live for the whole crawl, never scanned again
+        _open_crawls += 1
+        self.opened = True
         gc.set_threshold(*self.thresholds)
         if spider is not None:
             spider.logger.debug("garbage collector thresholds %s", self.thresholds)
 
     def spider_closed(self, spider: Any = None) -> None:
-        if self.previous is not None:
-            gc.set_threshold(*self.previous)
-            self.previous = None
-        if self.freeze:
+        global _open_crawls
+        if not self.opened:
+            return
+        self.opened = False
+        _open_crawls -= 1
+        if _open_crawls == 0:  # the last crawl of the process puts things back
+            if _saved_thresholds is not None:
+                gc.set_threshold(*_saved_thresholds)
             gc.unfreeze()

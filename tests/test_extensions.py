@@ -48,3 +48,21 @@ def test_the_project_enables_it() -> None:
     crawler = get_crawler(BacklinksSpider, own)
     extension = GarbageCollectorTuning.from_crawler(crawler)
     assert extension.thresholds == (50_000, 20, 10)
+
+
+def test_thresholds_stay_until_the_last_crawl_of_the_process_closes() -> None:
+    before = gc.get_threshold()
+    settings = {"LINKSPIDER_GC_THRESHOLDS": "40000,15,90"}
+    first = GarbageCollectorTuning.from_crawler(get_crawler(BacklinksSpider, settings))
+    second = GarbageCollectorTuning.from_crawler(get_crawler(BacklinksSpider, settings))
+    first.spider_opened()
+    second.spider_opened()
+    try:
+        first.spider_closed()
+        assert gc.get_threshold() == (40000, 15, 90)
+        assert gc.get_freeze_count() > 0
+    finally:
+        second.spider_closed()
+        first.spider_closed()  # closing twice changes nothing
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
