@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,3 +48,59 @@ def local_web_args(proxy_url: str, out: Path, *extra: str) -> list[str]:
 def read_table(out: Path, table: str) -> pa.Table:
     """Return every row of ``table`` in the dataset at ``out``."""
     return ds.dataset(out / table, format="parquet", partitioning="hive").to_table()
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 (free port) that records each request's path and
+    User-Agent; ``handler`` answers with ``reply``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.requests: list[tuple[str, str]] = []
+        super().__init__(("127.0.0.1", 0), handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    @property
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.requests]
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Records the request on the server, then calls ``answer``; subclasses say what to send."""
+
+    server: LoopbackServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        self.server.requests.append((self.path, self.headers.get("User-Agent", "")))
+        self.answer()
+
+    def answer(self) -> None:
+        raise NotImplementedError
+
+    def reply(self, status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
+              **headers: str) -> None:  # fmt: skip
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[LoopbackHandler]) -> Iterator[LoopbackServer]:
+    """Run a ``LoopbackServer`` with ``handler`` in a thread for the duration of the block."""
+    server = LoopbackServer(handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

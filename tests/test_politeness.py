@@ -2,59 +2,31 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import read_table, run_crawl
+from tests.crawling import LoopbackHandler, LoopbackServer, read_table, run_crawl, serving
 
 
-class RecordingServer(ThreadingHTTPServer):
-    """A loopback HTTP server that records each request's path and User-Agent."""
+class RobotsHandler(LoopbackHandler):
+    """robots.txt disallows /secret; every other path is a page linking /page and /secret."""
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str]] = []
-        super().__init__(("127.0.0.1", 0), RecordingHandler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-
-class RecordingHandler(BaseHTTPRequestHandler):
-    server: RecordingServer
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
-        self.server.requests.append((self.path, self.headers.get("User-Agent", "")))
+    def answer(self) -> None:
         if self.path == "/robots.txt":
-            body, ctype = b"User-agent: *\nDisallow: /secret\n", "text/plain"
+            self.reply(200, b"User-agent: *\nDisallow: /secret\n", "text/plain")
         else:
-            body = b'<a href="/page">page</a> <a href="/secret">secret</a>'
-            ctype = "text/html; charset=utf-8"
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.reply(200, b'<a href="/page">page</a> <a href="/secret">secret</a>')
 
 
 @pytest.fixture
-def server() -> Iterator[RecordingServer]:
-    server = RecordingServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def server() -> Iterator[LoopbackServer]:
+    with serving(RobotsHandler) as server:
+        yield server
 
 
-def test_loopback_address_is_refused_by_default(server: RecordingServer, tmp_path: Path) -> None:
+def test_loopback_address_is_refused_by_default(server: LoopbackServer, tmp_path: Path) -> None:
     result = run_crawl(server.url, "--out", str(tmp_path), "--log-level", "WARNING")
     assert result.returncode == 0, result.stderr[-2000:]
     assert server.requests == []
@@ -63,7 +35,7 @@ def test_loopback_address_is_refused_by_default(server: RecordingServer, tmp_pat
     assert "--allow-private-addresses" in page["error"]
 
 
-def test_localhost_name_is_refused_by_default(server: RecordingServer, tmp_path: Path) -> None:
+def test_localhost_name_is_refused_by_default(server: LoopbackServer, tmp_path: Path) -> None:
     url = server.url.replace("127.0.0.1", "localhost")
     run_crawl(url, "--out", str(tmp_path), "--log-level", "WARNING")
     assert server.requests == []
@@ -72,7 +44,7 @@ def test_localhost_name_is_refused_by_default(server: RecordingServer, tmp_path:
 
 
 def test_allowed_crawl_reads_robots_first_and_sends_an_honest_user_agent(
-    server: RecordingServer, tmp_path: Path
+    server: LoopbackServer, tmp_path: Path
 ) -> None:
     result = run_crawl(server.url, "--out", str(tmp_path), "--allow-private-addresses",
                        "--log-level", "WARNING")  # fmt: skip
@@ -100,7 +72,7 @@ def _hosts_file_name_for_loopback() -> str | None:
     return None
 
 
-def test_host_name_resolving_to_loopback_is_refused(server: RecordingServer, tmp_path: Path) -> None:
+def test_host_name_resolving_to_loopback_is_refused(server: LoopbackServer, tmp_path: Path) -> None:
     name = _hosts_file_name_for_loopback()
     if name is None:
         pytest.skip("no name other than localhost maps to 127.0.0.1 in /etc/hosts")

@@ -2,73 +2,43 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import read_table, run_crawl
+from tests.crawling import LoopbackHandler, LoopbackServer, read_table, run_crawl, serving
 
 HOME = (b'<a href="/a|b?x=[1]">pipe</a> <a href="/q?b=2&amp;a=1">q1</a> '
         b'<a href="/q?a=1&amp;b=2">q2</a> <a href="/go">moved</a> <a href="/q?a=1&amp;b=2">again</a>')  # fmt: skip
 
 
-class PathServer(ThreadingHTTPServer):
-    """A loopback server recording request paths; ``/go`` redirects to a path with a space."""
+class PathHandler(LoopbackHandler):
+    """``/`` links odd URLs, ``/go`` redirects to a path with a space, the rest are leaves."""
 
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        super().__init__(("127.0.0.1", 0), PathHandler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/"
-
-
-class PathHandler(BaseHTTPRequestHandler):
-    server: PathServer
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
-        self.server.paths.append(self.path)
+    def answer(self) -> None:
         if self.path == "/go":
-            self.send_response(301)
-            self.send_header("Location", "/dest page?k=[v]")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = HOME if self.path == "/" else b"<p>leaf</p>"
-        if self.path == "/robots.txt":
-            body = b"User-agent: *\nAllow: /\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.reply(301, Location="/dest page?k=[v]")
+        elif self.path == "/robots.txt":
+            self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        else:
+            self.reply(200, HOME if self.path == "/" else b"<p>leaf</p>")
 
 
 @pytest.fixture
-def server() -> Iterator[PathServer]:
-    server = PathServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def server() -> Iterator[LoopbackServer]:
+    with serving(PathHandler) as server:
+        yield server
 
 
-def crawl(server: PathServer, out: Path, *extra: str) -> tuple[list[dict], list[dict]]:
+def crawl(server: LoopbackServer, out: Path, *extra: str) -> tuple[list[dict], list[dict]]:
     result = run_crawl(server.url, "--out", str(out), "--allow-private-addresses",
                        "--no-throttle", "--log-level", "WARNING", *extra)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     return read_table(out, "pages").to_pylist(), read_table(out, "links").to_pylist()
 
 
-def test_requests_use_the_recorded_url_and_pages_join_links(server: PathServer, tmp_path: Path) -> None:
+def test_requests_use_the_recorded_url_and_pages_join_links(server: LoopbackServer, tmp_path: Path) -> None:
     pages, links = crawl(server, tmp_path)
     # Sent exactly as normalized: no %7C or %5B re-quoting; both query orders are pages.
     assert sorted(p for p in server.paths if p.startswith(("/a", "/q"))) == [
@@ -85,7 +55,7 @@ def test_requests_use_the_recorded_url_and_pages_join_links(server: PathServer, 
     assert "/dest%20page?k=%5Bv%5D" in server.paths
 
 
-def test_scrapy_quoting_when_verbatim_urls_are_off(server: PathServer, tmp_path: Path) -> None:
+def test_scrapy_quoting_when_verbatim_urls_are_off(server: LoopbackServer, tmp_path: Path) -> None:
     crawl(server, tmp_path, "-s", "LINKSPIDER_VERBATIM_URLS=False")
     assert "/a%7Cb?x=%5B1%5D" in server.paths
     assert server.paths.count("/q?a=1&b=2") + server.paths.count("/q?b=2&a=1") == 1
