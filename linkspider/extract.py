@@ -39,7 +39,6 @@ _NAME_REGIONS = ("footer", "nav", "aside", "header")
 
 #: Elements whose text is not shown: left out of word counts and link contexts.
 INVISIBLE_TAGS = ["script", "style", "noscript", "template", "head", "title"]
-_INVISIBLE = frozenset(INVISIBLE_TAGS)
 _CAN_HIDE_LINKS = frozenset({"noscript", "template", "title"})
 _SCAN_SELECTOR = ", ".join([BODY_LINK_SELECTOR, "a[href] img", "base[href]", *INVISIBLE_TAGS])
 #: Elements whose text bounds a link's context.
