@@ -100,7 +100,8 @@ PAGES_FIELDS = [
     _field("content_type", DICT_STRING, "Media type of the response, without parameters."),
     _field("encoding", DICT_STRING, "Character encoding the HTML was decoded with."),
     _field("encoding_source", DICT_STRING,
-           "Where the encoding came from: http_header, bom, meta, or detection."),
+           "Where the encoding came from: http_header, bom, meta, detection, or declared "
+           "(given by the code that built the response)."),
     _field("size", pa.int64(), "Body size in bytes."),
     _field("title", pa.string(), "Text of <title>, whitespace collapsed."),
     _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL."),

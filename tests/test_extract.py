@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 
 from linkspider.extract import extract_page
 from linkspider.links import describe_links, resolve_links
-from linkspider.spiders.backlinks import parser_input
+from linkspider.encoding import parser_input
 from linkspider.domains import registrable_domain
 from linkspider.urls import url_host
 from tests.conftest import shared_testdata

@@ -63,6 +63,14 @@ def test_context_is_the_visible_text_around_the_link() -> None:
     assert (row["contexts_before"], row["contexts_after"]) == ("Read the full review", "before you buy.")
 
 
+def test_context_closes_the_gaps_text_joining_leaves_around_punctuation() -> None:
+    html = ("<p>Prices ( <b>in</b> euros ) apply [ <i>see</i> note ] , said <em>she</em> : "
+            "<a href=/target>x</a> <b>now</b> ! ( <i>or</i> [ later ] ) .</p>")  # fmt: skip
+    row = one_link(html)
+    assert row["contexts_before"] == "Prices (in euros) apply [see note], said she:"
+    assert row["contexts_after"] == "now! (or [later])."
+
+
 def test_context_is_cut_at_80_characters_and_skips_scripts() -> None:
     words = " ".join(f"w{i}" for i in range(60))
     html = f"<body><p>{words} <a href=/target>x</a> <style>p{{}}</style>{words}</p></body>"

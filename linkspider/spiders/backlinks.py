@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import HtmlResponse
 
 from linkspider.domains import registrable_domain
+from linkspider.encoding import parser_input, response_encoding
 from linkspider.extract import extract_page, fill_link_contexts
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.resolver import refusal_for
-from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, split_fragment, url_host
+from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -163,16 +164,17 @@ class BacklinksSpider(scrapy.Spider):
             yield PageItem(page, redirect_hops=redirect_hops)
             return
         try:
-            document = parser_input(response)
+            encoding, page["encoding_source"] = response_encoding(response)
+            document = parser_input(response, encoding)
         except Exception as exc:  # undecodable body: record it, keep crawling
             page["error"] = f"cannot decode {response.url} as HTML: {exc}"
             yield PageItem(page, redirect_hops=redirect_hops)
             return
-        page["encoding"] = response.encoding
-        page["encoding_source"] = encoding_source(response)
+        page["encoding"] = encoding
         extracted = extract_page(document, context=None)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
-        base = document_base_url(response.url, extracted.base_href)
+        alternates = extracted.hreflang_alternates
+        base = document_base_url(response.url, extracted.base_href) if alternates else None
         page.update(
             title=extracted.title,
             lang=extracted.lang,
@@ -182,13 +184,15 @@ class BacklinksSpider(scrapy.Spider):
             noindex=page_says_noindex(extracted.meta_robots, x_robots),
             hreflang_alternates=[
                 {"hreflang": lang, "url": resolve_href(href, base) or href}
-                for lang, href in extracted.hreflang_alternates
+                for lang, href in alternates
             ],
         )
+        links = resolve_links(response.url, extracted.base_href, extracted.hrefs, encoding)
         if extracted.canonical_href is not None:
-            canonical = resolve_href(extracted.canonical_href, base)
-            page["canonical_url"] = split_fragment(canonical)[0] if canonical else None
-        links = resolve_links(response.url, extracted.base_href, extracted.hrefs, response.encoding)
+            # The canonical is the last link but the meta refresh target: its row's URL.
+            at = len(extracted.hrefs) - 1 - (extracted.meta_refresh_href is not None)
+            valid = links["target_scheme"][at] != "invalid"
+            page["canonical_url"] = links["target_url"][at] if valid else None
         fill_link_contexts(extracted, self._context_indices(links["target_domain"], domain))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
         yield PageItem(page, links, extracted, redirect_hops)
@@ -261,30 +265,6 @@ def redirect_hops_of(meta: dict[str, Any], final_url: str) -> list[tuple[str, st
         status = reasons[i] if i < len(reasons) and isinstance(reasons[i], int) else 0
         hops.append((from_url, to_url, status))
     return hops
-
-
-def parser_input(response: TextResponse) -> str | bytes:
-    """Return the document to parse: the body's bytes when Scrapy decided on UTF-8 (lexbor
-    decodes UTF-8 itself, invalid bytes to U+FFFD as Python's ``replace`` does), sparing a
-    decode here and an encode in selectolax; else the text Scrapy decoded."""
-    body = response.body
-    if response.encoding == "utf-8" and not body.startswith(b"\xef\xbb\xbf"):
-        return body
-    return response.text
-
-
-def encoding_source(response: TextResponse) -> str:
-    """Return where the response's encoding came from: bom, http_header, meta or detection.
-
-    Mirrors the order ``TextResponse`` itself uses to pick the encoding.
-    """
-    if response._bom_encoding():  # noqa: SLF001 - Scrapy's own decision procedure
-        return "bom"
-    if response._headers_encoding():  # noqa: SLF001
-        return "http_header"
-    if response._body_declared_encoding():  # noqa: SLF001
-        return "meta"
-    return "detection"
 
 
 def describe_failure(failure: Failure, url: str) -> str:
