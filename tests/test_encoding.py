@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from linkspider.encoding import parser_input, response_encoding
@@ -46,3 +47,24 @@ def test_parser_reads_utf8_bytes_and_decoded_text_otherwise() -> None:
                          headers={"Content-Type": "text/html; charset=latin-1"})  # fmt: skip
     assert parser_input(utf8, response_encoding(utf8)[0]) == b"<p>caf\xc3\xa9"
     assert parser_input(latin, response_encoding(latin)[0]) == "<p>café"
+
+
+def test_canonical_url_is_its_link_rows_url_with_the_query_in_the_pages_charset() -> None:
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler
+
+    from linkspider.items import PageItem
+    from linkspider.spiders.backlinks import BacklinksSpider
+
+    settings = Settings()
+    settings.setmodule("linkspider.settings")
+    own = {k: v for k, v in settings.copy_to_dict().items() if k.startswith("LINKSPIDER_")}
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, own), seeds="http://a.com/")
+    body = '<link rel=canonical href="/caf\u00e9?q=cr\u00e8me#top"><a href=/x>x</a>'.encode("latin-1")
+    response = HtmlResponse("http://a.com/p", body=body, request=Request("http://a.com/p"),
+                            headers={"Content-Type": "text/html; charset=ISO-8859-1"})  # fmt: skip
+    (item,) = [r for r in spider.parse_page(response) if isinstance(r, PageItem)]
+    at = item.raw.kinds.index("canonical")
+    # Path in UTF-8, query in the page's charset, as a browser resolves it; no fragment.
+    assert item.page["canonical_url"] == "http://a.com/caf%C3%A9?q=cr%E8me"
+    assert item.links["target_url"][at] == item.page["canonical_url"]
