@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from linkspider.domains import registrable_domain
 from linkspider.urls import (
+    UNICODE_CHARSETS,
     base_directory,
     document_base_url,
     encode_query_for_document,
@@ -36,6 +37,16 @@ def clean_anchor_text(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
     return " ".join(text.split())
+
+
+#: Most cleaned anchor texts kept in memory; the memo is emptied when full.
+ANCHOR_MEMO_SIZE = 65_536
+_ANCHORS: dict[str, str] = {}
+
+
+def _clean_and_remember(text: str) -> str:
+    cleaned = _ANCHORS[text] = clean_anchor_text(text)
+    return cleaned
 
 
 def rel_tokens(rel: str | None) -> list[str]:
@@ -120,6 +131,8 @@ def resolve_links(
     memo = _TARGETS
     targets = []
     page_target = None
+    # Queries are encoded in the page's charset, which only matters outside Unicode pages.
+    charset = None if _is_unicode_charset(encoding) else encoding
     for href in hrefs:
         if href[:1] == "#" and _PLAIN_FRAGMENT.match(href):
             # A link within the page (a third of all links on documentation sites): the
@@ -129,7 +142,8 @@ def resolve_links(
             if page_target[4] != "invalid":
                 targets.append((page_target[0], href[1:], *page_target[2:]))
                 continue
-        href = encode_query_for_document(href, encoding)
+        if charset is not None:
+            href = encode_query_for_document(href, charset)
         key = (_memo_base(href, base, directory), href)
         target = memo.get(key)
         if target is None:
@@ -147,6 +161,10 @@ def resolve_links(
         "target_domain": domains,
         "target_scheme": schemes,
     }
+
+
+def _is_unicode_charset(encoding: str | None) -> bool:
+    return encoding is None or encoding.lower().replace("_", "-") in UNICODE_CHARSETS
 
 
 def _memo_base(href: str, base: str, directory: str | None) -> str:
@@ -239,7 +257,11 @@ def describe_links(
     (``page_reason``) says so, and ``follow_reason`` says which.
     """
     n = len(texts)
-    anchors = [clean_anchor_text(text) if text else "" for text in texts]
+    memo = _ANCHORS
+    if len(memo) >= ANCHOR_MEMO_SIZE:
+        memo.clear()
+    # Menus repeat their anchor texts on every page of a site: clean each text once.
+    anchors = [memo.get(text) or _clean_and_remember(text) if text else "" for text in texts]
     from_alts = [False] * n
     for i, alt in enumerate(alts):
         if alt and not anchors[i]:

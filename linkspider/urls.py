@@ -30,6 +30,10 @@ def resolve_href(href: str, base_url: str | None) -> str | None:
         return None
 
 
+#: Charsets in which a link's query is plain UTF-8 (the URL standard's rule for UTF-16 too).
+UNICODE_CHARSETS = frozenset({"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"})
+
+
 def encode_query_for_document(href: str, encoding: str | None) -> str:
     """Return ``href`` with its query's non-ASCII characters percent-encoded in ``encoding``.
 
@@ -44,7 +48,7 @@ def encode_query_for_document(href: str, encoding: str | None) -> str:
     """
     if href.isascii() or not encoding or "?" not in href:
         return href
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"):
+    if encoding.lower().replace("_", "-") in UNICODE_CHARSETS:
         return href
     before_hash, hash_sign, fragment = href.partition("#")
     if "?" not in before_hash:  # a "?" in the fragment starts no query

@@ -218,10 +218,11 @@ class BacklinksSpider(scrapy.Spider):
         depth: int,
         hops: int,
     ) -> Iterator[scrapy.Request]:
+        requested = self._requested
         for url, scheme, target_domain, rel in zip(
             links["target_url"], links["target_scheme"], links["target_domain"], rels
         ):
-            if scheme not in FETCHABLE_SCHEMES:
+            if scheme not in FETCHABLE_SCHEMES or hash(url) in requested:  # most are, by now
                 continue
             if rel and not self.crawl_nofollow and "nofollow" in rel.lower():
                 continue
