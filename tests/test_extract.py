@@ -6,6 +6,8 @@ bytes the way the crawl does (HTTP header, BOM, meta charset, then detection).
 
 from __future__ import annotations
 
+import pytest
+
 from typing import Any
 
 from scrapy.http import HtmlResponse
@@ -52,6 +54,21 @@ def test_first_base_href_wins_even_in_body() -> None:
 def test_entities_and_odd_whitespace_in_anchor_text_are_cleaned() -> None:
     rows = links_of('<a href="/">\n\t Fish&nbsp;&amp;\u3000 <b>chips</b>&#160;&eacute;t&#233; </a>')
     assert rows[0]["anchor_text"] == "Fish & chips été"
+
+
+def test_anchor_texts_repeated_across_pages_clean_alike_and_the_memo_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from linkspider import links
+
+    monkeypatch.setattr(links, "ANCHOR_MEMO_SIZE", 10)
+    monkeypatch.setattr(links, "_ANCHORS", {})
+    texts = [f" ｍｅｎｕ\n{i % 30} " for i in range(200)] + ["  ", ""]
+    for _ in range(3):  # the same menu on three pages
+        got = describe_links(texts, [None] * len(texts), [None] * len(texts),
+                             ["a.com"] * len(texts), "a.com")["anchor_text"]  # fmt: skip
+        assert got == [f"menu {i % 30}" for i in range(200)] + ["", ""]
+    assert len(links._ANCHORS) <= 10 + len(texts)
 
 
 def test_fullwidth_anchor_text_is_nfkc_normalized() -> None:
