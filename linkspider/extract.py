@@ -393,12 +393,12 @@ def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedP
     Marker characters are put around each such link, so the block's text (one C-level call)
     shows exactly where the link starts and ends, repeated anchor texts included.
     """
-    for i in indices:
-        nodes[i].insert_before(f"{_MARK_START}{i}{_MARK_SEP}")
-        nodes[i].insert_after(f"{_MARK_END}{i}{_MARK_SEP}")
+    marks = [(i, f"{_MARK_START}{i}{_MARK_SEP}", f"{_MARK_END}{i}{_MARK_SEP}") for i in indices]
+    for i, start_mark, end_mark in marks:
+        nodes[i].insert_before(start_mark)
+        nodes[i].insert_after(end_mark)
     block_texts: dict[int, str] = {}
-    for i in indices:
-        start_mark, end_mark = f"{_MARK_START}{i}{_MARK_SEP}", f"{_MARK_END}{i}{_MARK_SEP}"
+    for i, start_mark, end_mark in marks:
         before = after = ""
         block = nodes[i].parent
         for _ in range(3):
@@ -410,7 +410,7 @@ def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedP
             if text is None:
                 text = block_texts[block.mem_id] = block.text(deep=True, separator=" ")
             start = text.find(start_mark)
-            end = text.find(end_mark) + len(end_mark)
+            end = text.find(end_mark, start) + len(end_mark)
             before = _visible(text[max(0, start - _SPAN):start])
             after = _visible(text[end:end + _SPAN])
             if before or after or block.tag == "body":
