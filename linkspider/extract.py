@@ -233,7 +233,7 @@ def _read_body_links(
     alts, img_srcs, img_alts = page.alts.append, page.img_srcs.append, page.img_alts.append
     rels, titles, hreflangs = page.rels.append, page.title_attrs.append, page.hreflangs.append
     targets, regions, paths = page.target_attrs.append, page.regions.append, page.dom_paths.append
-    facts = ancestry.facts
+    facts, memo = ancestry.facts, ancestry.memo
     page.positions.extend(range(len(nodes)))
     page.tags.extend(node_tags)
     for node, tag in zip(nodes, node_tags):
@@ -242,9 +242,11 @@ def _read_body_links(
         titles(attrs.get("title"))
         hreflangs(attrs.get("hreflang"))
         targets(attrs.get("target"))
-        _, prefix, _, _, region = facts(node.parent)
+        parent = node.parent
+        known = memo.get(parent.mem_id) if parent is not None else None
+        _, prefix, _, _, region = known or facts(parent)
         regions(region)
-        step = _step(tag, attrs)
+        step = _step(tag, attrs) if "id" in attrs or "class" in attrs else tag
         paths(f"{prefix}>{step}" if prefix else step)
         if tag == "iframe":
             kinds("iframe")
@@ -381,10 +383,23 @@ def dom_path(node: LexborNode, levels: int = DOM_PATH_LEVELS) -> str:
 def _region_from_names(attrs: dict) -> str | None:
     for value in (attrs.get("id"), attrs.get("class")):
         if value:
-            match = _NAME_REGION.search(value)
-            if match:
-                return _NAME_REGIONS[match.lastindex - 1]  # type: ignore[operator]
+            region = _NAMED_REGIONS.get(value, _UNSEEN)
+            if region is _UNSEEN:  # sites repeat their class names on every element and page
+                if len(_NAMED_REGIONS) >= _NAMED_REGIONS_SIZE:
+                    _NAMED_REGIONS.clear()
+                match = _NAME_REGION.search(value)
+                region = _NAMED_REGIONS[value] = (
+                    _NAME_REGIONS[match.lastindex - 1] if match else None  # type: ignore[operator]
+                )
+            if region is not None:
+                return region
     return None
+
+
+#: id or class value -> the region it names (None: none); emptied when full.
+_NAMED_REGIONS: dict[str, str | None] = {}
+_NAMED_REGIONS_SIZE = 16_384
+_UNSEEN = object()
 
 
 def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedPage) -> None:
