@@ -93,21 +93,23 @@ def target_table(target: dict) -> list[str]:
 
 def pipeline_lines(pipeline: dict) -> list[str]:
     lines = [
-        "| target | pages | links | links/s (median of passes) | pages/s | parse_page s | normalize s | dedupe s | Parquet s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | pages | links | links/s (median of passes) | links/s (best pass) | pages/s (best) | parse_page s | normalize s | dedupe s | Parquet s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, result in pipeline.items():
         best = result["best"]
         stages = list(best["stage_seconds"].values())
         lines.append(
             f"| {name} | {best['pages']} | {best['links']:,} | **{result['median_links_per_s']:,.0f}** | "
-            f"{best['pages_per_s']:.0f} | {stages[0]:.2f} | {stages[2]:.2f} | {stages[1]:.3f} | {stages[3]:.2f} |"
+            f"{best['links_per_s']:,.0f} | {best['pages_per_s']:.0f} | {stages[0]:.2f} | {stages[2]:.2f} | "
+            f"{stages[1]:.3f} | {stages[3]:.2f} |"
         )
     worst = min((r["median_links_per_s"] for r in pipeline.values()), default=None)
     if worst is not None:
         goal = GOALS["pipeline_links_per_s"]
         verdict = "met" if worst >= goal else f"missed by {goal / worst:.2f}x"
-        lines += ["", f"- goal >= {goal:,} normalized links/s on one core: {verdict} (lowest target: {worst:,.0f})"]
+        lines += ["", f"- goal >= {goal:,} normalized links/s on one core: {verdict} (lowest target: {worst:,.0f}, "
+                  "median of the passes; stage times are the best pass's)"]
     return lines
 
 
