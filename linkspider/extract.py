@@ -15,10 +15,11 @@ extractor also reports where it sits (``region``, ``dom_path``) and the visible 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
 BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
 _LINK_TAGS = frozenset({"a", "area", "iframe"})
@@ -121,7 +122,8 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
     # One pass over the document finds the links, the images inside links, the <base> and
     # the invisible elements (each further query would walk the whole tree again).
     nodes, tags, images, hidden = [], [], [], []
-    for node in tree.css(_SCAN_SELECTOR):
+    select = _selector().find
+    for node in (select(_SCAN_SELECTOR, root) if root is not None else ()):
         tag = node.tag
         if tag in _LINK_TAGS:
             nodes.append(node)
@@ -149,6 +151,22 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
     return page
 
 
+def _selector() -> LexborCSSSelector:
+    """Return this thread's CSS selector engine.
+
+    ``node.css`` builds a selector engine (a CSS parser and a matcher) for every document;
+    one per thread serves every document instead (selectolax's engine is not thread-safe).
+    """
+    try:
+        return _local.selector
+    except AttributeError:
+        _local.selector = LexborCSSSelector()
+        return _local.selector
+
+
+_local = threading.local()
+
+
 def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     """Fill the context of the body links at ``indices`` and the page's word count.
 
@@ -163,7 +181,8 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     # Only these can hold elements (script and style hold raw text; the parser moves links
     # out of <head>).
     inside = {link.mem_id for element in hidden if element.tag in _CAN_HIDE_LINKS
-              and _has_elements(element) for link in element.css(BODY_LINK_SELECTOR)}  # fmt: skip
+              and _has_elements(element)
+              for link in _selector().find(BODY_LINK_SELECTOR, element)}  # fmt: skip
     visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else list(indices)
     # Detached, not freed: the document's memory goes at once when the tree is released.
     for node in hidden:
@@ -186,7 +205,7 @@ def _has_elements(node: LexborNode) -> bool:
 def _read_head(head: LexborNode, page: ExtractedPage) -> None:
     """Fill the page-level facts found in ``<head>`` (one query for all of them)."""
     robots = []
-    for node in head.css("title, link[rel][href], meta[content]"):
+    for node in _selector().find("title, link[rel][href], meta[content]", head):
         tag = node.tag
         if tag == "title":
             if page.title is None:
