@@ -152,7 +152,7 @@ def pipeline_bench(target, work: Path, args) -> dict:
 
     command = [sys.executable, "-m", "bench.pipeline", "--target", target.name,
                "--urls-file", str(work / f"urls-{target.name}.txt"),
-               "--out", str(work / target.name / "pipeline-out"), "--passes", "3"]  # fmt: skip
+               "--out", str(work / target.name / "pipeline-out"), "--passes", "5"]  # fmt: skip
     if target.name == "docs":
         command += ["--docs-base", target.base_url]
     else:
