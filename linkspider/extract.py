@@ -52,6 +52,7 @@ _BLOCK_TAGS = frozenset(
 _MARK_START, _MARK_END, _MARK_SEP = "\ue000", "\ue001", "\ue002"
 # A marker, or what the slice's right edge left of one ("<end>1"); see _visible for the left.
 _MARKER = re.compile("[\ue000\ue001][0-9]*\ue002?")
+_LEADING_WORD, _TRAILING_WORD = re.compile(r"\S*"), re.compile(r"\S*\Z")
 _SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
 #: A space before closing punctuation, as text joining leaves it.
 _SPACE_BEFORE_CLOSING = re.compile(r" (?=[.,;:!?)\]])")
@@ -445,25 +446,58 @@ def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedP
                 text = block_texts[block.mem_id] = block.text(deep=True, separator=" ")
             start = text.find(start_mark)
             end = text.find(end_mark, start) + len(end_mark)
-            before = _visible(text[max(0, start - _SPAN):start])
-            after = _visible(text[end:end + _SPAN])
+            low, high = max(0, start - _SPAN), end + _SPAN
+            before = _visible(text[low:start], cut_left=low > 0 and not text[low - 1].isspace())
+            after = _visible(text[end:high], cut_right=high < len(text) and not text[high].isspace())
             if before or after or block.tag == "body":
                 break
             block = block.parent
-        page.contexts_before[i] = before[-CONTEXT_CHARS:].lstrip()
-        page.contexts_after[i] = after[:CONTEXT_CHARS].rstrip()
+        page.contexts_before[i] = _last_words(before, CONTEXT_CHARS)
+        page.contexts_after[i] = _first_words(after, CONTEXT_CHARS)
 
 
-def _visible(raw: str) -> str:
-    """Return a slice of block text without markers, tidied."""
+def _visible(raw: str, cut_left: bool = False, cut_right: bool = False) -> str:
+    """Return a slice of block text without markers, tidied; ``cut_left``/``cut_right`` say
+    the slice's edge fell inside a word, which is then left out."""
     if not raw or raw.isspace():
         return ""
     if _MARK_SEP in raw or _MARK_START in raw or _MARK_END in raw:
         head, sep, rest = raw.partition(_MARK_SEP)
         if sep and (not head or head.isdigit()):  # a marker cut by the slice's left edge
-            raw = rest
+            raw, cut_left = rest, False
         raw = _MARKER.sub(" ", raw)
+    if cut_left and not raw[0].isspace():
+        raw = raw[_LEADING_WORD.match(raw).end():]  # type: ignore[union-attr]
+    if cut_right and raw and not raw[-1].isspace():
+        raw = raw[: _TRAILING_WORD.search(raw).start()]  # type: ignore[union-attr]
     return _tidy(raw)
+
+
+def _last_words(text: str, limit: int) -> str:
+    """Return the end of tidied ``text``, at most ``limit`` characters, from a word's start
+    (cut inside a word only when one word is longer than ``limit``)."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    if text[-limit - 1] != " ":  # the cut fell inside a word: drop it unless it is too long
+        space = tail.find(" ")
+        word_start = text.rfind(" ", 0, len(text) - limit) + 1
+        if space != -1 and len(text) - limit + space - word_start <= limit:
+            tail = tail[space + 1 :]
+    return tail.lstrip()
+
+
+def _first_words(text: str, limit: int) -> str:
+    """Return the start of tidied ``text``, at most ``limit`` characters, to a word's end."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if text[limit] != " ":  # the cut fell inside a word: drop it unless it is too long
+        space = head.rfind(" ")
+        word_end = text.find(" ", limit)
+        if space != -1 and (word_end if word_end != -1 else len(text)) - space - 1 <= limit:
+            head = head[:space]
+    return head.rstrip()
 
 
 def _tidy(text: str) -> str:

@@ -72,8 +72,8 @@ LINKS_FIELDS = [
     _field("dom_path", pa.string(), "Short CSS-like path to the element, e.g. nav#menu>ul>li>a."),
     _field("context_before", pa.string(),
            "Up to 80 characters of visible text before the link inside its block (paragraph, list "
-           "item, cell), whitespace-normalized; by default for external links only "
-           "(LINKSPIDER_LINK_CONTEXT), null for others."),
+           "item, cell), whitespace-normalized, in whole words (a word over 80 characters is cut); "
+           "by default for external links only (LINKSPIDER_LINK_CONTEXT), null for others."),
     _field("context_after", pa.string(),
            "Up to 80 characters of visible text after the link, like context_before."),
     _field("img_src", pa.string(), "src of the <img> inside an image link, as written."),

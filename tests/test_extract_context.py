@@ -63,6 +63,31 @@ def test_context_is_the_visible_text_around_the_link() -> None:
     assert (row["contexts_before"], row["contexts_after"]) == ("Read the full review", "before you buy.")
 
 
+def _words_fitting(words: list[str], limit: int = 80) -> list[str]:
+    kept: list[str] = []
+    for word in words:
+        if len(" ".join([*kept, word])) > limit:
+            break
+        kept.append(word)
+    return kept
+
+
+def test_context_is_cut_between_words_not_inside_one() -> None:
+    words = [f"{'lorem' if i % 3 else 'ipsum'}{i}" for i in range(60)]
+    html = f"<p>{' '.join(words)} <a href=/target>x</a> {' '.join(words)}</p>"
+    row = one_link(html)
+    assert row["contexts_before"] == " ".join(_words_fitting(words[::-1])[::-1])
+    assert row["contexts_after"] == " ".join(_words_fitting(words))
+    assert 70 < len(row["contexts_before"]) <= 80 and 70 < len(row["contexts_after"]) <= 80
+
+
+def test_a_word_longer_than_the_context_is_cut_inside() -> None:
+    long_word = "https://example.com/" + "a" * 100
+    row = one_link(f"<p>see {long_word} then <a href=/target>x</a> and {long_word}</p>")
+    assert row["contexts_before"] == (long_word + " then")[-80:]
+    assert row["contexts_after"] == ("and " + long_word)[:80]
+
+
 def test_context_closes_the_gaps_text_joining_leaves_around_punctuation() -> None:
     html = ("<p>Prices ( <b>in</b> euros ) apply [ <i>see</i> note ] , said <em>she</em> : "
             "<a href=/target>x</a> <b>now</b> ! ( <i>or</i> [ later ] ) .</p>")  # fmt: skip
