@@ -99,9 +99,10 @@ class RedirectEveryHopMiddleware(RedirectMiddleware):
         self, source_request: Request, response: Any, *, url: str, **kwargs: Any
     ) -> Request:
         # A verbatim request (see LINKSPIDER_VERBATIM_URLS) is sent as is: its redirect target
-        # gets the same WHATWG normalization as a link, or Scrapy's quoting if it has none.
+        # is the Location header as a browser reads it (WHATWG, against the request's URL,
+        # before Scrapy's own quoting), or Scrapy's target with that quoting if it is invalid.
         if source_request.meta.get("verbatim_url"):
-            normalized = resolve_href(url, None)
+            normalized = _location_target(response, source_request.url) or resolve_href(url, None)
             if normalized is not None:
                 url = split_fragment(normalized)[0]
             else:
@@ -115,3 +116,16 @@ class RedirectEveryHopMiddleware(RedirectMiddleware):
         result = super()._redirect(redirected, request, reason)
         result.dont_filter = True
         return result
+
+
+def _location_target(response: Any, request_url: str) -> str | None:
+    """Return the absolute URL a response's ``Location`` header names, as a browser resolves
+    it (UTF-8 bytes, else Latin-1), or None when it has none or it is not a valid URL."""
+    raw = response.headers.get(b"Location")
+    if not raw:
+        return None
+    try:
+        location = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        location = raw.decode("latin-1")
+    return resolve_href(location.strip(), request_url)

@@ -10,7 +10,8 @@ import pytest
 from tests.crawling import LoopbackHandler, LoopbackServer, read_table, run_crawl, serving
 
 HOME = (b'<a href="/a|b?x=[1]">pipe</a> <a href="/q?b=2&amp;a=1">q1</a> '
-        b'<a href="/q?a=1&amp;b=2">q2</a> <a href="/go">moved</a> <a href="/q?a=1&amp;b=2">again</a>')  # fmt: skip
+        b'<a href="/q?a=1&amp;b=2">q2</a> <a href="/go">moved</a> <a href="/q?a=1&amp;b=2">again</a> '
+        b'<a href="/dir/go">relative</a>')  # fmt: skip
 
 
 class PathHandler(LoopbackHandler):
@@ -19,6 +20,8 @@ class PathHandler(LoopbackHandler):
     def answer(self) -> None:
         if self.path == "/go":
             self.reply(301, Location="/dest page?k=[v]")
+        elif self.path == "/dir/go":  # relative, and not UTF-8 (http.server sends Latin-1)
+            self.reply(302, Location="../caf\u00e9 au lait?q=[1]")
         elif self.path == "/robots.txt":
             self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
         else:
@@ -47,12 +50,16 @@ def test_requests_use_the_recorded_url_and_pages_join_links(server: LoopbackServ
     body_targets = {link["target_url"] for link in links if link["link_kind"] == "a"}
     assert body_targets <= page_urls  # every followed link has its page row, by equality
     (moved,) = [p for p in pages if p["url"] == server.url + "go"]
-    # Scrapy quotes the Location header before the redirect is followed: the recorded hop,
-    # the page's final URL and the request sent all agree on that quoting.
-    assert moved["final_url"] == server.url + "dest%20page?k=%5Bv%5D"
-    (hop,) = [link for link in links if link["link_kind"] == "redirect"]
+    # The Location header is read as a browser reads it (space quoted, brackets kept, not
+    # Scrapy's %5B): the recorded hop, the page's final URL and the request sent agree.
+    assert moved["final_url"] == server.url + "dest%20page?k=[v]"
+    (hop,) = [link for link in links
+              if link["link_kind"] == "redirect" and link["source_url"] == moved["url"]]  # fmt: skip
     assert hop["target_url"] == moved["final_url"]
-    assert "/dest%20page?k=%5Bv%5D" in server.paths
+    assert "/dest%20page?k=[v]" in server.paths
+    (relative,) = [p for p in pages if p["url"] == server.url + "dir/go"]
+    assert relative["final_url"] == server.url + "caf%C3%A9%20au%20lait?q=[1]"
+    assert "/caf%C3%A9%20au%20lait?q=[1]" in server.paths
 
 
 def test_scrapy_quoting_when_verbatim_urls_are_off(server: LoopbackServer, tmp_path: Path) -> None:
