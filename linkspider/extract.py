@@ -382,10 +382,20 @@ def _step(tag: str, attrs: dict) -> str:
         return f"{tag}#{element_id.strip()}"
     classes = attrs.get("class")
     if classes:
-        first = classes.split(maxsplit=1)
+        first = _FIRST_CLASS.get(classes)
+        if first is None:  # a site's pages repeat a few class attributes over and over
+            if len(_FIRST_CLASS) >= _FIRST_CLASS_SIZE:
+                _FIRST_CLASS.clear()
+            names = classes.split(maxsplit=1)
+            first = _FIRST_CLASS[classes] = names[0] if names else ""
         if first:
-            return f"{tag}.{first[0]}"
+            return f"{tag}.{first}"
     return tag
+
+
+#: class attribute -> its first class name ("" for none); emptied when full.
+_FIRST_CLASS: dict[str, str] = {}
+_FIRST_CLASS_SIZE = 16_384
 
 
 def dom_path(node: LexborNode, levels: int = DOM_PATH_LEVELS) -> str:
