@@ -38,13 +38,18 @@ def url_file(target: str, work: Path) -> Path:
 
 
 def worktree(rev: str, work: Path) -> Path:
-    """Return a checkout of ``rev`` (a detached git worktree, made or moved there)."""
+    """Return a checkout of ``rev``: a detached git worktree, removed by ``drop_worktree``."""
     path = work / "base"
-    if not path.exists():
-        subprocess.run(["git", "worktree", "add", "--detach", "-f", str(path), rev],
-                       cwd=ROOT, check=True, capture_output=True)  # fmt: skip
-    subprocess.run(["git", "checkout", "-q", "--detach", rev], cwd=path, check=True)
+    drop_worktree(path)
+    subprocess.run(["git", "worktree", "add", "--detach", "-f", str(path), rev],
+                   cwd=ROOT, check=True, capture_output=True)  # fmt: skip
     return path
+
+
+def drop_worktree(path: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)
 
 
 def run_side(tree: Path, target: str, urls: Path, passes: int, out: Path) -> list[dict]:
@@ -68,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     urls = url_file(args.target, work)
     sides = {"base": worktree(args.base, work), "change": ROOT}
     passes: dict[str, list[dict]] = {"base": [], "change": []}
-    for i in range(args.rounds):
-        for side in ("base", "change") if i % 2 == 0 else ("change", "base"):
-            passes[side] += run_side(sides[side], args.target, urls, args.passes, work / f"out-{side}")
-    shutil.rmtree(work / "out-base", ignore_errors=True)
-    shutil.rmtree(work / "out-change", ignore_errors=True)
+    try:
+        for i in range(args.rounds):
+            for side in ("base", "change") if i % 2 == 0 else ("change", "base"):
+                out = work / f"out-{side}"
+                passes[side] += run_side(sides[side], args.target, urls, args.passes, out)
+    finally:
+        drop_worktree(sides["base"])
+        shutil.rmtree(work / "out-base", ignore_errors=True)
+        shutil.rmtree(work / "out-change", ignore_errors=True)
     summary = {}
     for side, runs in passes.items():
         seconds = sorted(run["seconds"] for run in runs)
