@@ -167,7 +167,7 @@ def pipeline_bench(target, work: Path, args) -> dict:
 
 def scale_run(work: Path, args) -> tuple[dict, Path]:
     """Crawl a large world with linkspider (following links); return RSS marks and the dataset."""
-    from bench.contenders.commands import clean_env, linkspider_extensions
+    from bench.contenders.commands import invocation
     from bench.measure import directory_bytes, read_crawl_stats, run_process
     from bench.targets import WorldTarget
 
@@ -179,20 +179,15 @@ def scale_run(work: Path, args) -> tuple[dict, Path]:
                      external_links_per_page=args.scale_external_links) as target:  # fmt: skip
         seeds = run_dir / "seeds.txt"
         seeds.write_text("\n".join(target.seeds()) + "\n", encoding="utf-8")
-        out, stats_dir = run_dir / "out", run_dir / "stats"
-        command = [sys.executable, "-m", "linkspider", "crawl", "--seeds-file", str(seeds),
-                   "--out", str(out), "--run-id", "scale", "--max-depth", "1000",
-                   "--max-pages-per-site", "0", "--concurrency", str(args.concurrency),
-                   "--no-throttle", "--allow-private-addresses", "--proxy", target.proxy,
-                   "--log-level", "INFO", "-s", f"EXTENSIONS={json.dumps(linkspider_extensions())}",
-                   "-s", f"BENCH_STATS_DIR={stats_dir}"]  # fmt: skip
-        for setting in args.setting:
-            command += ["-s", setting]
+        inv = invocation("linkspider", urls_file=seeds, run_dir=run_dir,
+                         concurrency=args.concurrency, proxy=target.proxy, allowed_domains=[],
+                         linkspider_settings=args.setting, max_depth=1000, run_id="scale")  # fmt: skip
+        command, out, stats_dir = inv.command, inv.output, inv.stats_dir
         c = target.config
         description = (f"a generated world of {c.sites} sites x {c.pages_per_site} pages, "
                        f"{c.external_links_per_page} external links per page, following links")  # fmt: skip
         print(f"\n== scale: {description}", flush=True)
-        proc = run_process(command, cwd=ROOT, env=clean_env(), log=run_dir / "log.txt",
+        proc = run_process(command, cwd=inv.cwd, env=inv.env, log=run_dir / "log.txt",
                            timeout=max(args.timeout, 1500))  # fmt: skip
     stats = read_crawl_stats(stats_dir)
     if not stats:

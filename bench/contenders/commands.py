@@ -56,9 +56,11 @@ def clean_env(proxy_env: str | None = None) -> dict[str, str]:
 def invocation(
     contender: str, *, urls_file: Path, run_dir: Path, concurrency: int,
     proxy: str | None, allowed_domains: list[str], linkspider_settings: list[str] = (),
+    max_depth: int = 0, run_id: str = "bench",
 ) -> Invocation:  # fmt: skip
     """Return the invocation of ``contender`` for one run in ``run_dir``; linkspider's gets
-    ``-s NAME=VALUE`` for each of ``linkspider_settings``."""
+    ``-s NAME=VALUE`` for each of ``linkspider_settings`` and follows links ``max_depth``
+    clicks from the URLs of ``urls_file`` (0: fetches exactly those)."""
     stats_dir = run_dir / "stats"
     python = str(VENV_BIN / "python")
     if contender in ("noop", "linkextractor"):
@@ -83,7 +85,7 @@ def invocation(
     if contender == "linkspider":
         output = run_dir / "out"
         command = [python, "-m", "linkspider", "crawl", "--seeds-file", str(urls_file),
-                   "--out", str(output), "--run-id", "bench", "--max-depth", "0",
+                   "--out", str(output), "--run-id", run_id, "--max-depth", str(max_depth),
                    "--max-pages-per-site", "0", "--concurrency", str(concurrency),
                    "--no-throttle", "--allow-private-addresses", "--log-level", "INFO",
                    "-s", f"EXTENSIONS={json.dumps(linkspider_extensions())}",
