@@ -9,13 +9,13 @@ handful of ``Content-Type`` values whose charset is looked up once per process h
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from scrapy.http import TextResponse
+from w3lib.encoding import http_content_type_encoding
 
 #: First bytes of every byte order mark ``w3lib.encoding.read_bom`` knows (UTF-8/16/32).
 _BOM_FIRST_BYTES = frozenset(b"\xef\xff\xfe\x00")
-#: Content-Type header value -> the encoding Scrapy takes from it (None: it names none).
-_HEADER_ENCODINGS: dict[bytes, str | None] = {}
-_HEADER_ENCODINGS_SIZE = 1024
 
 
 def response_encoding(response: TextResponse) -> tuple[str, str]:
@@ -30,16 +30,16 @@ def response_encoding(response: TextResponse) -> tuple[str, str]:
     """
     body = response.body
     if response._encoding is None and not (body and body[0] in _BOM_FIRST_BYTES):  # noqa: SLF001
-        content_type = response.headers.get(b"Content-Type") or b""
-        try:
-            encoding = _HEADER_ENCODINGS[content_type]
-        except KeyError:
-            if len(_HEADER_ENCODINGS) >= _HEADER_ENCODINGS_SIZE:
-                _HEADER_ENCODINGS.clear()
-            encoding = _HEADER_ENCODINGS[content_type] = response._headers_encoding()  # noqa: SLF001
+        encoding = _header_encoding(response.headers.get(b"Content-Type") or b"")
         if encoding:
             return encoding, "http_header"
     return response.encoding, encoding_source(response)
+
+
+@lru_cache(maxsize=1024)
+def _header_encoding(content_type: bytes) -> str | None:
+    """Return the encoding a ``Content-Type`` value names, as ``TextResponse`` reads it."""
+    return http_content_type_encoding(content_type.decode("latin-1"))
 
 
 def encoding_source(response: TextResponse) -> str:

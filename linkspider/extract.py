@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
@@ -98,6 +99,14 @@ class ExtractedPage:
 
     def __len__(self) -> int:
         return len(self.hrefs)
+
+    @property
+    def canonical_at(self) -> int | None:
+        """Return the position of the canonical link in the link lists, or None: after the
+        body links, before the meta refresh target (see ``extract_page``)."""
+        if self.canonical_href is None:
+            return None
+        return len(self.hrefs) - 1 - (self.meta_refresh_href is not None)
 
 
 def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPage:
@@ -382,20 +391,17 @@ def _step(tag: str, attrs: dict) -> str:
         return f"{tag}#{element_id.strip()}"
     classes = attrs.get("class")
     if classes:
-        first = _FIRST_CLASS.get(classes)
-        if first is None:  # a site's pages repeat a few class attributes over and over
-            if len(_FIRST_CLASS) >= _FIRST_CLASS_SIZE:
-                _FIRST_CLASS.clear()
-            names = classes.split(maxsplit=1)
-            first = _FIRST_CLASS[classes] = names[0] if names else ""
+        first = _first_class(classes)
         if first:
             return f"{tag}.{first}"
     return tag
 
 
-#: class attribute -> its first class name ("" for none); emptied when full.
-_FIRST_CLASS: dict[str, str] = {}
-_FIRST_CLASS_SIZE = 16_384
+# A site's pages repeat a few class and id values over and over: each is read once.
+@lru_cache(maxsize=16_384)
+def _first_class(classes: str) -> str:
+    names = classes.split(maxsplit=1)
+    return names[0] if names else ""
 
 
 def dom_path(node: LexborNode, levels: int = DOM_PATH_LEVELS) -> str:
@@ -413,23 +419,16 @@ def dom_path(node: LexborNode, levels: int = DOM_PATH_LEVELS) -> str:
 def _region_from_names(attrs: dict) -> str | None:
     for value in (attrs.get("id"), attrs.get("class")):
         if value:
-            region = _NAMED_REGIONS.get(value, _UNSEEN)
-            if region is _UNSEEN:  # sites repeat their class names on every element and page
-                if len(_NAMED_REGIONS) >= _NAMED_REGIONS_SIZE:
-                    _NAMED_REGIONS.clear()
-                match = _NAME_REGION.search(value)
-                region = _NAMED_REGIONS[value] = (
-                    _NAME_REGIONS[match.lastindex - 1] if match else None  # type: ignore[operator]
-                )
+            region = _region_named(value)
             if region is not None:
                 return region
     return None
 
 
-#: id or class value -> the region it names (None: none); emptied when full.
-_NAMED_REGIONS: dict[str, str | None] = {}
-_NAMED_REGIONS_SIZE = 16_384
-_UNSEEN = object()
+@lru_cache(maxsize=16_384)
+def _region_named(value: str) -> str | None:
+    match = _NAME_REGION.search(value)
+    return _NAME_REGIONS[match.lastindex - 1] if match else None  # type: ignore[operator]
 
 
 def _read_contexts(nodes: list[LexborNode], indices: list[int], page: ExtractedPage) -> None:

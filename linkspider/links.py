@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from linkspider.domains import registrable_domain
 from linkspider.urls import (
-    UNICODE_CHARSETS,
     base_directory,
     document_base_url,
     encode_query_for_document,
+    is_unicode_charset,
     resolve_href,
     split_fragment,
     url_host,
@@ -132,7 +132,7 @@ def resolve_links(
     targets = []
     page_target = None
     # Queries are encoded in the page's charset, which only matters outside Unicode pages.
-    charset = None if _is_unicode_charset(encoding) else encoding
+    charset = None if is_unicode_charset(encoding) else encoding
     for href in hrefs:
         if href[:1] == "#" and _PLAIN_FRAGMENT.match(href):
             # A link within the page (a third of all links on documentation sites): the
@@ -161,10 +161,6 @@ def resolve_links(
         "target_domain": domains,
         "target_scheme": schemes,
     }
-
-
-def _is_unicode_charset(encoding: str | None) -> bool:
-    return encoding is None or encoding.lower().replace("_", "-") in UNICODE_CHARSETS
 
 
 def _memo_base(href: str, base: str, directory: str | None) -> str:

@@ -31,7 +31,16 @@ def resolve_href(href: str, base_url: str | None) -> str | None:
 
 
 #: Charsets in which a link's query is plain UTF-8 (the URL standard's rule for UTF-16 too).
-UNICODE_CHARSETS = frozenset({"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"})
+_UNICODE_CHARSETS = frozenset({"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"})
+
+
+def is_unicode_charset(encoding: str | None) -> bool:
+    """Return True when a page in ``encoding`` (None: unknown) encodes link queries as UTF-8.
+
+    >>> is_unicode_charset("UTF_8"), is_unicode_charset("cp1252")
+    (True, False)
+    """
+    return encoding is None or encoding.lower().replace("_", "-") in _UNICODE_CHARSETS
 
 
 def encode_query_for_document(href: str, encoding: str | None) -> str:
@@ -46,9 +55,7 @@ def encode_query_for_document(href: str, encoding: str | None) -> str:
     >>> encode_query_for_document("#faq?é", "latin-1")  # a fragment is always UTF-8
     '#faq?é'
     """
-    if href.isascii() or not encoding or "?" not in href:
-        return href
-    if encoding.lower().replace("_", "-") in UNICODE_CHARSETS:
+    if href.isascii() or not encoding or "?" not in href or is_unicode_charset(encoding):
         return href
     before_hash, hash_sign, fragment = href.partition("#")
     if "?" not in before_hash:  # a "?" in the fragment starts no query

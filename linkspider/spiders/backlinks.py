@@ -188,9 +188,8 @@ class BacklinksSpider(scrapy.Spider):
             ],
         )
         links = resolve_links(response.url, extracted.base_href, extracted.hrefs, encoding)
-        if extracted.canonical_href is not None:
-            # The canonical is the last link but the meta refresh target: its row's URL.
-            at = len(extracted.hrefs) - 1 - (extracted.meta_refresh_href is not None)
+        at = extracted.canonical_at
+        if at is not None:  # the canonical's own link row
             valid = links["target_scheme"][at] != "invalid"
             page["canonical_url"] = links["target_url"][at] if valid else None
         fill_link_contexts(extracted, self._context_indices(links["target_domain"], domain))
