@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the public test suites, and the project root."""
+"""Shared fixtures: paths to the vendored public test suites, and the project root."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHARED_TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
+TESTDATA = PROJECT_ROOT / "tests" / "data"
 
 
-def shared_testdata(*parts: str) -> Path:
-    """Return a path inside ``../shared/testdata``; fail clearly when it is missing."""
-    path = SHARED_TESTDATA.joinpath(*parts)
+def testdata(*parts: str) -> Path:
+    """Return a path inside ``tests/data`` (the vendored public suites); fail clearly when it
+    is missing."""
+    path = TESTDATA.joinpath(*parts)
     if not path.exists():
-        pytest.fail(
-            f"{path} is missing: the public test suites live in ../shared/testdata next to the "
-            "project checkout (see ../shared/testdata/README.md)"
-        )
+        pytest.fail(f"{path} is missing: the public test suites live in tests/data (see its README)")
     return path

@@ -17,7 +17,7 @@ from linkspider.links import describe_links, resolve_links
 from linkspider.encoding import parser_input
 from linkspider.domains import registrable_domain
 from linkspider.urls import url_host
-from tests.conftest import shared_testdata
+from tests.conftest import testdata
 
 
 def links_of(body: bytes | str, url: str = "http://a.com/dir/page.html", **headers: str) -> list[dict[str, Any]]:
@@ -188,7 +188,7 @@ def test_malformed_html_still_yields_its_links() -> None:
 
 
 def sample(name: str) -> bytes:
-    return shared_testdata("scrapy-linkextractor", name).read_bytes()
+    return testdata("scrapy-linkextractor", name).read_bytes()
 
 
 def test_scrapy_sample_page_links_and_texts() -> None:
@@ -224,7 +224,7 @@ def test_scrapy_sample_without_declared_encoding_is_utf8() -> None:
 
 
 def test_scrapy_latin1_sample_encodes_query_but_not_path_in_latin1() -> None:
-    # The shared copy holds UTF-8 bytes under a latin-1 declaration; re-encode its text to get
+    # The vendored copy holds UTF-8 bytes under a latin-1 declaration; re-encode its text to get
     # the latin-1 page Scrapy's test uses.
     body = sample("linkextractor_latin1.html").decode("utf-8").encode("latin-1")
     rows = links_of(body, url="http://example.com/latin1")
