@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: pages.hops; the runs table
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -118,10 +118,58 @@ PAGES_FIELDS = [
     _field("content_sha1", pa.string(), "SHA-1 of the response body, hex."),
     _field("word_count", pa.int32(), "Words of visible text (scripts and styles excluded)."),
     _field("depth", pa.int16(), "Links followed from the seed to reach this URL.", False),
+    _field("hops", pa.int16(),
+           "Other sites crossed from the seed's site to reach this URL (LINKSPIDER_EXTERNAL_HOPS); "
+           "null in datasets of schema version 1.", True),
     _field("links_count", pa.int32(),
            "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
            False),
     _field("error", pa.string(), "What went wrong when the fetch failed; null on success."),
+]
+
+
+# -- runs: one row per crawl run (linkspider.runs) ----------------------------------------------
+
+RUNS_FIELDS = [
+    _field("run_id", pa.string(), "Identifier of the run (the run= partition of every table).",
+           False),
+    _field("status", pa.string(),
+           "running, complete (ended by itself with pages fetched), partial (stopped early: "
+           "signal, close-spider limit), or failed (output not writable or failed mid-crawl, "
+           "nothing fetched, crash). A 'running' row whose heartbeat_at is older than "
+           "3 x heartbeat_seconds (or whose process is gone) is a killed run: `linkspider runs` "
+           "reports it as interrupted.", False),
+    _field("exit_code", pa.int16(), "Exit code of the crawl command (see README, Exit codes); "
+           "null while running."),
+    _field("finish_reason", pa.string(), "Scrapy's finish reason (finished, shutdown, "
+           "closespider_pagecount, output_failed, ...); null while running."),
+    _field("error", pa.string(), "What went wrong, when status is failed or partial."),
+    _field("linkspider_version", pa.string(), "linkspider version that wrote the run.", False),
+    _field("schema_version", pa.string(), "Schema version of the run's files.", False),
+    _field("output_dir", pa.string(), "Absolute dataset root the run wrote to.", False),
+    _field("crawl_date", pa.string(), "The crawl_date= partition of the run's links and pages "
+           "files (the UTC date it started; kept when resumed).", False),
+    _field("seeds", pa.list_(pa.string()), "Seed URLs (the first 10,000).", False),
+    _field("seeds_count", pa.int64(), "Number of seed URLs.", False),
+    _field("seeds_sha256", pa.string(), "SHA-256 of the seed URLs, one per line, in order.",
+           False),
+    _field("settings", pa.string(), "JSON object of the settings that shape the crawl (scope, "
+           "depth, pages per site, hops, politeness, User-Agent, proxy).", False),
+    _field("started_at", TIMESTAMP, "When the run first started (UTC).", False),
+    _field("heartbeat_at", TIMESTAMP, "Last sign of life of the running crawl (UTC).", False),
+    _field("heartbeat_seconds", pa.float64(), "How often heartbeat_at is renewed while running.",
+           False),
+    _field("finished_at", TIMESTAMP, "When the run ended (UTC); null while running."),
+    _field("pages_ok", pa.int64(), "pages rows with a 2xx response, on disk.", False),
+    _field("pages_failed", pa.int64(), "pages rows with an error (no response), on disk.", False),
+    _field("pages", pa.int64(), "pages rows on disk.", False),
+    _field("links", pa.int64(), "links rows on disk.", False),
+    _field("bytes", pa.int64(), "Response bytes of the pages on disk.", False),
+    _field("resumed", pa.int16(), "How many times the run was resumed (--resume).", False),
+    _field("pages_refetched", pa.int64(), "Responses received before a kill whose rows had not "
+           "reached a closed file, so were fetched again on resume.", False),
+    _field("host", pa.string(), "Host name of the machine running the latest attempt.", False),
+    _field("pid", pa.int32(), "Process id of the latest attempt.", False),
 ]
 
 
@@ -135,7 +183,8 @@ def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
 
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
-SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA}
+RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
+SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "runs": RUNS_SCHEMA}
 
 #: Columns of ``links`` that are the same for every link of a page.
 LINK_PAGE_COLUMNS = (

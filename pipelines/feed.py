@@ -23,7 +23,7 @@ class ParquetItemExporter(BaseItemExporter):
 
     def __init__(self, file: BinaryIO, *, table: str = "links", **kwargs: Any) -> None:
         super().__init__(dont_fail=True, **kwargs)
-        if table not in SCHEMAS:
+        if table not in ("links", "pages"):
             raise ValueError(f"unknown table {table!r} for the parquet feed; use links or pages")
         self.file = file
         self.table = table
