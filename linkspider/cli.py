@@ -1,8 +1,9 @@
-"""The ``linkspider`` command: ``crawl``, ``web``, ``demo`` and ``report``.
+"""The ``linkspider`` command: ``crawl``, ``runs``, ``web``, ``demo`` and ``report``.
 
 ``linkspider crawl`` runs the ``backlinks`` spider through Scrapy's engine with the project
 settings, as ``scrapy crawl backlinks`` does, with options for the common settings and
-``-s NAME=VALUE`` for any other.
+``-s NAME=VALUE`` for any other. Its exit code says how the run ended
+(``linkspider.runs.exitcodes``; README, Exit codes).
 """
 
 from __future__ import annotations
@@ -75,55 +76,102 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str | None = None) -> dict:
-    """Run the ``backlinks`` spider in this process; return the crawl's final stats."""
+    """Run the ``backlinks`` spider in this process; return the crawl's final stats.
+
+    Raises ``RunSetupError`` or ``InvalidRunId`` (usage), ``OutputNotWritable`` (checked before
+    any request is made), or what made the crawl fail to start.
+    """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from linkspider.dataset import ensure_writable
+    from linkspider.runs.context import RunContext, RunSetupError
     from linkspider.spiders.backlinks import BacklinksSpider, read_seeds
 
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
-    if not settings.get("LINKSPIDER_RUN_ID"):
-        from pipelines.parquet import new_run_id
-
-        settings.set("LINKSPIDER_RUN_ID", new_run_id(), priority="cmdline")
+    context = RunContext.from_settings(settings)  # validates the run id, JOBDIR, resume
+    settings.set("LINKSPIDER_RUN_ID", context.run_id, priority="cmdline")
     seed_urls = read_seeds(list(seeds), seeds_file)  # fail early, before Scrapy starts
+    if not seed_urls and context.previous is not None:
+        if context.previous.seeds_count != len(context.previous.seeds):
+            raise RunSetupError(f"run {context.run_id} had {context.previous.seeds_count} seeds, "
+                                "more than its record keeps: give the same --seeds-file")  # fmt: skip
+        seed_urls = list(context.previous.seeds)
     if not seed_urls:
-        raise ValueError("no seeds: give URLs or --seeds-file FILE")
+        raise RunSetupError("no seeds: give URLs or --seeds-file FILE")
+    ensure_writable(context.root, context.run_id)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BacklinksSpider)
-    process.crawl(crawler, seeds=seed_urls)
+    RunContext._by_crawler[crawler] = context
+    failures: list[Any] = []
+    process.crawl(crawler, seeds=seed_urls).addErrback(failures.append)
     process.start()
+    if failures:
+        failures[0].raiseException()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    stats["linkspider/run_id"] = settings.get("LINKSPIDER_RUN_ID")
-    stats["linkspider/output_dir"] = settings.get("LINKSPIDER_OUTPUT_DIR")
+    stats["linkspider/run_id"] = context.run_id
+    stats["linkspider/output_dir"] = str(context.root)
     return stats
 
 
 def _finish(stats: dict, report: bool) -> int:
+    from linkspider.runs.exitcodes import ExitCode
+
     reason = stats.get("finish_reason")
+    code = ExitCode(stats.get("linkspider/exit_code", ExitCode.ENDED_EARLY))
+    run = f"run {stats.get('linkspider/run_id')}"
     if report and stats.get("linkspider/pages_rows_written"):
         from linkspider.report import summarize
 
         print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
-    if reason != "finished":
-        print(f"linkspider: crawl ended early ({reason}); files written so far are complete",
-              file=sys.stderr)
-        return 1
-    return 0
+    if code == ExitCode.OUTPUT_FAILED:
+        print(f"linkspider: {stats.get('linkspider/output_error')}", file=sys.stderr)
+    elif code == ExitCode.ENDED_EARLY:
+        print(f"linkspider: {run} ended early ({reason}); the files written are complete; "
+              f"continue it with --resume {stats.get('linkspider/run_id')}", file=sys.stderr)
+    elif code == ExitCode.NOTHING_FETCHED:
+        print(f"linkspider: {run} fetched nothing: no page answered 2xx. Check the seeds, the "
+              "network or proxy and robots.txt; the pages table says why each failed",
+              file=sys.stderr)  # fmt: skip
+    return int(code)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    if not args.urls and not args.seeds_file:
+    from linkspider.dataset import OutputNotWritable
+    from linkspider.runs import ExitCode, InvalidRunId
+    from linkspider.runs.context import RunSetupError
+
+    if not args.urls and not args.seeds_file and not args.resume:
         print("linkspider crawl: give seed URLs or --seeds-file FILE", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
+    overrides = crawl_settings(args)
+    if args.resume:
+        overrides.update(LINKSPIDER_RUN_ID=args.resume, LINKSPIDER_RESUME=True)
     try:
-        stats = run_crawl(args.urls, crawl_settings(args), args.seeds_file)
-    except (ValueError, OSError) as exc:
+        stats = run_crawl(args.urls, overrides, args.seeds_file)
+    except OutputNotWritable as exc:
         print(f"linkspider crawl: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.OUTPUT_NOT_WRITABLE
+    except (RunSetupError, InvalidRunId, ValueError, OSError) as exc:
+        print(f"linkspider crawl: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     return _finish(stats, args.report)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from linkspider.runs import read_runs
+    from linkspider.runs.listing import runs_json, runs_table
+
+    records = read_runs(args.out)
+    if args.json:
+        print(runs_json(records))
+    elif not records:
+        print(f"no runs in {args.out}")
+    else:
+        print(runs_table(records))
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -172,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("urls", nargs="*", metavar="URL", help="seed URLs")
     crawl.add_argument("--seeds-file", metavar="FILE", help="file with one seed URL per line")
     crawl.add_argument("--report", action="store_true", help="print a summary at the end")
+    crawl.add_argument("--resume", metavar="RUN_ID",
+                       help="continue a killed or stopped run (same seeds, options and --out)")
     add_crawl_arguments(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -180,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
     add_crawl_arguments(demo)
     demo.set_defaults(func=cmd_demo)
+
+    runs = sub.add_parser("runs", help="list the runs of a dataset with their status")
+    runs.add_argument("--out", default="output", metavar="DIR", help="dataset root")
+    runs.add_argument("--json", action="store_true", help="print JSON (one object per run)")
+    runs.set_defaults(func=cmd_runs)
 
     report = sub.add_parser("report", help="summarize a run of the dataset")
     report.add_argument("--out", default="output", metavar="DIR", help="dataset root")

@@ -48,3 +48,28 @@ def table_glob(root: str | os.PathLike[str], table: str) -> str:
 def run_files(root: str | os.PathLike[str], table: str, run_id: str) -> list[Path]:
     """Return the Parquet files of one run in one crawl table, in name order."""
     return sorted((Path(root) / table).glob(f"*/run={run_id}/*.parquet"))
+
+
+class OutputNotWritable(OSError):
+    """The dataset root cannot be written; the message names the path and what to do."""
+
+
+def ensure_writable(root: str | os.PathLike[str], run_id: str) -> Path:
+    """Create the run's staging directory under ``root`` and prove a file can be written and
+    synced there; return the directory, or raise ``OutputNotWritable``."""
+    staging = staging_directory(root, run_id)
+    probe = staging / f".probe-{os.getpid()}"
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"linkspider")
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise OutputNotWritable(
+            f"cannot write the dataset to {Path(root).absolute()}: {exc.strerror or exc}; "
+            "choose a writable --out directory (check that it can be created, its permissions "
+            "and free space)"
+        ) from exc
+    return staging

@@ -17,11 +17,19 @@ NEWSPIDER_MODULE = "linkspider.spiders"
 #: Dataset root; tables go to ``<dir>/links/...`` and ``<dir>/pages/...`` (Hive-partitioned by
 #: ``crawl_date`` and ``run``).
 LINKSPIDER_OUTPUT_DIR = "output"
-#: Identifier of this crawl run; empty means one is made from the start time.
+#: Identifier of this crawl run; empty means one is made from the start time. Letters, digits,
+#: ``.``, ``_``, ``-``, at most 64, and not readable as a number or date (``run-7``, not ``7``).
 LINKSPIDER_RUN_ID = ""
+#: Continue the run ``LINKSPIDER_RUN_ID`` (killed, stopped early, or failed to write) from
+#: what its files hold: same seeds and crawl settings, same output directory (``--resume ID``).
+LINKSPIDER_RESUME = False
+#: How often a running crawl renews the heartbeat of its record in the ``runs`` table; a record
+#: whose heartbeat is 3 intervals old is reported as interrupted.
+LINKSPIDER_HEARTBEAT_SECONDS = 5.0
 #: A Parquet file is closed (renamed into place) after this many rows...
 LINKSPIDER_ROWS_PER_FILE = 1_000_000
-#: ...or when it has been open this many seconds, so a killed crawl loses at most this much.
+#: ...or when its oldest row is this many seconds old (checked on a timer, even when no page
+#: arrives), so a killed crawl loses at most this much; ``--resume`` fetches it again.
 LINKSPIDER_FILE_MAX_SECONDS = 60.0
 #: Rows buffered in memory before they are written out as one Parquet row group.
 LINKSPIDER_ROW_GROUP_ROWS = 65_536
@@ -101,6 +109,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "linkspider.extensions.GarbageCollectorTuning": 0,
+    "linkspider.runs.recorder.RunRecorder": 10,
 }
 
 FEED_EXPORTERS = {"parquet": "pipelines.feed.ParquetItemExporter"}

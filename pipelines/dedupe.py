@@ -4,7 +4,8 @@ Two URLs that redirect to one page (``/go/1`` -> ``/page-1.html``, also linked d
 both fetched and both get their ``pages`` row (url, redirect chain, final URL), but the final
 page's links are stored only the first time; likewise each redirect hop (``redirect`` link
 row) is stored once, however many chains pass through it. The pipeline keeps an 8-byte digest per stored
-page, which bounds its memory to the crawl's page count.
+page, which bounds its memory to the crawl's page count. A resumed run (``LINKSPIDER_RESUME``) starts from the pages and hops its files
+already hold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -35,7 +38,19 @@ class DedupePagesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePagesPipeline:
-        return cls(crawler.stats)
+        from linkspider.runs.context import RunContext
+
+        pipeline = cls(crawler.stats)
+        context = RunContext.for_crawler(crawler)
+        if context.resume:
+            journal = context.journal()
+            pipeline.remember(journal.stored_final_urls(), journal.stored_redirect_hops())
+        return pipeline
+
+    def remember(self, final_urls: Iterable[str], hops: Iterable[tuple[str, str]]) -> None:
+        """Count pages and redirect hops as stored already (those of a resumed run)."""
+        self.seen.update(page_key(url) for url in final_urls)
+        self.seen_hops.update(page_key(f"{a} -> {b}") for a, b in hops)
 
     def _new_hops(self, hops: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
         """Return the redirect hops not stored yet (a loop repeats its hops; chains share them)."""

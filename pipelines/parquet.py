@@ -1,25 +1,34 @@
 """Export pages and links as a Hive-partitioned Parquet dataset, one directory per run.
 
-Layout: ``<LINKSPIDER_OUTPUT_DIR>/{links,pages}/crawl_date=YYYY-MM-DD/run=<run id>/part-*.parquet``.
-Rows are buffered up to ``LINKSPIDER_ROW_GROUP_ROWS`` and written as row groups; files are
-rolled every ``LINKSPIDER_ROWS_PER_FILE`` rows or ``LINKSPIDER_FILE_MAX_SECONDS`` seconds and
-appear atomically (see ``parquet_writer``). Settings are documented in ``linkspider.settings``.
+Layout (``linkspider.dataset``):
+``<LINKSPIDER_OUTPUT_DIR>/{links,pages}/crawl_date=YYYY-MM-DD/run=<run id>/part-*.parquet``.
+Rows are buffered up to ``LINKSPIDER_ROW_GROUP_ROWS`` and written as row groups into files in
+the run's staging directory. The two tables are committed together: every
+``LINKSPIDER_FILE_MAX_SECONDS`` (checked on a timer, so rows reach a closed file in time even
+when no page arrives) or ``LINKSPIDER_ROWS_PER_FILE`` rows, the ``links`` file and then its
+``pages`` twin (same name) are renamed into place. The dataset is thereby the run's journal
+(``linkspider.runs.journal``): a killed crawl is resumed from it. Each response received is
+also appended to a fetch log in the staging directory, so a resume can say how many pages it
+fetches again. When writing fails (disk full, permissions), the crawl is stopped cleanly with
+``output_failed``; the files already in place stay complete.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+
+from linkspider.dataset import ensure_writable, run_directory
+from linkspider.runs.context import RunContext
+from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
 from linkspider.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA
 from pipelines.parquet_writer import (
     LinksBuffer,
+    ParquetExportError,
     RollingParquetWriter,
     TableBuffer,
     unfinished_files,
@@ -36,17 +45,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """Return a sortable, unique run id such as ``20261125T203710Z-3fa9``."""
-    now = now or datetime.now(timezone.utc)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
-def run_directory(root: str | os.PathLike[str], table: str, run_id: str, crawl_date: str) -> Path:
-    """Return the partition directory of one table of one run."""
-    return Path(root) / table / f"crawl_date={crawl_date}" / f"run={run_id}"
-
-
 def with_run_metadata(schema: pa.Schema, run_id: str) -> pa.Schema:
     """Return ``schema`` with the run id added to its metadata."""
     metadata = dict(schema.metadata or {})
@@ -59,108 +57,171 @@ class ParquetExportPipeline:
 
     def __init__(
         self,
-        output_dir: str,
-        run_id: str = "",
+        context: RunContext,
         rows_per_file: int = 1_000_000,
         row_group_rows: int = 65_536,
         max_file_seconds: float = 60.0,
         compression: str = "zstd",
         stats: StatsCollector | None = None,
+        crawler: Crawler | None = None,
     ) -> None:
-        started = datetime.now(timezone.utc)
-        self.run_id = run_id or new_run_id(started)
-        self.crawl_date = f"{started:%Y-%m-%d}"
-        self.output_dir = output_dir
+        self.context = context
+        self.run_id = context.run_id
+        self.output_dir = context.root
         self.row_group_rows = row_group_rows
+        self.rows_per_file = rows_per_file
         self.max_file_seconds = max_file_seconds
         self.stats = stats
-        self.host_id = socket.gethostname().replace("/", "_")
-        writer_id = f"{self.host_id}-{os.getpid()}"
+        self.crawler = crawler
         self.writers = {
             table: RollingParquetWriter(
-                run_directory(output_dir, table, self.run_id, self.crawl_date),
-                with_run_metadata(schema, self.run_id),
+                run_directory(context.root, table, context.run_id, context.crawl_date),
+                with_run_metadata(schema, context.run_id),
                 rows_per_file=rows_per_file,
                 max_file_seconds=max_file_seconds,
                 compression=compression,
-                writer_id=writer_id,
+                writer_id=context.writer_id,
+                staging=context.staging,
+                staging_prefix=f"{table}-",
+                auto_roll=False,
             )
             for table, schema in (("links", LINKS_SCHEMA), ("pages", PAGES_SCHEMA))
         }
         self.links = LinksBuffer(self.writers["links"].schema, LINK_PAGE_COLUMNS)
         self.pages = TableBuffer(self.writers["pages"].schema)
-        self._last_flush = time.monotonic()
+        self.commits = 0
+        self.failed: str | None = None
+        self._oldest_uncommitted: float | None = None
+        self._fetch_log: Any = None
+        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetExportPipeline:
         s = crawler.settings
-        pipeline = cls(
-            output_dir=s.get("LINKSPIDER_OUTPUT_DIR"),
-            run_id=s.get("LINKSPIDER_RUN_ID") or "",
+        return cls(
+            RunContext.for_crawler(crawler),
             rows_per_file=s.getint("LINKSPIDER_ROWS_PER_FILE"),
             row_group_rows=s.getint("LINKSPIDER_ROW_GROUP_ROWS"),
             max_file_seconds=s.getfloat("LINKSPIDER_FILE_MAX_SECONDS"),
             compression=s.get("LINKSPIDER_COMPRESSION"),
             stats=crawler.stats,
+            crawler=crawler,
         )
-        if crawler.stats is not None:
-            crawler.stats.set_value("linkspider/run_id", pipeline.run_id)
-        return pipeline
+
+    # -- lifecycle ---------------------------------------------------------------------------
 
     def open_spider(self, spider: Any = None) -> None:
-        # Say where the data goes before the first file exists.
+        staging = ensure_writable(self.output_dir, self.run_id)  # before the first request
         logger.info(
             "writing run %s to %s", self.run_id,
-            run_directory(self.output_dir, "{links,pages}", self.run_id, self.crawl_date),
+            run_directory(self.output_dir, "{links,pages}", self.run_id, self.context.crawl_date),
         )  # fmt: skip
         self.remove_unfinished_files()
+        self._fetch_log = open(staging / f"fetched-{self.context.writer_id}.log", "ab", buffering=0)
+        self._timer = task.LoopingCall(self.commit_if_due)
+        self._timer.start(self.timer_seconds, now=False)
 
-    def remove_unfinished_files(self) -> list[Path]:
-        """Delete the unreadable temporary files that crawls killed on this host left in the
-        dataset, and say so; return their paths."""
+    @property
+    def timer_seconds(self) -> float:
+        """How often the age of uncommitted rows is checked."""
+        return max(0.05, min(1.0, self.max_file_seconds / 4))
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self.failed is None:
+            try:
+                self.commit()
+            except ParquetExportError as exc:
+                self._fail(exc)
+        if self._fetch_log is not None:
+            self._fetch_log.close()
+        if self.stats is not None:
+            for name, writer in self.writers.items():
+                self.stats.set_value(f"linkspider/{name}_rows_written", writer.rows_written)
+                self.stats.set_value(f"linkspider/{name}_files", len(writer.files))
+
+    def remove_unfinished_files(self) -> list:
+        """Delete the hidden temporary files that crawls of linkspider before the staging
+        directory left in the tables when killed on this host, and say so."""
+        prefix = self.context.writer_id.rsplit("-", 1)[0]
         stale = [path for table in ("links", "pages")
-                 for path in unfinished_files(Path(self.output_dir) / table, self.host_id)]  # fmt: skip
+                 for path in unfinished_files(self.output_dir / table, prefix)]  # fmt: skip
         for path in stale:
             path.unlink(missing_ok=True)
         if stale:
-            logger.warning(
-                "removed %d unfinished Parquet file(s) left by killed crawls, e.g. %s: a killed "
-                "crawl loses the rows of its open file, at most LINKSPIDER_FILE_MAX_SECONDS "
-                "(%s s) of crawling per table", len(stale), stale[0], self.max_file_seconds,
-            )  # fmt: skip
-        if self.stats is not None and stale:
-            self.stats.set_value("linkspider/unfinished_files_removed", len(stale))
+            logger.warning("removed %d unfinished Parquet file(s) left by killed crawls, e.g. %s",
+                           len(stale), stale[0])  # fmt: skip
         return stale
 
+    # -- items -------------------------------------------------------------------------------
+
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
+        if self.failed is not None:
+            if self.stats is not None:
+                self.stats.inc_value("linkspider/pages_not_written")
+            return item
         page = item.page
         page["run_id"] = self.run_id
         page.setdefault("links_count", item.links_count)
         self.pages.append(page)
         for source, columns in item.link_groups():
             self.links.append_page(source, columns)
-        if (
-            self.links.rows >= self.row_group_rows
-            or self.pages.rows >= self.row_group_rows
-            or time.monotonic() - self._last_flush >= self.max_file_seconds
-        ):
-            self.flush()
+        if self._oldest_uncommitted is None:
+            self._oldest_uncommitted = time.monotonic()
+        try:
+            self._fetch_log.write(f"{page['url']}\n".encode("utf-8", "surrogateescape"))
+            if self.links.rows >= self.row_group_rows or self.pages.rows >= self.row_group_rows:
+                self.write_buffers()
+            self.commit_if_due()
+        except (ParquetExportError, OSError) as exc:
+            self._fail(exc)
         return item
 
-    def flush(self) -> None:
-        """Write the buffered rows, and roll files that are due."""
+    def write_buffers(self) -> None:
+        """Write the buffered rows into the open files as row groups."""
         for name, buffer in (("links", self.links), ("pages", self.pages)):
-            writer = self.writers[name]
             if buffer.rows:
-                writer.write(buffer.take())
-            elif writer.file_due():
-                writer.roll()
-        self._last_flush = time.monotonic()
+                self.writers[name].write(buffer.take())
 
-    def close_spider(self, spider: Any = None) -> None:
-        self.flush()
-        for name, writer in self.writers.items():
-            writer.close()
-            if self.stats is not None:
-                self.stats.set_value(f"linkspider/{name}_rows_written", writer.rows_written)
-                self.stats.set_value(f"linkspider/{name}_files", len(writer.files))
+    def commit_due(self) -> bool:
+        """Return True when the uncommitted rows are old enough, or the files full enough."""
+        if self._oldest_uncommitted is None:
+            return False
+        age = time.monotonic() - self._oldest_uncommitted
+        if age + self.timer_seconds >= self.max_file_seconds:
+            return True
+        return (self.writers["links"].file_rows + self.links.rows >= self.rows_per_file
+                or self.writers["pages"].file_rows + self.pages.rows >= self.rows_per_file)  # fmt: skip
+
+    def commit_if_due(self) -> None:
+        if self.failed is None and self.commit_due():
+            try:
+                self.commit()
+            except ParquetExportError as exc:
+                self._fail(exc)
+
+    def commit(self) -> None:
+        """Put every row received so far into closed files: the links part, then its pages
+        twin (the commit marker, see ``linkspider.runs.journal``)."""
+        self.write_buffers()
+        links_path = self.writers["links"].roll(self.commits)
+        pages_path = self.writers["pages"].roll(self.commits)
+        if links_path is not None or pages_path is not None:
+            self.commits += 1
+        self._oldest_uncommitted = None
+
+    def _fail(self, exc: Exception) -> None:
+        """Stop the crawl cleanly after a write failed; keep the files already in place."""
+        message = (f"writing the dataset failed: {exc}. The crawl stops; the files already in "
+                   f"{self.output_dir} are complete. Free space or fix permissions, then continue "
+                   f"with: linkspider crawl ... --out {self.output_dir} --resume {self.run_id}")  # fmt: skip
+        self.failed = message
+        logger.error(message)
+        for writer in self.writers.values():
+            writer.abandon()
+        if self.stats is not None:
+            self.stats.set_value("linkspider/output_error", message)
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=OUTPUT_FAILED_REASON))

@@ -1,11 +1,12 @@
 """Write a table as a series of Parquet files that are each complete before they appear.
 
-``RollingParquetWriter`` appends row groups to a hidden temporary file
-(``.part-....parquet.tmp``, which pyarrow, DuckDB and Spark globs skip) and renames it into
-place when it reaches its row or age limit, or on close. A process killed at any moment
-therefore leaves only complete, readable ``part-*.parquet`` files, losing at most the open
-file's rows. ``TableBuffer`` and ``LinksBuffer`` collect rows as Python column lists and turn
-them into Arrow tables in one call per column.
+``RollingParquetWriter`` appends row groups to a temporary file in a staging directory (the
+dataset's ``_staging``, outside every table, so no reader's glob or directory scan meets it;
+by default a hidden ``.part-....parquet.tmp`` beside the files) and renames it into place when
+it reaches its row or age limit, or on close. A process killed at any moment therefore leaves
+only complete, readable ``part-*.parquet`` files, losing at most the open file's rows.
+``TableBuffer`` and ``LinksBuffer`` collect rows as Python column lists and turn them into
+Arrow tables in one call per column.
 """
 
 from __future__ import annotations
@@ -132,8 +133,14 @@ class RollingParquetWriter:
         max_file_seconds: float = 60.0,
         compression: str = "zstd",
         writer_id: str | None = None,
+        staging: str | os.PathLike[str] | None = None,
+        staging_prefix: str = "",
+        auto_roll: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self.staging = Path(staging) if staging is not None else None
+        self.staging_prefix = staging_prefix
+        self.auto_roll = auto_roll
         self.schema = schema
         self.rows_per_file = rows_per_file
         self.max_file_seconds = max_file_seconds
@@ -160,7 +167,7 @@ class RollingParquetWriter:
             ) from exc
         self._file_rows += table.num_rows
         self.rows_written += table.num_rows
-        if self.file_due():
+        if self.auto_roll and self.file_due():
             self.roll()
 
     def file_due(self) -> bool:
@@ -172,12 +179,20 @@ class RollingParquetWriter:
             or time.monotonic() - self._opened_at >= self.max_file_seconds
         )
 
-    def roll(self) -> Path | None:
-        """Close the open file and rename it into place; return its final path."""
+    @property
+    def file_rows(self) -> int:
+        """Return the rows in the open file (0 when none is open)."""
+        return self._file_rows if self._writer is not None else 0
+
+    def roll(self, seq: int | None = None) -> Path | None:
+        """Close the open file and rename it into place as part ``seq`` (default: the next
+        number of this writer); return its final path, or None when no file was open."""
         if self._writer is None or self._tmp_path is None:
             return None
-        final = self.directory / f"part-{self.writer_id}-{len(self.files):05d}.parquet"
+        seq = len(self.files) if seq is None else seq
+        final = self.directory / f"part-{self.writer_id}-{seq:05d}.parquet"
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
             self._writer.close()
             with open(self._tmp_path, "rb") as handle:
                 os.fsync(handle.fileno())
@@ -193,12 +208,27 @@ class RollingParquetWriter:
 
     close = roll
 
+    def abandon(self) -> None:
+        """Drop the open file without putting it in place (after a write failed)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the file is unusable either way
+                pass
+        if self._tmp_path is not None:
+            self._tmp_path.unlink(missing_ok=True)
+            self._tmp_path = None
+
     def _open(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._tmp_path = (
-                self.directory / f".part-{self.writer_id}-{len(self.files):05d}.parquet.tmp"
-            )
+            if self.staging is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                where, prefix = self.directory, "."
+            else:
+                self.staging.mkdir(parents=True, exist_ok=True)
+                where, prefix = self.staging, self.staging_prefix
+            self._tmp_path = where / f"{prefix}part-{self.writer_id}-{len(self.files):05d}.parquet.tmp"
             self._writer = pq.ParquetWriter(
                 self._tmp_path, self.schema, compression=self.compression
             )

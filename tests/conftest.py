@@ -10,7 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = PROJECT_ROOT / "tests" / "data"
 
 
-def testdata(*parts: str) -> Path:
+def vendored_file(*parts: str) -> Path:
     """Return a path inside ``tests/data`` (the vendored public suites); fail clearly when it
     is missing."""
     path = TESTDATA.joinpath(*parts)

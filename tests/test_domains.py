@@ -7,7 +7,7 @@ import re
 import pytest
 
 from linkspider.domains import host_domains, is_ip_address, registrable_domain
-from tests.conftest import testdata
+from tests.conftest import vendored_file
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_ip_addresses_are_recognized() -> None:
 
 
 def _psl_cases() -> list[tuple[str | None, str | None]]:
-    text = testdata("psl", "test_psl.txt").read_text(encoding="utf-8")
+    text = vendored_file("psl", "test_psl.txt").read_text(encoding="utf-8")
     pattern = r"^checkPublicSuffix\((null|'[^']*'), (null|'[^']*')\);"
 
     def value(token: str) -> str | None:

@@ -17,7 +17,7 @@ from linkspider.links import describe_links, resolve_links
 from linkspider.encoding import parser_input
 from linkspider.domains import registrable_domain
 from linkspider.urls import url_host
-from tests.conftest import testdata
+from tests.conftest import vendored_file
 
 
 def links_of(body: bytes | str, url: str = "http://a.com/dir/page.html", **headers: str) -> list[dict[str, Any]]:
@@ -188,7 +188,7 @@ def test_malformed_html_still_yields_its_links() -> None:
 
 
 def sample(name: str) -> bytes:
-    return testdata("scrapy-linkextractor", name).read_bytes()
+    return vendored_file("scrapy-linkextractor", name).read_bytes()
 
 
 def test_scrapy_sample_page_links_and_texts() -> None:

@@ -28,7 +28,7 @@ def server() -> Iterator[LoopbackServer]:
 
 def test_loopback_address_is_refused_by_default(server: LoopbackServer, tmp_path: Path) -> None:
     result = run_crawl(server.url, "--out", str(tmp_path), "--log-level", "WARNING")
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 4, result.stderr[-2000:]  # nothing fetched
     assert server.requests == []
     (page,) = read_table(tmp_path, "pages").to_pylist()
     assert "not a public address" in page["error"]
@@ -78,7 +78,7 @@ def test_host_name_resolving_to_loopback_is_refused(server: LoopbackServer, tmp_
         pytest.skip("no name other than localhost maps to 127.0.0.1 in /etc/hosts")
     url = server.url.replace("127.0.0.1", name)
     result = run_crawl(url, "--out", str(tmp_path), "--log-level", "WARNING")
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 4, result.stderr[-2000:]  # nothing fetched
     assert server.requests == []
     (page,) = read_table(tmp_path, "pages").to_pylist()
     assert f"{name} resolves to 127.0.0.1, which is not a public address" in page["error"]

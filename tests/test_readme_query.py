@@ -10,6 +10,7 @@ import duckdb
 from linkspider.links import describe_links, resolve_links
 from linkspider.extract import extract_page
 from linkspider.items import PageItem
+from linkspider.runs.context import RunContext
 from pipelines.parquet import ParquetExportPipeline
 from tests.conftest import PROJECT_ROOT
 
@@ -25,7 +26,8 @@ PAGES = {
 
 
 def write_dataset(root: Path) -> None:
-    pipeline = ParquetExportPipeline(str(root), run_id="readme")
+    pipeline = ParquetExportPipeline(RunContext.for_new_run(root, "readme"))
+    pipeline.open_spider()
     for url, html in PAGES.items():
         page = extract_page(html)
         cols = resolve_links(url, page.base_href, page.hrefs)

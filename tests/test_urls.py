@@ -15,7 +15,7 @@ from linkspider.urls import (
     url_host,
     url_scheme,
 )
-from tests.conftest import testdata
+from tests.conftest import vendored_file
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_url_scheme() -> None:
 
 
 def _wpt_cases() -> list[dict]:
-    data = json.loads(testdata("wpt-url", "urltestdata.json").read_text(encoding="utf-8"))
+    data = json.loads(vendored_file("wpt-url", "urltestdata.json").read_text(encoding="utf-8"))
     return [case for case in data if isinstance(case, dict)]
 
 

@@ -25,10 +25,14 @@ from linkspider.extract import extract_page, fill_link_contexts
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.resolver import refusal_for
+from linkspider.runs.context import RunContext, RunSetupError
+from linkspider.runs.recorder import seeds_digest
 from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+
+    from linkspider.runs.journal import RunJournal
 
     from scrapy.http import Response
     from twisted.python.failure import Failure
@@ -109,15 +113,49 @@ class BacklinksSpider(scrapy.Spider):
             raise ValueError(
                 f"LINKSPIDER_LINK_CONTEXT={spider.link_context!r}: use all, external or none"
             )
+        context = RunContext.for_crawler(crawler)
+        if context.previous is not None and context.previous.seeds_sha256 != seeds_digest(
+            spider.seed_urls
+        ):
+            raise RunSetupError(
+                f"run {context.run_id} was started with other seeds ({context.previous.seeds_count} "
+                "URLs): resume it with the same seeds, or with none to take the recorded ones"
+            )
         return spider
 
     # -- requests ---------------------------------------------------------------------------
 
     async def start(self) -> Any:
+        context = RunContext.for_crawler(self.crawler) if hasattr(self, "crawler") else None
+        resuming = context is not None and context.resume
+        if resuming:
+            self._mark_requested(context.journal().requested_urls())
         for url in self.seed_urls:
             request = self._request(url, depth=0, hops=0)
             if request is not None:
                 yield request
+        if resuming:
+            for request in self._resumed_requests(context.journal()):
+                yield request
+
+    def _mark_requested(self, urls: Iterable[str]) -> None:
+        """Count ``urls`` as requested (and against their sites' budgets), as on resume."""
+        for url in urls:
+            key = hash(url)
+            if key not in self._requested:
+                self._requested.add(key)
+                self.pages_per_site[registrable_domain(url_host(url)) or url] += 1
+
+    def _resumed_requests(self, journal: RunJournal) -> Iterator[scrapy.Request]:
+        """Yield the requests a resumed run still has to make: the links in scope of every
+        stored page, as ``parse_page`` follows them, less the URLs already requested."""
+        pages = journal.followable_pages(self.max_depth, self.crawl_nofollow)
+        count = 0
+        for page in pages:
+            for request in self._follow(page.links, page.rels, page.domain, page.depth, page.hops):
+                count += 1
+                yield request
+        self.logger.info("resumed run: %d requests rebuilt from the dataset", count)
 
     def _request(self, url: str, depth: int, hops: int) -> scrapy.Request | None:
         """Return a request for ``url`` unless it was requested already or its site is full."""
@@ -158,6 +196,7 @@ class BacklinksSpider(scrapy.Spider):
             "x_robots_tag": x_robots,
             "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
             "depth": depth,
+            "hops": hops,
             "error": None,
         }
         if not is_html(response):
@@ -249,6 +288,7 @@ class BacklinksSpider(scrapy.Spider):
                 "status": response.status if response is not None else None,
                 "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
                 "depth": request.meta.get("depth", 0),
+                "hops": request.meta.get("hops", 0),
                 "error": describe_failure(failure, request.url),
             },
             redirect_hops=redirect_hops,
