@@ -95,6 +95,9 @@ TWISTED_DNS_RESOLVER = "linkspider.resolver.PublicAddressResolver"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, except that every request waiting for a host's robots.txt obeys it (robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "linkspider.robots.RobotsTxtMiddleware": 100,
     "linkspider.middlewares.PrivateAddressMiddleware": 50,
     "linkspider.middlewares.LocalProxyMiddleware": 740,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,

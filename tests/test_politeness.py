@@ -82,3 +82,17 @@ def test_host_name_resolving_to_loopback_is_refused(server: LoopbackServer, tmp_
     assert server.requests == []
     (page,) = read_table(tmp_path, "pages").to_pylist()
     assert f"{name} resolves to 127.0.0.1, which is not a public address" in page["error"]
+
+
+def test_every_request_waiting_for_robots_txt_obeys_it(server: LoopbackServer, tmp_path: Path) -> None:
+    """Seeds of one host arrive together, while its robots.txt is still downloading: Scrapy
+    2.19's own middleware lets all but the first through unchecked (scrapy/scrapy#6802)."""
+    seeds = [server.url + "secret", server.url, server.url + "secret?a", server.url + "secret?b"]
+    result = run_crawl(*seeds, "--out", str(tmp_path), "--allow-private-addresses",
+                       "--log-level", "WARNING")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    paths = [path for path, _ in server.requests]
+    assert paths.count("/robots.txt") == 1
+    assert not [p for p in paths if p.startswith("/secret")], paths
+    errors = {p["url"]: p["error"] for p in read_table(tmp_path, "pages").to_pylist()}
+    assert all("robots.txt" in errors[url] for url in seeds if "secret" in url)

@@ -33,17 +33,32 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Settings that decide which pages a run fetches: a resumed run must have the same values.
-SHAPING_SETTINGS = (
-    "LINKSPIDER_MAX_DEPTH", "LINKSPIDER_MAX_PAGES_PER_SITE", "LINKSPIDER_EXTERNAL_HOPS",
-    "LINKSPIDER_CRAWL_NOFOLLOW_LINKS", "LINKSPIDER_ALLOW_PRIVATE_ADDRESSES",
-    "LINKSPIDER_LINK_CONTEXT", "LINKSPIDER_VERBATIM_URLS", "ROBOTSTXT_OBEY",
-)  # fmt: skip
+#: Settings that decide which pages a run fetches (a resumed run must have the same values),
+#: with how to read each.
+SHAPING_SETTINGS = {
+    "LINKSPIDER_MAX_DEPTH": "int", "LINKSPIDER_MAX_PAGES_PER_SITE": "int",
+    "LINKSPIDER_EXTERNAL_HOPS": "int", "LINKSPIDER_CRAWL_NOFOLLOW_LINKS": "bool",
+    "LINKSPIDER_ALLOW_PRIVATE_ADDRESSES": "bool", "LINKSPIDER_LINK_CONTEXT": "str",
+    "LINKSPIDER_VERBATIM_URLS": "bool", "ROBOTSTXT_OBEY": "bool",
+}  # fmt: skip
 #: Recorded with the run, free to change on resume (politeness and transport).
-RECORDED_SETTINGS = SHAPING_SETTINGS + (
-    "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_ENABLED",
-    "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "USER_AGENT", "LINKSPIDER_PROXY",
-)  # fmt: skip
+RECORDED_SETTINGS = {
+    **SHAPING_SETTINGS,
+    "CONCURRENT_REQUESTS": "int", "CONCURRENT_REQUESTS_PER_DOMAIN": "int",
+    "AUTOTHROTTLE_ENABLED": "bool", "DOWNLOAD_DELAY": "float", "DOWNLOAD_TIMEOUT": "float",
+    "DOWNLOAD_MAXSIZE": "int", "USER_AGENT": "str", "LINKSPIDER_PROXY": "str",
+}  # fmt: skip
+
+
+def _setting(settings: BaseSettings, name: str, kind: str) -> object:
+    if kind == "int":
+        return settings.getint(name)
+    if kind == "bool":
+        return settings.getbool(name)
+    if kind == "float":
+        return settings.getfloat(name)
+    value = settings.get(name)
+    return None if value is None else str(value)
 
 
 class RunSetupError(ValueError):
@@ -53,8 +68,8 @@ class RunSetupError(ValueError):
 
 def crawl_settings_json(settings: BaseSettings) -> str:
     """Return the recorded settings of a crawl as a JSON object with sorted keys."""
-    return json.dumps({name: settings.get(name) for name in RECORDED_SETTINGS}, sort_keys=True,
-                      default=str)  # fmt: skip
+    values = {name: _setting(settings, name, kind) for name, kind in RECORDED_SETTINGS.items()}
+    return json.dumps(values, sort_keys=True)
 
 
 def settings_differences(recorded: str, settings: BaseSettings) -> list[str]:

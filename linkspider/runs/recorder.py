@@ -10,6 +10,7 @@ crawl's stats (``linkspider/exit_code``) for ``linkspider crawl`` to return.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import logging
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -108,6 +109,8 @@ class RunRecorder:
             finished_at=now, **counts,
         )  # fmt: skip
         self._write()
+        if status == "complete":  # nothing left to resume: the fetch logs have served
+            shutil.rmtree(self.context.staging, ignore_errors=True)
         if stats is not None:
             stats.set_value("linkspider/status", status)
             stats.set_value("linkspider/exit_code", int(code))
