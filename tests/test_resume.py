@@ -98,6 +98,7 @@ def reference(web: RecordingWorld, tmp_path_factory: pytest.TempPathFactory) -> 
     result = run_crawl(*World(WORLD).seeds(), *local_web_args(web.proxy_url, out),
                        "--run-id", "uninterrupted", *SCOPE)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    web.reference_requests = Counter(web.requests)  # type: ignore[attr-defined]
     return out
 
 
@@ -135,14 +136,16 @@ def test_sigkilled_three_times_and_resumed_equals_an_uninterrupted_crawl(
     assert got_links - want_links == Counter(), "links doubled or unexpected"
     assert record.pages == len(got_urls) and record.links == sum(want_links.values())
 
-    pages_requested_twice = sum(1 for (_, path), n in web.requests.items()
-                                if n > 1 and path != "/robots.txt")  # fmt: skip
-    # Every response lost with the buffer was fetched again and is counted; the server also
-    # saw the requests that were in flight at each kill (at most the concurrency, 16, each).
-    assert record.pages_refetched <= pages_requested_twice <= record.pages_refetched + 3 * 16 + 10
+    # Requests beyond those of the uninterrupted crawl (which requests redirect targets more
+    # than once by design): every response lost with the unflushed buffer was fetched again
+    # and is counted in the record; the server also saw the requests in flight at each kill
+    # (at most the concurrency, 16, each) and the redirect hops of refetched URLs.
+    extra = web.requests.copy()
+    extra.subtract(web.reference_requests)  # type: ignore[attr-defined]
+    extra_requests = sum(n for (_, path), n in extra.items() if n > 0 and path != "/robots.txt")
+    assert record.pages_refetched <= extra_requests <= 3 * (record.pages_refetched + 3 * 16)
     print(f"\nseed {seed}: kills {kills}; pages {record.pages}, links {record.links}; "
-          f"refetched (record) {record.pages_refetched}, requested twice (server) "
-          f"{pages_requested_twice}")
+          f"refetched (record) {record.pages_refetched}, extra requests (server) {extra_requests}")
 
 
 def test_resume_refuses_other_settings_and_complete_runs(web: RecordingWorld, reference: Path) -> None:
