@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.defer import deferred_from_coro
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 
 
 logger = logging.getLogger(__name__)
+
+#: Space set aside in the staging directory when the crawl starts and freed when writing fails,
+#: so that the run's record can still say what happened on a full disk.
+RESERVED_BYTES = 256 * 1024
 
 
 def with_run_metadata(schema: pa.Schema, run_id: str) -> pa.Schema:
@@ -93,6 +98,7 @@ class ParquetExportPipeline:
         self.failed: str | None = None
         self._oldest_uncommitted: float | None = None
         self._fetch_log: Any = None
+        self._reserve: Path | None = None
         self._timer: task.LoopingCall | None = None
 
     @classmethod
@@ -117,6 +123,9 @@ class ParquetExportPipeline:
             run_directory(self.output_dir, "{links,pages}", self.run_id, self.context.crawl_date),
         )  # fmt: skip
         self.remove_unfinished_files()
+        self._reserve = staging / f"reserve-{self.context.writer_id}"
+        with open(self._reserve, "wb") as handle:  # freed when writing fails: room for the record
+            handle.write(bytes(RESERVED_BYTES))
         self._fetch_log = open(staging / f"fetched-{self.context.writer_id}.log", "ab", buffering=0)
         self._timer = task.LoopingCall(self.commit_if_due)
         self._timer.start(self.timer_seconds, now=False)
@@ -136,6 +145,8 @@ class ParquetExportPipeline:
                 self._fail(exc)
         if self._fetch_log is not None:
             self._fetch_log.close()
+        if self._reserve is not None:
+            self._reserve.unlink(missing_ok=True)
         if self.stats is not None:
             for name, writer in self.writers.items():
                 self.stats.set_value(f"linkspider/{name}_rows_written", writer.rows_written)
@@ -220,6 +231,8 @@ class ParquetExportPipeline:
         logger.error(message)
         for writer in self.writers.values():
             writer.abandon()
+        if self._reserve is not None:
+            self._reserve.unlink(missing_ok=True)
         if self.stats is not None:
             self.stats.set_value("linkspider/output_error", message)
         engine = getattr(self.crawler, "engine", None)
