@@ -17,7 +17,12 @@ def dataset_glob(root: str | Path, table: str) -> str:
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, root: str | Path) -> str:
-    """Return the id of the most recent run in the dataset."""
+    """Return the id of the newest complete run (by its record), else of the newest run."""
+    from linkspider.runs import latest_run as latest_recorded_run
+
+    recorded = latest_recorded_run(root) or latest_recorded_run(root, status=None)
+    if recorded is not None:
+        return recorded
     row = con.execute(
         "SELECT max(run) FROM read_parquet(?, hive_partitioning = true)",
         [dataset_glob(root, "pages")],
@@ -60,8 +65,12 @@ def summarize(root: str | Path, run_id: str | None = None, top: int = 5) -> str:
         "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299), "
         "count(*) FILTER (error IS NOT NULL), count(DISTINCT domain) FROM pages"
     ).fetchone()
+    from linkspider.runs import read_run_record
+
+    record = read_run_record(root, run_id)
+    status = f" ({record.status}, resumed {record.resumed}x)" if record else ""
     lines = [
-        f"run {run_id} in {root}",
+        f"run {run_id} in {root}{status}",
         f"pages: {pages} ({ok} 2xx, {failed} failed) on {sites} sites",
     ]
     if not links_files:

@@ -22,7 +22,14 @@ from linkspider.runs import read_run_record
 from linkspider.web import World, WorldConfig
 from linkspider.web.server import LocalWeb
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args, read_table, run_crawl
+from tests.crawling import (
+    LoopbackHandler,
+    crawl_command,
+    local_web_args,
+    read_table,
+    run_crawl,
+    serving,
+)
 
 WORLD = WorldConfig(seed=3, sites=200, pages_per_site=4)
 #: Whole world, no budget: an uninterrupted crawl fetches the same pages every time.
@@ -183,6 +190,46 @@ def test_jobdir_is_refused_with_a_pointer_to_resume(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "JOBDIR is not supported" in result.stderr and "--resume" in result.stderr
     assert not (tmp_path / "job").exists()
+
+
+
+class SlowTailHandler(LoopbackHandler):
+    """``/`` links 30 quick pages and one that never answers in time."""
+
+    def answer(self) -> None:
+        if self.path == "/":
+            links = "".join(f'<a href="/p{i}">p{i}</a>' for i in range(30))
+            self.reply(200, f'{links}<a href="/slow">slow</a>'.encode())
+        elif self.path == "/slow":
+            time.sleep(20)
+            self.reply(200, b"late")
+        else:
+            self.reply(200, b"<p>quick</p>")
+
+
+def test_rows_reach_a_closed_file_in_time_while_no_page_arrives(tmp_path: Path) -> None:
+    """Today's failure: 30 pages fetched, then one slow URL, then a kill: nothing on disk."""
+    with serving(SlowTailHandler) as server:
+        process = subprocess.Popen(
+            crawl_command(server.url, "--out", str(tmp_path), "--allow-private-addresses",
+                          "--no-throttle", "--run-id", "slow-tail", "-s",
+                          "LINKSPIDER_FILE_MAX_SECONDS=1", "-s", "ROBOTSTXT_OBEY=False"),
+            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while len([p for p, _ in server.requests if p.startswith("/p")]) < 30:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+            time.sleep(1.5)  # LINKSPIDER_FILE_MAX_SECONDS, and a margin; /slow is still pending
+            assert process.poll() is None
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait()
+    urls = set(read_table(tmp_path, "pages").column("url").to_pylist())
+    assert {server.url + f"p{i}" for i in range(30)} | {server.url} <= urls
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual run prints the figures
