@@ -165,7 +165,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from linkspider.runs.listing import runs_json, runs_table
 
     records = read_runs(args.out)
-    if args.json:
+    if args.run:
+        print(next((r.status for r in records if r.run_id == args.run), "none"))
+    elif args.json:
         print(runs_json(records))
     elif not records:
         print(f"no runs in {args.out}")
@@ -234,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="list the runs of a dataset with their status")
     runs.add_argument("--out", default="output", metavar="DIR", help="dataset root")
     runs.add_argument("--json", action="store_true", help="print JSON (one object per run)")
+    runs.add_argument("--run", metavar="ID", help="print only this run's status (none if absent)")
     runs.set_defaults(func=cmd_runs)
 
     report = sub.add_parser("report", help="summarize a run of the dataset")

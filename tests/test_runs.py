@@ -57,6 +57,9 @@ def test_runs_command_lists_status_and_json(tmp_path: Path, capsys) -> None:
     assert "interrupted" in text and "--resume killed-run" in text
     assert main(["runs", "--out", str(tmp_path), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
+    assert main(["runs", "--out", str(tmp_path), "--run", "killed-run"]) == 0
+    assert main(["runs", "--out", str(tmp_path), "--run", "other"]) == 0
+    assert capsys.readouterr().out.split() == ["interrupted", "none"]
     assert [(r["run_id"], r["status"]) for r in rows] == [
         ("good-run", "complete"), ("killed-run", "interrupted")]
     result = subprocess.run([sys.executable, "-m", "linkspider", "runs", "--out", str(tmp_path / "none")],
