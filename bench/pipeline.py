@@ -62,11 +62,14 @@ def one_pass(pages: list[tuple[str, bytes, dict]], out: Path) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     settings = Settings()
     settings.setmodule("linkspider.settings")
+    settings.set("LINKSPIDER_OUTPUT_DIR", str(out))
+    settings.set("LINKSPIDER_RUN_ID", "pipeline-bench")
     install_reactor(settings.get("TWISTED_REACTOR"))
     crawler = get_crawler(BacklinksSpider, settings.copy_to_dict())
     spider = BacklinksSpider.from_crawler(crawler, seeds=[pages[0][0]])
     dedupe, normalize = DedupePagesPipeline(), NormalizeLinksPipeline()
-    export = ParquetExportPipeline(output_dir=str(out), run_id="pipeline-bench")
+    export = ParquetExportPipeline.from_crawler(crawler)
+    export.open_spider()
     responses = [
         HtmlResponse(url, body=body, headers=headers,
                      request=Request(url, meta={"depth": 0, "hops": 0}))
