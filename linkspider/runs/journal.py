@@ -22,7 +22,9 @@ import pyarrow.parquet as pq
 from linkspider.dataset import run_files, staging_directory
 
 #: Rows fetched from DuckDB at a time when replaying a run's links.
-BATCH_ROWS = 65_536
+BATCH_ROWS = 8_192
+#: DuckDB's memory while it sorts a run's links for the replay (it spills beyond).
+JOURNAL_MEMORY = "256MB"
 
 
 @dataclass
@@ -66,7 +68,7 @@ class RunJournal:
         files = self.pages_files()
         if not files:
             return None
-        return pq.ParquetDataset(files).read(columns=list(columns))
+        return pq.ParquetDataset(files, partitioning=None).read(columns=list(columns))
 
     def requested_urls(self) -> list[str]:
         """Return the URLs the run requested and recorded (answered or failed)."""
@@ -114,6 +116,12 @@ class RunJournal:
         if not pages or not links:
             return
         con = duckdb.connect()
+        # Bounded memory for a run of any size: the sort spills to the staging directory.
+        staging = staging_directory(self.root, self.run_id)
+        staging.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET memory_limit = '{JOURNAL_MEMORY}'")
+        con.execute("SET threads = 1")
+        con.execute("SET temp_directory = ?", [str(staging / "duckdb.tmp")])
         con.execute(
             f"CREATE VIEW p AS SELECT * FROM read_parquet({_sql_list(pages)}, union_by_name = true)"
         )
