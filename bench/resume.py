@@ -90,18 +90,26 @@ def time_resume(out: Path) -> dict[str, float]:
                                     started_at=now, heartbeat_at=now, host="gone", pid=1,
                                     settings=crawl_settings_json(settings), seeds=SEEDS,
                                     seeds_count=1, seeds_sha256=seeds_digest(SEEDS)))  # fmt: skip
-    timings = {}
+    timings: dict[str, float] = {}
+
+    def peak_mb() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    timings["rss_start_mb"] = peak_mb()
     started = time.perf_counter()
     crawler = get_crawler(BacklinksSpider, settings.copy_to_dict())
     context = RunContext.for_crawler(crawler)
     timings["prepare_s"] = time.perf_counter() - started
+    timings["rss_prepared_mb"] = peak_mb()
     t0 = time.perf_counter()
     DedupePagesPipeline.from_crawler(crawler)
     timings["dedupe_state_s"] = time.perf_counter() - t0
+    timings["rss_dedupe_mb"] = peak_mb()
     t0 = time.perf_counter()
     spider = BacklinksSpider.from_crawler(crawler, seeds=SEEDS)
     spider._mark_requested(context.journal().requested_urls())
     timings["requested_urls_s"] = time.perf_counter() - t0
+    timings["rss_requested_mb"] = peak_mb()
     t0 = time.perf_counter()
     timings["frontier_requests"] = sum(1 for _ in spider._resumed_requests(context.journal()))
     timings["frontier_s"] = time.perf_counter() - t0
