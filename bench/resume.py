@@ -92,7 +92,10 @@ def time_resume(out: Path) -> dict[str, float]:
                                     seeds_count=1, seeds_sha256=seeds_digest(SEEDS)))  # fmt: skip
     timings: dict[str, float] = {}
 
-    def peak_mb() -> float:
+    def peak_mb() -> float:  # VmHWM: unlike ru_maxrss, not inherited from a forking parent
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     timings["rss_start_mb"] = peak_mb()
@@ -114,6 +117,7 @@ def time_resume(out: Path) -> dict[str, float]:
     timings["frontier_requests"] = sum(1 for _ in spider._resumed_requests(context.journal()))
     timings["frontier_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - started
+    timings["peak_rss_mb"] = peak_mb()
     return timings
 
 
@@ -127,7 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     if args.time_only:  # in a process of its own, for an honest peak RSS
         timings = time_resume(work / "big")
-        timings["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(timings))
         return 0
     shutil.rmtree(work, ignore_errors=True)
