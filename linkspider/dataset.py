@@ -50,6 +50,19 @@ def run_files(root: str | os.PathLike[str], table: str, run_id: str) -> list[Pat
     return sorted((Path(root) / table).glob(f"*/run={run_id}/*.parquet"))
 
 
+def process_alive(pid: int) -> bool:
+    """Return True when process ``pid`` runs on this host (or cannot be told apart from one)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 class OutputNotWritable(OSError):
     """The dataset root cannot be written; the message names the path and what to do."""
 

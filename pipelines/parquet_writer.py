@@ -21,6 +21,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from linkspider.dataset import process_alive
+
 
 class ParquetExportError(RuntimeError):
     """Writing the dataset failed; the message names the path and what to check."""
@@ -105,21 +107,9 @@ def unfinished_files(root: str | os.PathLike[str], writer_prefix: str) -> list[P
     prefix = f".part-{writer_prefix}-"
     for path in Path(root).rglob(f"{prefix}*.parquet.tmp"):
         pid = path.name[len(prefix):].partition("-")[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             stale.append(path)
     return sorted(stale)
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 class RollingParquetWriter:

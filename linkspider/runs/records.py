@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkspider.dataset import run_record_path, staging_directory
+from linkspider.dataset import process_alive, run_record_path, staging_directory
 from linkspider.schema import RUNS_SCHEMA
 
 #: Statuses stored in the table; ``interrupted`` is only ever derived when reading.
@@ -86,23 +86,13 @@ def write_run_record(root: str | os.PathLike[str], record: RunRecord) -> Path:
     return path
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def derived_status(record: RunRecord, now: datetime | None = None) -> str:
     """Return the record's status as a reader should see it: ``interrupted`` for a
     ``running`` run whose process is gone (same host) or whose heartbeat is stale."""
     if record.stored_status != "running":
         return record.stored_status
     if record.host == socket.gethostname() and record.pid != os.getpid():
-        if not _process_alive(record.pid):
+        if not process_alive(record.pid):
             return "interrupted"
     now = now or datetime.now(timezone.utc)
     age = (now - record.heartbeat_at).total_seconds()
