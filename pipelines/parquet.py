@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 #: Space set aside in the staging directory when the crawl starts and freed when writing fails,
 #: so that the run's record can still say what happened on a full disk.
-RESERVED_BYTES = 256 * 1024
+RESERVED_BYTES = 128 * 1024
 
 
 def with_run_metadata(schema: pa.Schema, run_id: str) -> pa.Schema:

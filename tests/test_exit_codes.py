@@ -108,12 +108,12 @@ def test_sigterm_stops_cleanly_with_exit_1(web, tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 320 KiB tmpfs: a disk that fills up mid-crawl (mounting needs root, as in CI)."""
+    """A 512 KiB tmpfs: a disk that fills up mid-crawl (mounting needs root, as in CI)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a small tmpfs (a disk that fills up)")
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
                              capture_output=True, text=True)  # fmt: skip
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
@@ -126,7 +126,7 @@ def small_disk(tmp_path: Path):
 def test_disk_full_mid_crawl_stops_cleanly_with_exit_5_and_resumes(web, small_disk: Path) -> None:
     out = small_disk / "dataset"
     args = [*World(WORLD).seeds(), *local_web_args(web.proxy_url, out), "--run-id", "full",
-            "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.3", "-s", "DOWNLOAD_DELAY=0.01",
+            "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.3", "-s", "DOWNLOAD_DELAY=0.05",
             "--concurrency", "2"]  # fmt: skip
     result = run_crawl(*args)
     assert result.returncode == ExitCode.OUTPUT_FAILED == 5, result.stderr[-3000:]
