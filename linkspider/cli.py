@@ -44,6 +44,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
                         type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress: no live status line, no progress log lines")
 
 
 def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -71,6 +73,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["DOWNLOAD_DELAY"] = 0
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level.upper()
+    if args.quiet:
+        settings["LINKSPIDER_PROGRESS"] = "off"
     settings.update(dict(args.settings))
     return settings
 
