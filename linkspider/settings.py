@@ -116,6 +116,7 @@ EXTENSIONS = {
     # Progress (below) replaces Scrapy's "Crawled N pages (at N pages/min)" log lines.
     "scrapy.extensions.logstats.LogStats": None,
     "linkspider.progress.CrawlProgress": 0,
+    "pipelines.feed.ParquetFeedAppendGuard": 0,
 }
 
 FEED_EXPORTERS = {"parquet": "pipelines.feed.ParquetItemExporter"}
