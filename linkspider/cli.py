@@ -1,4 +1,4 @@
-"""The ``linkspider`` command: ``crawl``, ``runs``, ``web``, ``demo`` and ``report``.
+"""The ``linkspider`` command: ``crawl``, ``runs``, ``web``, ``demo``, ``report`` and ``deploy``.
 
 ``linkspider crawl`` runs the ``backlinks`` spider through Scrapy's engine with the project
 settings, as ``scrapy crawl backlinks`` does, with options for the common settings and
@@ -248,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--run", help="run id (default: the latest)")
     report.add_argument("--top", type=int, default=5, help="rows in each top list")
     report.set_defaults(func=cmd_report)
+
+    from linkspider.deploy import add_deploy_command
+
+    add_deploy_command(sub)
 
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:

@@ -116,6 +116,7 @@ EXTENSIONS = {
     # Progress (below) replaces Scrapy's "Crawled N pages (at N pages/min)" log lines.
     "scrapy.extensions.logstats.LogStats": None,
     "linkspider.progress.CrawlProgress": 0,
+    "linkspider.scrapyd_check.ScrapydOutputCheck": 0,
     "pipelines.feed.ParquetFeedAppendGuard": 0,
 }
 
@@ -142,6 +143,9 @@ LINKSPIDER_PROGRESS = "auto"
 LINKSPIDER_PROGRESS_INTERVAL = 60.0
 #: Seconds between redraws of the live status line on a terminal.
 LINKSPIDER_PROGRESS_REFRESH = 1.0
+#: Under Scrapyd a relative ``LINKSPIDER_OUTPUT_DIR`` would land in the daemon's working
+#: directory, so a Scrapyd job with one refuses to start; False lets it through.
+LINKSPIDER_SCRAPYD_REQUIRE_ABSOLUTE_OUTPUT = True
 
 # Scrapy's control servers stay off: both run code sent to them inside the crawl process.
 # RemoteControl (Scrapy 2.19, on by default there) is an HTTP server on a random localhost port
