@@ -25,6 +25,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -113,7 +115,7 @@ class CrawlProgress:
         interval: float = 60.0,
         refresh: float = 1.0,
         stream: TextIO | None = None,
-        queued: Any = None,
+        queued: Callable[[], int | None] | None = None,
     ) -> None:
         self.stats = stats
         self.live = live
@@ -149,7 +151,8 @@ class CrawlProgress:
         on_terminal = _is_terminal(sys.stderr)
         live = mode == "live" or (mode == "auto" and on_terminal)
         # A terminal shows the live line; the log still gets lines when it goes to a file.
-        log_lines = mode == "log" or (mode == "auto" and (not on_terminal or bool(settings.get("LOG_FILE"))))
+        log_to_file = bool(settings.get("LOG_FILE"))
+        log_lines = mode == "log" or (mode == "auto" and (not on_terminal or log_to_file))
         assert crawler.stats is not None
         extension = cls(crawler.stats, live=live, log_lines=log_lines, interval=interval,
                         refresh=refresh, queued=lambda: _queued(crawler))  # fmt: skip
