@@ -30,6 +30,8 @@ WORLD = WorldConfig(seed=13, sites=3, pages_per_site=6)
 #: What a user's checkout holds that the egg is built from.
 PROJECT_FILES = ("scrapy.cfg", "setup.py", "pyproject.toml", "README.md", "linkspider", "pipelines")
 JOB_TIMEOUT = 120
+#: The version ``scrapyd-deploy`` deploys, which the jobs run (later tests deploy others).
+DEPLOYED = "1"
 
 
 def free_port() -> int:
@@ -57,7 +59,8 @@ class Scrapyd:
 
     def schedule(self, seeds: list[str], **settings: str) -> str:
         """Schedule the backlinks spider; return the job id."""
-        fields = [("project", "linkspider"), ("spider", "backlinks"), ("seeds", " ".join(seeds))]
+        fields = [("project", "linkspider"), ("spider", "backlinks"), ("_version", DEPLOYED),
+                  ("seeds", " ".join(seeds))]  # fmt: skip
         fields += [("setting", f"{name}={value}") for name, value in settings.items()]
         answer = self.post("schedule.json", fields)
         assert answer["status"] == "ok", answer
@@ -146,7 +149,7 @@ def deployed(scrapyd: Scrapyd, tmp_path_factory: pytest.TempPathFactory) -> subp
     """``scrapyd-deploy test`` run in a copy of the project; the result."""
     project = copy_project(tmp_path_factory.mktemp("checkout") / "linkspider")
     add_target(project, scrapyd)
-    result = subprocess.run(["scrapyd-deploy", "test", "--version", "1"], cwd=project,
+    result = subprocess.run(["scrapyd-deploy", "test", "--version", DEPLOYED], cwd=project,
                             capture_output=True, text=True, timeout=180, env=tool_env())  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
     return result
@@ -204,7 +207,7 @@ def test_scrapyd_deploy_builds_and_deploys_the_egg_from_scrapy_cfg(deployed) -> 
     pinned = re.search(r"^setuptools==(\S+)$", (PROJECT_ROOT / "requirements-dev.txt").read_text(), re.M)
     assert pinned and metadata.version("setuptools") == pinned.group(1)  # what setup.sh installs
     answer = json.loads(deployed.stdout)
-    assert answer == {**answer, "status": "ok", "project": "linkspider", "version": "1", "spiders": 1}
+    assert answer == {**answer, "status": "ok", "project": "linkspider", "version": DEPLOYED, "spiders": 1}
 
 
 def test_scheduled_job_writes_the_dataset_where_its_settings_say(jobs: dict[str, Job], scrapyd: Scrapyd) -> None:
