@@ -3,24 +3,28 @@
 ``scrapyd-deploy`` (scrapyd-client 2.0.3) hides the build's output when the egg cannot be built,
 and exits 0 when Scrapyd refuses the egg (Scrapyd answers HTTP 200 with ``"status": "error"``,
 e.g. ``'NoneType' object has no attribute 'module_name'`` for an egg without its settings entry
-point). This command builds the egg where the output can be seen, checks that it names its
+point), leaving the refused egg stored as the project's newest version, which every later job
+then runs. This command builds the egg where the output can be seen, checks that it names its
 settings module, uploads it with ``scrapyd-deploy --egg`` (so targets, projects and credentials
-come from ``scrapy.cfg`` as usual), and exits non-zero unless Scrapyd answers ``ok``. README:
-"Scrapyd".
+come from ``scrapy.cfg`` as usual), and exits non-zero unless Scrapyd answers ``ok``, after
+removing a refused version again. README: "Scrapyd".
 """
 
 from __future__ import annotations
 
 import argparse
 import configparser
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 #: setuptools that can build the egg: >= 77 reads pyproject's PEP 639 ``license`` string;
 #: scrapyd 1.6 needs < 81 (it imports pkg_resources). requirements-dev.txt pins one.
@@ -84,14 +88,47 @@ def egg_settings_module(egg: Path) -> str | None:
     return entry_points.get("scrapy", "settings", fallback=None)
 
 
+def deploy_target(project_dir: Path, target: str) -> dict[str, str]:
+    """Return the settings (url, project, username, ...) of deploy target ``target`` as
+    ``scrapyd-deploy`` reads them from the project's scrapy.cfg."""
+    from scrapyd_client.utils import _get_targets
+
+    with contextlib.chdir(project_dir):
+        targets = _get_targets()
+    if target not in targets:
+        raise DeployError(
+            f"no deploy target {target!r} in {project_dir / 'scrapy.cfg'}: add a "
+            f"[deploy:{target}] section with url = http://HOST:6800/ and project = linkspider"
+        )
+    return targets[target]
+
+
+def remove_version(settings: dict[str, str], project: str, version: str) -> str | None:
+    """Delete ``version`` of ``project`` from the target's Scrapyd; return None when done, or
+    why it could not be."""
+    import requests
+    from scrapyd_client.utils import get_auth
+
+    auth = get_auth(url=settings["url"], username=settings.get("username", ""),
+                    password=settings.get("password", ""))  # fmt: skip
+    try:
+        answer = requests.post(urljoin(settings["url"], "delversion.json"), auth=auth, timeout=30,
+                               data={"project": project, "version": version}).json()  # fmt: skip
+    except (requests.RequestException, ValueError) as exc:
+        return str(exc)
+    return None if answer.get("status") == "ok" else str(answer.get("message", answer))
+
+
 def upload(project_dir: Path, egg: Path, target: str, project: str | None,
            version: str | None) -> dict[str, Any]:  # fmt: skip
     """Upload ``egg`` with ``scrapyd-deploy``; return Scrapyd's answer when it is ``ok``."""
-    command = [sys.executable, "-m", "scrapyd_client.deploy", target, "--egg", str(egg)]
+    settings = deploy_target(project_dir, target)
+    project = project or settings.get("project") or ""
+    version = version or str(int(time.time()))  # scrapyd-deploy's default, made explicit
+    command = [sys.executable, "-m", "scrapyd_client.deploy", target, "--egg", str(egg),
+               "--version", version]  # fmt: skip
     if project:
         command += ["--project", project]
-    if version:
-        command += ["--version", version]
     result = subprocess.run(command, cwd=project_dir, capture_output=True, text=True, check=False)
     try:
         answer = json.loads(result.stdout)
@@ -103,8 +140,17 @@ def upload(project_dir: Path, egg: Path, target: str, project: str | None,
             + (result.stderr + result.stdout).strip()
         )
     if answer.get("status") != "ok":
+        # Scrapyd stored the egg before it tried it: unless removed, later jobs would run it.
+        failure = remove_version(settings, project, version)
+        aftermath = (
+            f"version {version} was removed again, so {project}'s jobs keep the version before"
+            if failure is None
+            else f"removing version {version} failed ({failure}): delete it with curl "
+            f"{urljoin(settings['url'], 'delversion.json')} -d project={project} -d "
+            f"version={version}, or {project}'s jobs will run it"
+        )
         raise DeployError(
-            f"Scrapyd refused the egg (scrapyd-deploy exited 0 all the same): "
+            f"Scrapyd refused the egg (scrapyd-deploy exited 0 all the same); {aftermath}:\n"
             f"{answer.get('message', answer)}"
         )
     return answer
@@ -118,6 +164,14 @@ def deploy(project_dir: Path, target: str = "default", project: str | None = Non
         raise DeployError(
             f"no scrapy.cfg in {project_dir}: run linkspider deploy from the project folder"
         )
+    try:
+        import scrapyd_client  # noqa: F401
+    except ImportError:
+        raise DeployError(
+            "scrapyd-client is not installed: pip install scrapyd-client==2.0.3 "
+            "setuptools==80.9.0 (or bash scripts/setup.sh requirements-dev.txt)"
+        ) from None
+    deploy_target(project_dir, target)  # an unknown target fails before the build
     with tempfile.TemporaryDirectory(prefix="linkspider-egg-") as work:
         egg = build_egg(project_dir, Path(work))
         if egg_settings_module(egg) is None:

@@ -264,16 +264,28 @@ def test_linkspider_deploy_reports_the_deployed_version(scrapyd: Scrapyd, tmp_pa
     assert not (project / "build").exists() and not list(project.glob("*.egg-info"))
 
 
-def test_linkspider_deploy_fails_when_scrapyd_refuses_the_egg(scrapyd: Scrapyd, tmp_path: Path) -> None:
+def test_linkspider_deploy_fails_when_scrapyd_refuses_the_egg(deployed, scrapyd: Scrapyd,
+                                                              tmp_path: Path) -> None:  # fmt: skip
     project = copy_project(tmp_path / "linkspider")
     add_target(project, scrapyd)
     settings = project / "linkspider" / "settings.py"  # an egg Scrapyd cannot load
     settings.write_text(settings.read_text() + "\nraise RuntimeError('broken settings')\n")
-    result = subprocess.run([sys.executable, "-m", "linkspider", "deploy", "test", "-p", "broken"],
-                            cwd=project, capture_output=True, text=True,
-                            timeout=180, env=tool_env())  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "linkspider", "deploy", "test", "-v", "9"],
+                            cwd=project, capture_output=True, text=True, timeout=180,
+                            env=tool_env())  # fmt: skip
     assert result.returncode == 1
     assert "Scrapyd refused the egg" in result.stderr and "broken settings" in result.stderr
+    # Scrapyd had stored it as the newest version; it is gone again, so jobs keep a good one.
+    assert "version 9 was removed again" in result.stderr
+    assert "9" not in scrapyd.get("listversions.json", project="linkspider")["versions"]
+
+
+def test_linkspider_deploy_names_an_unknown_target(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "linkspider")
+    result = subprocess.run([sys.executable, "-m", "linkspider", "deploy", "nowhere"], cwd=project,
+                            capture_output=True, text=True, timeout=60, env=tool_env())  # fmt: skip
+    assert result.returncode == 1
+    assert "no deploy target 'nowhere'" in result.stderr and "[deploy:nowhere]" in result.stderr
 
 
 def test_linkspider_deploy_refuses_an_egg_without_its_settings_entry_point(scrapyd: Scrapyd,
