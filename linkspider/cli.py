@@ -1,4 +1,4 @@
-"""The ``linkspider`` command: ``crawl``, ``runs``, ``web``, ``demo`` and ``report``.
+"""The ``linkspider`` command: ``crawl``, ``runs``, ``web``, ``demo``, ``report`` and ``deploy``.
 
 ``linkspider crawl`` runs the ``backlinks`` spider through Scrapy's engine with the project
 settings, as ``scrapy crawl backlinks`` does, with options for the common settings and
@@ -44,6 +44,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
                         type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress: no live status line, no progress log lines")
 
 
 def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -71,6 +73,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["DOWNLOAD_DELAY"] = 0
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level.upper()
+    if args.quiet:
+        settings["LINKSPIDER_PROGRESS"] = "off"
     settings.update(dict(args.settings))
     return settings
 
@@ -244,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--run", help="run id (default: the latest)")
     report.add_argument("--top", type=int, default=5, help="rows in each top list")
     report.set_defaults(func=cmd_report)
+
+    from linkspider.deploy import add_deploy_command
+
+    add_deploy_command(sub)
 
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:

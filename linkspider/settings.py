@@ -113,6 +113,11 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "linkspider.extensions.GarbageCollectorTuning": 0,
     "linkspider.runs.recorder.RunRecorder": 10,
+    # Progress (below) replaces Scrapy's "Crawled N pages (at N pages/min)" log lines.
+    "scrapy.extensions.logstats.LogStats": None,
+    "linkspider.progress.CrawlProgress": 0,
+    "linkspider.scrapyd_check.ScrapydOutputCheck": 0,
+    "pipelines.feed.ParquetFeedAppendGuard": 0,
 }
 
 FEED_EXPORTERS = {"parquet": "pipelines.feed.ParquetItemExporter"}
@@ -123,3 +128,30 @@ FEED_EXPORT_ENCODING = "utf-8"
 CONCURRENT_ITEMS = 4
 
 LOG_LEVEL = "INFO"
+
+# ---------------------------------------------------------------------------------------------
+# Progress, control servers, Scrapyd (linkspider.progress, linkspider.scrapyd_check)
+# ---------------------------------------------------------------------------------------------
+
+#: Crawl progress (pages done and queued, pages/s, links, errors, elapsed): "auto" draws one
+#: live status line on stderr when it is a terminal and logs a plain line every
+#: ``LINKSPIDER_PROGRESS_INTERVAL`` seconds when it is not (cron, Scrapyd, a pipe); "live" and
+#: "log" force one of the two; "off" (``linkspider crawl --quiet``) shows none.
+LINKSPIDER_PROGRESS = "auto"
+#: Seconds between progress log lines when stderr is not a terminal (or the log goes to
+#: ``LOG_FILE``).
+LINKSPIDER_PROGRESS_INTERVAL = 60.0
+#: Seconds between redraws of the live status line on a terminal.
+LINKSPIDER_PROGRESS_REFRESH = 1.0
+#: Under Scrapyd a relative ``LINKSPIDER_OUTPUT_DIR`` would land in the daemon's working
+#: directory, so a Scrapyd job with one refuses to start; False lets it through.
+LINKSPIDER_SCRAPYD_REQUIRE_ABSOLUTE_OUTPUT = True
+
+# Scrapy's control servers stay off: both run code sent to them inside the crawl process.
+# RemoteControl (Scrapy 2.19, on by default there) is an HTTP server on a random localhost port
+# that executes the Python it is sent, authenticated by a bearer token in a job file in the
+# user's home; set REMOTE_CONTROL_ENABLED = True (e.g. -s REMOTE_CONTROL_ENABLED=True) only to
+# use Scrapy's MCP server on a crawl you are watching. The telnet console (TELNETCONSOLE_ENABLED,
+# under Wiring above) is off likewise.
+REMOTE_CONTROL_ENABLED = False
+
