@@ -195,6 +195,8 @@ class _Handler:
             return _text(400, "400 Bad Request: no host in the request target or Host header")
         try:
             return self.source.respond(host, path)
+        except ConnectionError:  # a host that is down (linkspider.web.epochs): no answer at all
+            raise
         except Exception as error:  # a broken source must not kill the connection loop
             return _text(500, f"500 Internal Server Error: {type(error).__name__}: {error}")
 
@@ -417,6 +419,9 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static-host", metavar="NAME", default="static.local",
                         help="host name of the --static site (default static.local)")
     parser.add_argument("--ground-truth", metavar="DIR", help="write the world's links.jsonl/pages.jsonl here")
+    parser.add_argument("--epoch", type=int, default=0,
+                        help="serve this epoch of the world (linkspider.web.epochs; default 0); "
+                             "--ground-truth then also writes the truth of epochs 1..K")
 
 
 def run_web(args: argparse.Namespace) -> int:
@@ -438,11 +443,16 @@ def run_web(args: argparse.Namespace) -> int:
         world = World(WorldConfig(
             seed=args.seed, sites=args.sites, pages_per_site=args.pages_per_site,
             external_links_per_page=getattr(args, "external_links_per_page", WorldConfig.external_links_per_page),
+            epoch=getattr(args, "epoch", 0),
         ))
         seeds = world.seeds()
         print(f"world: {len(seeds)} sites, seed {args.seed}; first seed {seeds[0] if seeds else '-'}", flush=True)
         if args.ground_truth:
             world.write_ground_truth(args.ground_truth)
+            if world.config.epoch:
+                from linkspider.web.epochs import EpochTruth
+
+                EpochTruth(world.config, world.config.epoch).write(args.ground_truth)
             print(f"ground truth written to {args.ground_truth}", flush=True)
         source = world
     try:

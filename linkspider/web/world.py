@@ -47,6 +47,9 @@ class WorldConfig:
     sites: int = 24
     pages_per_site: int = 10
     external_links_per_page: int = 3
+    #: Epoch of the world (``linkspider.web.epochs``): 0 is the base world, k >= 1 the base
+    #: world with epoch k's changes (links removed/added/edited, pages gone, a host down).
+    epoch: int = 0
 
 
 @dataclass
@@ -290,6 +293,11 @@ class World:
         self._models: dict[tuple[int, str], _Page] = {}
         self._responses: dict[tuple[str, str], WebResponse] = {}
         self._truth: tuple[list[dict], list[dict]] | None = None
+        self._evolution = None
+        if self.config.epoch:  # opt-in: epoch 0 never imports the evolution
+            from linkspider.web.epochs import Evolution
+
+            self._evolution = Evolution(self)
 
     def __getstate__(self) -> dict:
         return {"config": self.config}
@@ -332,6 +340,10 @@ class World:
         return None
 
     def _route(self, site: Site, path: str) -> _Route:
+        if self._evolution is not None:
+            evolved = self._evolution.route(site, path)
+            if evolved is not None:
+                return evolved
         origin = site.origin
         if path == "/" or self._page_number(path) is not None:
             return _Route("page", 200)
@@ -378,6 +390,10 @@ class World:
                 "(nothing is fetched from the internet).\n"
             ).encode()
             return WebResponse(502, [("Content-Type", "text/plain; charset=utf-8")], body)
+        if self._evolution is not None:
+            evolved = self._evolution.respond(site, path)
+            if evolved is not None:
+                return evolved
         route = self._route(site, path)
         if route.kind == "page":
             page = self._model(site, path)
@@ -424,6 +440,8 @@ class World:
         page = self._models.get(key)
         if page is None:
             page = _PageBuilder(self, site, path).build()
+            if self._evolution is not None:
+                page = self._evolution.evolve(site, path, page)
             self._models[key] = page
         return page
 
