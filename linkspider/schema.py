@@ -173,6 +173,105 @@ RUNS_FIELDS = [
 ]
 
 
+# -- link_history and link_changes: links across runs (linkspider.history, issue 10) -----------
+
+LINK_HISTORY_FIELDS = [
+    _field("source_url", pa.string(), "Final URL of the page the link is on (identity, with "
+           "target_url and occurrence).", False),
+    _field("target_url", pa.string(), "Target URL without the fragment (identity).", False),
+    _field("occurrence", pa.int32(), "Which of the page's links to this target the row is: "
+           "repeated occurrences are paired between runs by (anchor text, region) first, then by "
+           "order on the page; 0 for the first.", False),
+    _field("referring_domain", pa.string(), "Registrable domain of the source page."),
+    _field("target_domain", pa.string(), "Registrable domain of the target."),
+    _field("target_host", pa.string(), "Host of the target."),
+    _field("is_external", pa.bool_(), "The target's registrable domain differs from the "
+           "referring domain."),
+    _field("first_seen", pa.string(), "Run id of the first complete run where the link was "
+           "live (kept when a lost link is restored).", False),
+    _field("first_seen_at", TIMESTAMP, "When its page was fetched in that run (UTC)."),
+    _field("last_seen", pa.string(), "Run id of the last complete run where the link was live.",
+           False),
+    _field("last_seen_at", TIMESTAMP, "When its page was fetched in that run (UTC)."),
+    _field("last_checked", pa.string(), "Run id of the last complete run that fetched (or "
+           "tried to fetch) the source page.", False),
+    _field("status", pa.string(), "live (seen in the last run that checked it), lost, or "
+           "unknown (source page not crawled by the last run, or failing transiently for fewer "
+           "than LINKSPIDER_HISTORY_TRANSIENT_RUNS runs).", False),
+    _field("lost_reason", pa.string(), "Why it is lost: link_removed, page_not_found (4xx), "
+           "page_error (5xx, other failures), page_redirected (HTTP or meta refresh), "
+           "page_noindex, not_canonical, robots_disallowed, host_unreachable; for an unknown "
+           "link, the transient failure pending; null when live."),
+    _field("lost_at", pa.string(), "Run id of the run where it became lost; null unless lost."),
+    _field("times_seen", pa.int32(), "Complete runs where the link was live.", False),
+    _field("failing_runs", pa.int32(), "Consecutive checks whose source page failed transiently "
+           "(page_error, host_unreachable); lost when it reaches "
+           "LINKSPIDER_HISTORY_TRANSIENT_RUNS.", False),
+    _field("anchor_text", pa.string(), "Anchor text when last live."),
+    _field("rel", pa.list_(pa.string()), "rel tokens when last live."),
+    _field("follow", pa.bool_(), "follow when last live."),
+    _field("follow_reason", pa.string(), "follow_reason when last live."),
+    _field("region", pa.string(), "region when last live."),
+    _field("link_kind", pa.string(), "link_kind when last live (a, area, image or iframe: the "
+           "history tracks body links)."),
+    _field("target_fragment", pa.string(), "target_fragment when last live."),
+    _field("redirect_status", pa.int16(), "redirect_status when last live."),
+    _field("position", pa.int32(), "position on the page when last live."),
+]
+
+LINK_CHANGES_FIELDS = [
+    _field("from_run", pa.string(), "Run id the change is measured from (the state of the "
+           "history after that run).", False),
+    _field("to_run", pa.string(), "Run id of the later run (the run= partition).", False),
+    _field("change", pa.string(), "new (first time live), lost, changed (an attribute in "
+           "changed_fields differs), or restored (live again after being lost).", False),
+    _field("reason", pa.string(), "Why a lost link is lost (the lost reasons of link_history); "
+           "null for other changes."),
+    _field("changed_fields", pa.list_(pa.string()), "Attributes that differ from the last live "
+           "state: anchor_text, rel, follow, region, link_kind, target_fragment, redirect_status.",
+           False),
+    _field("source_url", pa.string(), "Final URL of the page the link is on.", False),
+    _field("target_url", pa.string(), "Target URL without the fragment.", False),
+    _field("occurrence", pa.int32(), "Occurrence of the target on the page (link_history).",
+           False),
+    _field("referring_domain", pa.string(), "Registrable domain of the source page."),
+    _field("target_domain", pa.string(), "Registrable domain of the target."),
+    _field("anchor_text_before", pa.string(), "Anchor text when last live; null for new."),
+    _field("anchor_text_after", pa.string(), "Anchor text now; null for lost."),
+    _field("rel_before", pa.list_(pa.string()), "rel tokens when last live."),
+    _field("rel_after", pa.list_(pa.string()), "rel tokens now."),
+    _field("follow_before", pa.bool_(), "follow when last live."),
+    _field("follow_after", pa.bool_(), "follow now."),
+    _field("follow_reason_before", pa.string(), "follow_reason when last live."),
+    _field("follow_reason_after", pa.string(), "follow_reason now."),
+    _field("region_before", pa.string(), "region when last live."),
+    _field("region_after", pa.string(), "region now."),
+]
+
+# -- monitor: one row per expected backlink checked (linkspider monitor) -----------------------
+
+MONITOR_FIELDS = [
+    _field("checked_at", TIMESTAMP, "When the monitor ran (UTC).", False),
+    _field("run_id", pa.string(), "Run id of the monitor's fetch (its pages and links).", False),
+    _field("source_url", pa.string(), "Page expected to hold the link, as given.", False),
+    _field("expected_target", pa.string(), "Target URL, or a domain matching any link to it.",
+           False),
+    _field("expected_anchor", pa.string(), "Expected anchor text; null when not given."),
+    _field("expected_follow", pa.bool_(), "Expected follow; null when not given."),
+    _field("verdict", pa.string(), "ok, missing, or degraded.", False),
+    _field("reason", pa.string(), "For missing: the lost reason (link_removed, page_not_found, "
+           "page_error, page_redirected, page_noindex, not_canonical, robots_disallowed, "
+           "host_unreachable); for degraded: what degraded, comma-separated (nofollow, ugc, "
+           "sponsored, anchor_differs, target_redirects, target_broken)."),
+    _field("found_target", pa.string(), "Target URL of the link found on the page."),
+    _field("found_anchor", pa.string(), "Its anchor text."),
+    _field("found_rel", pa.list_(pa.string()), "Its rel tokens."),
+    _field("found_follow", pa.bool_(), "Its follow."),
+    _field("target_status", pa.int16(), "HTTP status the found target answered with, when the "
+           "monitor fetched it (3xx: redirects; 4xx/5xx: broken)."),
+]
+
+
 def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
     """Return the schema for ``table`` with the schema version in its metadata."""
     return pa.schema(
@@ -185,6 +284,11 @@ LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "runs": RUNS_SCHEMA}
+# linkspider.history (issue 10)
+LINK_HISTORY_SCHEMA = table_schema(LINK_HISTORY_FIELDS, "link_history")
+LINK_CHANGES_SCHEMA = table_schema(LINK_CHANGES_FIELDS, "link_changes")
+MONITOR_SCHEMA = table_schema(MONITOR_FIELDS, "monitor")
+SCHEMAS.update(link_history=LINK_HISTORY_SCHEMA, link_changes=LINK_CHANGES_SCHEMA, monitor=MONITOR_SCHEMA)
 
 #: Columns of ``links`` that are the same for every link of a page.
 LINK_PAGE_COLUMNS = (

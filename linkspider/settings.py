@@ -155,3 +155,14 @@ LINKSPIDER_SCRAPYD_REQUIRE_ABSOLUTE_OUTPUT = True
 # under Wiring above) is off likewise.
 REMOTE_CONTROL_ENABLED = False
 
+# ---------------------------------------------------------------------------------------------
+# Link history (linkspider.history: linkspider diff / history update / monitor)
+# ---------------------------------------------------------------------------------------------
+
+#: Consecutive complete runs a transient failure of a source page (page_error: 5xx and other
+#: failures; host_unreachable: DNS, refused, TLS, timeout) must last before its links are
+#: lost; until then they are unknown, and a link that comes back was never lost.
+LINKSPIDER_HISTORY_TRANSIENT_RUNS = 2
+#: DuckDB memory limit of a history update or diff; beyond it DuckDB spills to
+#: ``<dataset>/_staging/history-spill``.
+LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"

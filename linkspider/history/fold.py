@@ -1,0 +1,164 @@
+"""One step of the link history: the state before a run + the run's files -> the state after
+it and the run's link changes (DuckDB, out of core, reading only the dataset).
+
+A step reads the previous ``link_history`` (one row per link identity) and the new run's
+``links`` and ``pages`` files, never older runs: its cost grows with the new run and the
+number of identities, not with the number of runs. Memory is bounded by DuckDB's
+``memory_limit``; what does not fit spills to a temporary directory under ``_staging``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkspider.dataset import STAGING, run_files
+from linkspider.history import queries
+from linkspider.history.identity import TRACKED_KINDS, TRANSIENT_REASONS, sql_list, unreachable_pattern
+from linkspider.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
+
+#: Parquet key-value metadata of link_history: the runs folded into it, oldest first.
+FOLDED_RUNS_KEY = "linkspider.history.runs"
+
+
+class HistoryError(RuntimeError):
+    """The history cannot be computed from the dataset as it is."""
+
+
+@dataclass
+class Step:
+    """What one step wrote: the run, the run it is measured from, and the change counts."""
+
+    run_id: str
+    from_run: str | None
+    changes: int
+    identities: int
+
+
+def history_path(root: str | os.PathLike[str]) -> Path:
+    """Return the path of the dataset's link_history file."""
+    return Path(root) / "link_history" / "link_history.parquet"
+
+
+def changes_path(root: str | os.PathLike[str], to_run: str) -> Path:
+    """Return the path of the link_changes file of the step to ``to_run``."""
+    return Path(root) / "link_changes" / f"run={to_run}" / "link_changes.parquet"
+
+
+def connect(root: str | os.PathLike[str], memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """Return a DuckDB connection with bounded memory, spilling under ``root/_staging``."""
+    spill = Path(root) / STAGING / "history-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+    con.execute(f"SET temp_directory = {_literal(str(spill))}")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionary strings as plain strings (what DuckDB reads them as)."""
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema])
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema) -> None:
+    if files:
+        listing = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS "
+                    f"SELECT * FROM read_parquet({listing}, union_by_name = true)")
+    else:
+        con.register(f"{name}_empty", _plain(schema).empty_table())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_empty")
+
+
+def load_prior(con: duckdb.DuckDBPyConnection, path: Path | None) -> list[str]:
+    """Create the ``prior`` view over the link_history at ``path`` (empty when None or
+    missing); return the runs folded into it."""
+    if path is None or not path.exists():
+        _view(con, "prior", [], LINK_HISTORY_SCHEMA)
+        return []
+    _view(con, "prior", [path], LINK_HISTORY_SCHEMA)
+    return folded_runs(path)
+
+
+def folded_runs(path: Path) -> list[str]:
+    """Return the runs folded into the link_history file at ``path``, oldest first."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    text = metadata.get(FOLDED_RUNS_KEY.encode(), b"").decode()
+    return [run for run in text.split("\n") if run]
+
+
+def fold_run(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], run_id: str,
+             from_run: str | None, transient_runs: int) -> None:  # fmt: skip
+    """Compute the ``folded`` table: ``prior`` (already loaded) stepped through ``run_id``."""
+    if transient_runs < 1:
+        raise HistoryError(f"LINKSPIDER_HISTORY_TRANSIENT_RUNS must be at least 1, got {transient_runs}")
+    links, pages = run_files(root, "links", run_id), run_files(root, "pages", run_id)
+    if not pages:
+        raise HistoryError(f"run {run_id!r} has no pages files under {root}/pages; "
+                           "is it a run of this dataset? (linkspider runs lists them)")
+    _view(con, "run_links", links, LINKS_SCHEMA)
+    _view(con, "run_pages", pages, PAGES_SCHEMA)
+    fill = {"kinds": sql_list(TRACKED_KINDS), "transient": sql_list(TRANSIENT_REASONS),
+            "unreachable": unreachable_pattern().replace("'", "''")}  # fmt: skip
+    con.execute(queries.PAGE_STATES.replace("{unreachable}", fill["unreachable"]))
+    con.execute(queries.CURRENT_LINKS.replace("{kinds}", fill["kinds"]))
+    con.execute(queries.PAIR_LINKS)
+    con.execute(queries.FOLD.replace("{transient}", fill["transient"]),
+                {"run": run_id, "transient_runs": transient_runs, "first": from_run is None})
+
+
+def write_history(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], path: Path,
+                  runs: list[str]) -> int:  # fmt: skip
+    """Write the ``folded`` state as the link_history file at ``path`` (atomically); return
+    its rows."""
+    columns = ", ".join(f.name for f in LINK_HISTORY_SCHEMA)
+    query = queries.HISTORY_AFTER.replace("{history_columns}", columns)
+    metadata = {FOLDED_RUNS_KEY: "\n".join(runs), "linkspider.table": "link_history",
+                "linkspider.schema_version": SCHEMA_VERSION}  # fmt: skip
+    return _copy_atomically(con, root, query, {}, path, metadata)
+
+
+def write_changes(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], from_run: str,
+                  to_run: str) -> int:  # fmt: skip
+    """Write the ``folded`` step's changes as the link_changes partition of ``to_run``
+    (atomically, replacing an earlier one); return its rows."""
+    metadata = {"linkspider.table": "link_changes", "linkspider.schema_version": SCHEMA_VERSION}
+    return _copy_atomically(con, root, queries.CHANGES_OF_STEP, {"from_run": from_run, "run": to_run},
+                            changes_path(root, to_run), metadata)
+
+
+def _copy_atomically(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], query: str,
+                     params: dict, path: Path, metadata: dict[str, str]) -> int:  # fmt: skip
+    staging = Path(root) / STAGING / "history"
+    staging.mkdir(parents=True, exist_ok=True)
+    tmp = staging / f"{path.parent.name}-{path.name}.{os.getpid()}.tmp"
+    kv = "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in metadata.items()) + "}"
+    for name, value in params.items():  # COPY takes no prepared parameters
+        query = query.replace(f"${name}", _literal(value))
+    try:
+        rows = con.execute(f"COPY ({query}) TO {_literal(str(tmp))} "
+                           f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {kv})").fetchone()[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+    except (duckdb.IOException, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise HistoryError(f"cannot write {path}: {exc}; is the disk full?") from exc
+    return int(rows)
+
+
+def cleanup(root: str | os.PathLike[str]) -> None:
+    """Remove the history's spill directory."""
+    shutil.rmtree(Path(root) / STAGING / "history-spill", ignore_errors=True)

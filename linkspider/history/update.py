@@ -1,0 +1,98 @@
+"""Keep ``link_history`` current: fold every complete run not folded yet, oldest first, each
+step also writing that run's ``link_changes`` partition.
+
+Only complete runs are compared (``linkspider.runs.complete_runs``): a partial, failed or
+interrupted run says nothing about the links it did not reach. A dataset written before run
+records existed has no ``runs`` table; then every run found under ``pages/`` counts as
+complete, oldest first by its first fetch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from linkspider.history import fold
+from linkspider.history.fold import HistoryError, Step
+
+#: Defaults of the history's settings (documented in ``linkspider.settings``).
+DEFAULT_TRANSIENT_RUNS = 2
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def settings_default(name: str, fallback: object) -> object:
+    """Return the project's default of setting ``name`` (``linkspider.settings``)."""
+    from linkspider import settings
+
+    return getattr(settings, name, fallback)
+
+
+def comparable_runs(root: str | os.PathLike[str]) -> list[str]:
+    """Return the ids of the dataset's complete runs, oldest first."""
+    root = Path(root)
+    if (root / "runs").is_dir():
+        from linkspider.runs import complete_runs
+
+        return complete_runs(root)
+    import duckdb
+
+    from linkspider.dataset import table_glob
+
+    if not any((root / "pages").glob("*/run=*/*.parquet")):
+        return []
+    rows = duckdb.connect().execute(
+        "SELECT run FROM read_parquet(?, hive_partitioning = true, union_by_name = true) "
+        "GROUP BY run ORDER BY min(fetched_at), run", [table_glob(root, "pages")],
+    ).fetchall()  # fmt: skip
+    return [str(run) for (run,) in rows]
+
+
+def update_history(root: str | os.PathLike[str], transient_runs: int | None = None,
+                   memory_limit: str | None = None) -> list[Step]:  # fmt: skip
+    """Fold every complete run of ``root`` that link_history does not hold yet; return the
+    steps taken (none when it is current)."""
+    transient_runs = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS",
+                                                            DEFAULT_TRANSIENT_RUNS))  # fmt: skip
+    memory_limit = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT",
+                                                        DEFAULT_MEMORY_LIMIT))  # fmt: skip
+    path = fold.history_path(root)
+    done = fold.folded_runs(path) if path.exists() else []
+    runs = comparable_runs(root)
+    if done and done[-1] in runs:
+        todo = runs[runs.index(done[-1]) + 1:]
+    elif done:
+        raise HistoryError(f"link_history in {root} was last updated with run {done[-1]!r}, which "
+                           "is not a complete run of this dataset; move link_history/ away to "
+                           "rebuild it from all complete runs")  # fmt: skip
+    else:
+        todo = runs
+    steps: list[Step] = []
+    for run_id in todo:
+        steps.append(step(root, run_id, path, done, transient_runs, memory_limit))
+        done = done + [run_id]
+    return steps
+
+
+def step(root: str | os.PathLike[str], run_id: str, path: Path, done: list[str],
+         transient_runs: int, memory_limit: str) -> Step:  # fmt: skip
+    """Fold ``run_id`` into the link_history at ``path`` (after the runs ``done``)."""
+    con = fold.connect(root, memory_limit)
+    try:
+        fold.load_prior(con, path if done else None)
+        from_run = done[-1] if done else None
+        fold.fold_run(con, root, run_id, from_run, transient_runs)
+        changes = fold.write_changes(con, root, from_run, run_id) if from_run else 0
+        identities = fold.write_history(con, root, path, done + [run_id])
+    finally:
+        con.close()
+        fold.cleanup(root)
+    return Step(run_id, from_run, changes, identities)
+
+
+def update_after_run(root: str | os.PathLike[str], run_id: str) -> list[Step]:
+    """The crawl's hook: bring link_history up to date when ``run_id`` ended complete.
+
+    Does nothing for a run that is not complete (it is never compared)."""
+    if run_id not in comparable_runs(root):
+        return []
+    return update_history(root)
