@@ -161,7 +161,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except (RunSetupError, InvalidRunId, ValueError, OSError) as exc:
         print(f"linkspider crawl: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    return _finish(stats, args.report)
+    code = _finish(stats, args.report)
+    # link history (issue 10): fold the run into link_history when it ended complete
+    if code == ExitCode.COMPLETE and str(overrides.get("LINKSPIDER_HISTORY_UPDATE", "1")).lower() not in ("0", "false"):
+        from linkspider.history.cli import history_after_crawl
+
+        history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
+    return code
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -252,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     from linkspider.deploy import add_deploy_command
 
     add_deploy_command(sub)
+
+    from linkspider.history.cli import add_history_commands  # diff, history, monitor (issue 10)
+
+    add_history_commands(sub)
 
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:

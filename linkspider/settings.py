@@ -166,3 +166,6 @@ LINKSPIDER_HISTORY_TRANSIENT_RUNS = 2
 #: DuckDB memory limit of a history update or diff; beyond it DuckDB spills to
 #: ``<dataset>/_staging/history-spill``.
 LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"
+#: ``linkspider crawl`` folds a run that ended complete into link_history (and writes its
+#: link_changes); 0 leaves it to ``linkspider history update``.
+LINKSPIDER_HISTORY_UPDATE = True

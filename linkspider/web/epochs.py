@@ -429,6 +429,43 @@ class EpochTruth:
             for k in self._fold[1].values()
         ]  # fmt: skip
 
+    def live_links(self, epoch: int) -> dict[tuple, dict[str, Any]]:
+        """Return the links live in ``epoch``: identity by construction -> link row."""
+        observed, _ = observe(self.world(epoch))
+        return {uid: seen.row for uid, seen in observed.items() if seen.state == "live"}
+
+    def monitor_verdict(self, epoch: int, uid: tuple) -> tuple[str, str | None]:
+        """Return the (verdict, reason) a correct monitor gives in ``epoch`` for the link
+        ``uid`` of epoch 0 expected with its epoch-0 anchor and follow (see
+        ``linkspider.history.monitor``): the source page fetched directly, then its target."""
+        world = self.world(epoch)
+        plan = world._evolution.plan if world._evolution else EpochPlan(0)
+        s, path, index = uid
+        if s == plan.down_site:
+            return "missing", "host_unreachable"
+        change = plan.page_changes.get((s, path))
+        if change is not None:
+            return "missing", _REASON_OF_CHANGE[change]
+        edit = plan.link_changes.get((s, path, index))
+        if edit == "link_removed":
+            return "missing", "link_removed"
+        base = self.world(0)
+        link = base._model(base.sites[s], path).links[index]
+        problems = []
+        if edit == "anchor_edited":
+            problems.append("anchor_differs")
+        if edit == "rel_changed" and not any(t in link.rel for t in _NOFOLLOWISH):
+            problems.append("nofollow")
+        target = base.site(link.host or "")
+        if target is not None:
+            tpath = (link.target or "")[len(target.origin):] or "/"
+            tchange = plan.page_changes.get((target.index, tpath))
+            if target.index == plan.down_site or tchange in ("404", "410", "500"):
+                problems.append("target_broken")
+            elif tchange == "redirected":
+                problems.append("target_redirects")
+        return ("degraded", ",".join(sorted(problems))) if problems else ("ok", None)
+
     def write(self, directory: Any) -> None:
         """Write ``epoch_changes.jsonl`` (what each epoch changed), ``link_changes.jsonl`` and
         ``link_history.jsonl`` (the expected tables) into ``directory``."""
