@@ -8,8 +8,11 @@ as crawl runs). The verdicts are read back from those files only:
 
 - ``missing``: the source page does not hold the link live; ``reason`` is the lost reason
   (``linkspider.history.identity.LOST_REASONS``);
-- ``degraded``: the link is there but became nofollow/ugc/sponsored (or the page nofollow),
-  its anchor differs from the expected one, or its target now redirects or is broken;
+- ``degraded``: the link is there but became nofollow/ugc/sponsored (or the page nofollow)
+  where follow was expected (an expected link without a follow value is expected followed),
+  its anchor differs from the expected one (compared after NFKC, whitespace collapsed, case
+  folded), or its target now redirects or is broken (4xx, 5xx, unreachable; a target that
+  robots.txt keeps the monitor from fetching is not judged);
 - ``ok`` otherwise.
 
 Results go to the ``monitor`` table (``<DIR>/monitor/run=<id>/monitor.parquet``) and a CSV or
@@ -197,12 +200,12 @@ def _read_run(fetch_root: Path, run_id: str) -> tuple[dict[str, str], dict[str, 
         con.execute(queries.PAGE_STATES.replace("{unreachable}", pattern))
         states = dict(con.execute("SELECT page_url, state FROM page_states").fetchall())
         links: dict[str, list[dict]] = {}
-        table = con.execute(f"SELECT source_url, target_url, target_host, target_domain, anchor_text, rel, "
+        table = con.sql(f"SELECT source_url, target_url, target_host, target_domain, anchor_text, rel, "
                             f"follow, follow_reason, position FROM run_links WHERE link_kind IN "
                             f"({sql_list(TRACKED_KINDS)}) ORDER BY source_url, position").to_arrow_table()
         for row in table.to_pylist():
             links.setdefault(row["source_url"], []).append(row)
-        pages = {row["url"]: row for row in con.execute(
+        pages = {row["url"]: row for row in con.sql(
             "SELECT url, final_url, status, error, len(redirect_chain) AS hops FROM run_pages"
         ).to_arrow_table().to_pylist()}  # fmt: skip
     finally:

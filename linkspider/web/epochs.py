@@ -158,6 +158,13 @@ class Evolution:
             return WebResponse(301, [("Location", location), ("Content-Type", "text/html; charset=utf-8")], body)
         return None
 
+    def fetchable(self, site: Site, path: str) -> bool:
+        """Return False for paths a robots-obeying crawler cannot fetch this epoch (the host
+        is down, or robots.txt disallows the path), for the world's own ground truth."""
+        if site.index == self.plan.down_site:
+            return False
+        return self.plan.page_changes.get((site.index, path)) != "robots_disallowed"
+
     def route(self, site: Site, path: str) -> _Route | None:
         """Return the evolved route of ``path`` (for the world's own ground truth), or None."""
         change = self.plan.page_changes.get((site.index, path))

@@ -453,6 +453,8 @@ class World:
         current = url
         while True:
             path = current[len(site.origin):].split("?", 1)[0]
+            if self._evolution is not None and not self._evolution.fetchable(site, path):
+                return None, None, chain, "robots_disallowed"
             route = self._route(site, path)
             if route.kind != "redirect":
                 return route.status, current, chain, None
@@ -465,6 +467,8 @@ class World:
         pages: list[dict] = []
         links: list[dict] = []
         for site in self.sites:
+            if self._evolution is not None and not self._evolution.fetchable(site, "/"):
+                continue  # the host that is down this epoch answers nothing
             done_docs: dict[str, int] = {}
             hopped: set[str] = set()
             queue = [site.home_url]
@@ -510,6 +514,8 @@ class World:
                     if (
                         link.scheme == "http" and link.host == site.host
                         and not target[len(site.origin):].startswith("/private/")
+                        and (self._evolution is None
+                             or self._evolution.fetchable(site, target[len(site.origin):].split("?", 1)[0]))
                         and target not in seen
                     ):
                         seen.add(target)
