@@ -238,3 +238,31 @@ def test_tables_are_written_with_their_declared_schemas(tmp_path: Path) -> None:
         written = pq.read_schema(path)
         assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in schema]
     assert not list((tmp_path / "_staging").rglob("*.tmp"))
+
+
+def test_diff_command_exits_1_on_a_change_named_by_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from linkspider.cli import main
+
+    write_run(tmp_path, 1, [page()], [link(T1), link(T2, position=1)])
+    write_run(tmp_path, 2, [page()], [link(T2, position=1)])
+    assert main(["diff", "--out", str(tmp_path), "--fail-on", "new"]) == 0
+    assert main(["diff", "--out", str(tmp_path), "--fail-on", "lost"]) == 1
+    out = capsys.readouterr().out
+    assert "lost       link_removed                1" in out and "from r1 to r2" in out
+
+
+def test_diff_command_exits_2_without_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from linkspider.cli import main
+
+    assert main(["diff", "--out", str(tmp_path)]) == 2
+    assert "a diff needs two complete runs" in capsys.readouterr().err
+
+
+def test_hook_after_a_run_that_is_not_complete_changes_nothing(tmp_path: Path) -> None:
+    from linkspider.history import update_after_run
+
+    write_run(tmp_path, 1, [page()], [link()], status="complete")
+    write_run(tmp_path, 2, [page(status=404)], [], status="partial")
+    assert update_after_run(tmp_path, "r2") == []
+    assert not history_path(tmp_path).exists()
+    assert [s.run_id for s in update_after_run(tmp_path, "r1")] == ["r1"]

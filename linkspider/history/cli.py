@@ -17,6 +17,8 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("--from", dest="from_run", metavar="RUN", help="earlier run (default: the one before --to)")
     diff.add_argument("--to", dest="to_run", metavar="RUN", help="later run (default: the last complete run)")
     diff.add_argument("--top", type=int, default=10, help="targets listed in the summary (default 10)")
+    diff.add_argument("--fail-on", action="append", default=[], choices=("new", "lost", "changed", "restored"),
+                      metavar="CHANGE", help="exit 1 when the step has changes of this kind (repeatable)")
     diff.add_argument("--transient-runs", type=int, metavar="N",
                       help="runs a 5xx/unreachable page must fail before its links are lost "
                            "(default: LINKSPIDER_HISTORY_TRANSIENT_RUNS, 2)")
@@ -56,7 +58,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"linkspider diff: {exc}", file=sys.stderr)
         return 2
     print(summary.text())
-    return 0
+    alerting = {change for change, _, links in summary.counts if links} & set(args.fail_on)
+    return 1 if alerting else 0
 
 
 def cmd_history_update(args: argparse.Namespace) -> int:
