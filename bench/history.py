@@ -122,20 +122,27 @@ def main() -> None:
           f"(written in {time.monotonic() - started:.0f} s)")
     linkspider = [sys.executable, "-m", "linkspider"]
     rows = []
-    # Fold r1 alone first (a dataset with one run), then the incremental step r1 -> r2.
+    # Fold r1 alone first (a dataset with one run), then the incremental step r1 -> r2; at
+    # the default memory limit and at a quarter of it.
     r2 = sorted((root / "pages").glob("*/run=r2"))[0]
     hidden = r2.parent.parent / "_r2_hidden"
-    r2.rename(hidden)
-    rows.append(("history update (first run, 1 step)", *measure([*linkspider, "history", "update", "--out", str(root)])))
-    hidden.rename(r2)
-    rows.append(("history update (r1 -> r2, 1 step)", *measure([*linkspider, "history", "update", "--out", str(root)])))
-    rows.append(("diff (default: reads the step)", *measure([*linkspider, "diff", "--out", str(root)])))
-    rows.append(("diff --from r1 --to r2 (from scratch)",
-                 *measure([*linkspider, "diff", "--out", str(root), "--from", "r1", "--to", "r2"])))
+    history = root / "link_history" / "link_history.parquet"
+    for limit in ("1GB", "256MB"):
+        for path in (history, *root.glob("link_changes/*/*.parquet")):
+            path.unlink(missing_ok=True)
+        r2.rename(hidden)
+        rows.append((f"history update, first run ({limit})",
+                     *measure([*linkspider, "history", "update", "--out", str(root), "--memory-limit", limit])))
+        hidden.rename(r2)
+        rows.append((f"history update, r1 -> r2 ({limit})",
+                     *measure([*linkspider, "history", "update", "--out", str(root), "--memory-limit", limit])))
+    rows.append(("diff, history current (reads the step)", *measure([*linkspider, "diff", "--out", str(root)])))
+    history.unlink()
+    rows.append(("diff, no link_history yet (folds r1, r2)", *measure([*linkspider, "diff", "--out", str(root)])))
     print(f"\n| command | wall s | peak RSS MB |\n|---|---|---|")
     for name, wall, rss, _ in rows:
         print(f"| {name} | {wall:.1f} | {rss:.0f} |")
-    print("\n" + rows[2][3])
+    print("\n" + rows[-2][3])
 
 
 if __name__ == "__main__":

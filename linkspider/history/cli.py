@@ -22,6 +22,8 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
     diff.add_argument("--transient-runs", type=int, metavar="N",
                       help="runs a 5xx/unreachable page must fail before its links are lost "
                            "(default: LINKSPIDER_HISTORY_TRANSIENT_RUNS, 2)")
+    diff.add_argument("--memory-limit", metavar="SIZE",
+                      help="DuckDB memory limit, e.g. 512MB (default: LINKSPIDER_HISTORY_MEMORY_LIMIT, 1GB)")
     diff.set_defaults(func=cmd_diff)
 
     history = sub.add_parser("history", help="the link_history table")
@@ -29,6 +31,7 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
     update = history_sub.add_parser("update", help="fold every complete run not in link_history yet")
     update.add_argument("--out", default="output", metavar="DIR", help="dataset root (default: output)")
     update.add_argument("--transient-runs", type=int, metavar="N", help="as for diff")
+    update.add_argument("--memory-limit", metavar="SIZE", help="as for diff")
     update.set_defaults(func=cmd_history_update)
 
     monitor = sub.add_parser("monitor", help="check expected backlinks now; exit 1 degraded, 3 missing")
@@ -53,7 +56,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from linkspider.history.diff import diff
 
     try:
-        summary = diff(args.out, args.from_run, args.to_run, top=args.top, transient_runs=args.transient_runs)
+        summary = diff(args.out, args.from_run, args.to_run, top=args.top, transient_runs=args.transient_runs,
+                       memory_limit=args.memory_limit)
     except HistoryError as exc:
         print(f"linkspider diff: {exc}", file=sys.stderr)
         return 2
@@ -66,7 +70,7 @@ def cmd_history_update(args: argparse.Namespace) -> int:
     from linkspider.history.update import update_history
 
     try:
-        steps = update_history(args.out, args.transient_runs)
+        steps = update_history(args.out, args.transient_runs, args.memory_limit)
     except HistoryError as exc:
         print(f"linkspider history update: {exc}", file=sys.stderr)
         return 2

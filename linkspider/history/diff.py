@@ -70,18 +70,19 @@ def pick_runs(runs: list[str], from_run: str | None, to_run: str | None) -> tupl
 
 
 def diff(root: str | os.PathLike[str], from_run: str | None = None, to_run: str | None = None,
-         top: int = 10, transient_runs: int | None = None) -> DiffSummary:  # fmt: skip
+         top: int = 10, transient_runs: int | None = None,
+         memory_limit: str | None = None) -> DiffSummary:  # fmt: skip
     """Write the link_changes of ``from_run`` -> ``to_run`` into ``root`` and summarize them."""
     root = Path(root)
     runs = comparable_runs(root)
     from_run, to_run = pick_runs(runs, from_run, to_run)
     consecutive = runs.index(from_run) + 1 == runs.index(to_run)
     if consecutive:
-        update_history(root, transient_runs)
+        update_history(root, transient_runs, memory_limit)
         history = fold.history_path(root)
         if fold.folded_runs(history)[-1] == to_run and _changes_from(root, to_run) == from_run:
             return summarize(root, from_run, to_run, history, top)
-    return _diff_from_scratch(root, runs, from_run, to_run, top, transient_runs)
+    return _diff_from_scratch(root, runs, from_run, to_run, top, transient_runs, memory_limit)
 
 
 def _changes_from(root: Path, to_run: str) -> str | None:
@@ -93,9 +94,9 @@ def _changes_from(root: Path, to_run: str) -> str | None:
 
 
 def _diff_from_scratch(root: Path, runs: list[str], from_run: str, to_run: str, top: int,
-                       transient_runs: int | None) -> DiffSummary:  # fmt: skip
+                       transient_runs: int | None, memory_limit: str | None) -> DiffSummary:  # fmt: skip
     transient = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS", 2))
-    memory = str(settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", "1GB"))
+    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", "1GB"))
     scratch = root / STAGING / f"diff-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
