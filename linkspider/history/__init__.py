@@ -9,8 +9,20 @@ step, the ``link_history`` of every link, and the backlink monitor. Reads only t
 - ``monitor``: ``linkspider monitor``.
 """
 
-from linkspider.history.diff import DiffSummary, diff
-from linkspider.history.fold import HistoryError
-from linkspider.history.update import comparable_runs, update_after_run, update_history
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["DiffSummary", "HistoryError", "comparable_runs", "diff", "update_after_run", "update_history"]
+
+_HOMES = {"DiffSummary": "diff", "diff": "diff", "HistoryError": "fold", "comparable_runs": "update",
+          "update_after_run": "update", "update_history": "update"}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `linkspider crawl` (which registers the history's subcommands) never loads DuckDB.
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(f"linkspider.history.{_HOMES[name]}"), name)
+    raise AttributeError(name)

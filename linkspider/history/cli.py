@@ -7,8 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from linkspider.history.fold import HistoryError
-
 
 def add_history_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``diff``, ``history`` and ``monitor`` to the ``linkspider`` subcommands."""
@@ -54,6 +52,7 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from linkspider.history.diff import diff
+    from linkspider.history.fold import HistoryError
 
     try:
         summary = diff(args.out, args.from_run, args.to_run, top=args.top, transient_runs=args.transient_runs,
@@ -67,6 +66,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_history_update(args: argparse.Namespace) -> int:
+    from linkspider.history.fold import HistoryError
     from linkspider.history.update import update_history
 
     try:
@@ -124,6 +124,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def history_after_crawl(root: str, run_id: str) -> None:
     """Update link_history after a crawl run ended (``linkspider crawl``); a failure is
     reported and never changes the crawl's exit code."""
+    from linkspider.history.fold import HistoryError
     from linkspider.history.update import update_after_run
 
     try:

@@ -2,8 +2,8 @@
 
 Each expected link (source page; target URL or domain; optional anchor; optional follow) is
 checked by fetching its source page with the real crawl (``linkspider crawl`` at depth 0 with
-the project's settings: robots.txt, politeness, address rules), then the targets of the links
-found, into a dataset of its own (``<DIR>/monitor_fetch``, so the monitor's fetches never count
+the project's settings: robots.txt, politeness, address rules), with the target URLs given,
+then the targets of links found by domain, into a dataset of its own (``<DIR>/monitor_fetch``, so the monitor's fetches never count
 as crawl runs). The verdicts are read back from those files only:
 
 - ``missing``: the source page does not hold the link live; ``reason`` is the lost reason
@@ -309,18 +309,19 @@ def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_ar
     run_id = f"monitor-{now:%Y%m%dT%H%M%S%fZ}"
     fetch_root = root / "monitor_fetch"
     sources = sorted({e.source_url for e in expected})
-    result = _crawl(sources, fetch_root, run_id, crawl_args)
+    # Target URLs given are fetched with the sources; targets found by domain in a second pass.
+    urls = sorted(set(sources) | {e.target for e in expected if not e.is_domain})
+    result = _crawl(urls, fetch_root, run_id, crawl_args)
     if not run_files(fetch_root, "pages", run_id):
-        raise RuntimeError(f"the monitor's crawl of {len(sources)} pages wrote nothing "
+        raise RuntimeError(f"the monitor's crawl of {len(urls)} pages wrote nothing "
                            f"(exit {result.returncode}): {result.stderr.strip()[-800:]}")
-    states, links, _ = _read_run(fetch_root, run_id)
+    states, links, targets = _read_run(fetch_root, run_id)
     found = sorted({link["target_url"] for want in expected if states.get(want.source_url) == "ok"
                     for link in links.get(want.source_url, []) if _matches(want, link)
-                    and link["target_url"].partition(":")[0] in ("http", "https")})  # fmt: skip
-    targets: dict[str, dict] = {}
+                    and link["target_url"].partition(":")[0] in ("http", "https")} - set(targets))  # fmt: skip
     if found:
         _crawl(found, fetch_root, run_id + "-targets", crawl_args)
-        targets = _read_run(fetch_root, run_id + "-targets")[2]
+        targets.update(_read_run(fetch_root, run_id + "-targets")[2])
     verdicts = judge(expected, states, links, targets)
     rows = [dict(asdict(v), checked_at=now, run_id=run_id) for v in verdicts]
     table = pa.Table.from_pylist(rows, schema=MONITOR_SCHEMA)
