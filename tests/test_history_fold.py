@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from linkspider.history import HistoryError, diff, update_history
+from linkspider.history import HistoryError, update_history
+from linkspider.history.diff import diff
 from linkspider.history.fold import changes_path, history_path
 from linkspider.runs import RunRecord, write_run_record
 from linkspider.schema import LINKS_SCHEMA, PAGES_SCHEMA

@@ -156,6 +156,11 @@ def _copy_atomically(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str
     except (duckdb.IOException, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise HistoryError(f"cannot write {path}: {exc}; is the disk full?") from exc
+    finally:
+        try:
+            staging.rmdir()  # only when empty: another writer may be using it
+        except OSError:
+            pass
     return int(rows)
 
 

@@ -3,8 +3,9 @@
 Each expected link (source page; target URL or domain; optional anchor; optional follow) is
 checked by fetching its source page with the real crawl (``linkspider crawl`` at depth 0 with
 the project's settings: robots.txt, politeness, address rules), with the target URLs given,
-then the targets of links found by domain, into a dataset of its own (``<DIR>/monitor_fetch``, so the monitor's fetches never count
-as crawl runs). The verdicts are read back from those files only:
+then the targets of links found by domain, into a dataset of its own (``<DIR>/_monitor_fetch``,
+hidden from directory scans: the monitor's fetches never count as crawl runs). The verdicts
+are read back from those files only:
 
 - ``missing``: the source page does not hold the link live; ``reason`` is the lost reason
   (``linkspider.history.identity.LOST_REASONS``);
@@ -307,7 +308,7 @@ def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_ar
     root = Path(root)
     now = datetime.now(timezone.utc)
     run_id = f"monitor-{now:%Y%m%dT%H%M%S%fZ}"
-    fetch_root = root / "monitor_fetch"
+    fetch_root = root / "_monitor_fetch"
     sources = sorted({e.source_url for e in expected})
     # Target URLs given are fetched with the sources; targets found by domain in a second pass.
     urls = sorted(set(sources) | {e.target for e in expected if not e.is_domain})
@@ -332,6 +333,7 @@ def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_ar
     pq.write_table(table, tmp, compression="zstd")
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, path)
+    staging.rmdir()
     report_path = Path(report) if report else path.with_name("report.csv")
     write_report(verdicts, report_path)
     return verdicts, report_path
