@@ -86,9 +86,10 @@ def build_run(root: Path, number: int, sites: int, pages: int, links: int, chang
     cols.update(run_id=[f"r{number}"] * n, fetched_at=[fetched] * n, target_scheme=["http"] * n,
                 anchor_from_alt=[False] * n, tag=["a"] * n, link_kind=["a"] * n, ugc=[False] * n,
                 sponsored=[False] * n)  # fmt: skip
-    for table, schema, data in (("links", LINKS_SCHEMA, pa.table({f.name: pa.array(cols.get(f.name, [None] * n), f.type)
-                                                                  for f in LINKS_SCHEMA}, schema=LINKS_SCHEMA)),
-                                ("pages", PAGES_SCHEMA, pa.Table.from_pylist(page_rows, schema=PAGES_SCHEMA))):
+    links_table = pa.table({f.name: pa.array(cols.get(f.name, [None] * n), f.type) for f in LINKS_SCHEMA},
+                           schema=LINKS_SCHEMA)
+    pages_table = pa.Table.from_pylist(page_rows, schema=PAGES_SCHEMA)
+    for table, data in (("links", links_table), ("pages", pages_table)):
         directory = root / table / f"crawl_date={fetched:%Y-%m-%d}" / f"run=r{number}"
         directory.mkdir(parents=True, exist_ok=True)
         pq.write_table(data, directory / "part-bench-00000.parquet", compression="zstd")

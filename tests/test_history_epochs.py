@@ -226,7 +226,8 @@ def test_monitor_verdicts_equal_the_truth_and_exit_3_when_any_is_missing(
     result = run_monitor(epoch_1_web, expected, tmp_path / "out", "--report", str(tmp_path / "report.json"))
     assert result.returncode == 3, result.stderr[-2000:]
     (table,) = (tmp_path / "out" / "monitor").glob("run=*/monitor.parquet")
-    got = {(r["source_url"], r["expected_target"]): (r["verdict"], r["reason"]) for r in pq.read_table(table).to_pylist()}
+    rows = pq.read_table(table).to_pylist()
+    got = {(r["source_url"], r["expected_target"]): (r["verdict"], r["reason"]) for r in rows}
     want = {(row["source_url"], row["target_url"]): truth.monitor_verdict(1, uid) for uid, row in expected_links}
     assert len(got) == len(want) > 100
     wrong = [(key, want[key], got.get(key)) for key in want if got.get(key) != want[key]]

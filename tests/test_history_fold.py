@@ -235,7 +235,8 @@ def test_tables_are_written_with_their_declared_schemas(tmp_path: Path) -> None:
     write_run(tmp_path, 1, [page()], [link()])
     write_run(tmp_path, 2, [page()], [link(anchor="Other")])
     update_history(tmp_path)
-    for path, schema in ((history_path(tmp_path), LINK_HISTORY_SCHEMA), (changes_path(tmp_path, "r2"), LINK_CHANGES_SCHEMA)):
+    tables = ((history_path(tmp_path), LINK_HISTORY_SCHEMA), (changes_path(tmp_path, "r2"), LINK_CHANGES_SCHEMA))
+    for path, schema in tables:
         written = pq.read_schema(path)
         assert [(f.name, f.type) for f in written] == [(f.name, f.type) for f in schema]
     assert not list((tmp_path / "_staging").rglob("*.tmp"))

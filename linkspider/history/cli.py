@@ -91,7 +91,10 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         print("linkspider monitor: give EXPECTED.csv or --from-history DOMAIN (one of them)", file=sys.stderr)
         return MonitorExit.USAGE
     try:
-        expected = read_expected(args.expected) if args.expected else expected_from_history(args.out, args.from_history)
+        if args.expected:
+            expected = read_expected(args.expected)
+        else:
+            expected = expected_from_history(args.out, args.from_history)
     except MonitorError as exc:
         print(f"linkspider monitor: {exc}", file=sys.stderr)
         return MonitorExit.USAGE
