@@ -268,3 +268,18 @@ def test_hook_after_a_run_that_is_not_complete_changes_nothing(tmp_path: Path) -
     assert update_after_run(tmp_path, "r2") == []
     assert not history_path(tmp_path).exists()
     assert [s.run_id for s in update_after_run(tmp_path, "r1")] == ["r1"]
+
+
+def test_epoch_truth_is_written_as_jsonl(tmp_path: Path) -> None:
+    import json
+
+    from linkspider.web import WorldConfig
+    from linkspider.web.epochs import EpochTruth
+
+    truth = EpochTruth(WorldConfig(seed=2, sites=8, pages_per_site=8), 2)
+    truth.write(tmp_path)
+    facts = [json.loads(line) for line in (tmp_path / "epoch_changes.jsonl").read_text().splitlines()]
+    assert {f["epoch"] for f in facts} == {1, 2} and {"host_down", "404", "link_added"} <= {f["change"] for f in facts}
+    changes = (tmp_path / "link_changes.jsonl").read_text().splitlines()
+    assert len(changes) == len(truth.link_changes(1)) + len(truth.link_changes(2)) > 0
+    assert len((tmp_path / "link_history.jsonl").read_text().splitlines()) == len(truth.link_history())

@@ -1,0 +1,95 @@
+"""The monitor's pure parts: reading the expected-links file, and judging found links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linkspider.history.monitor import Expected, MonitorError, MonitorExit, Verdict, exit_code, judge, read_expected
+
+SOURCE = "http://blog.example/post"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "expected.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def found(target: str = "http://shop.example/", anchor: str = "Great shop", follow: bool = True,
+          reason: str = "followed", rel: list[str] | None = None) -> dict:  # fmt: skip
+    return {"source_url": SOURCE, "target_url": target, "target_host": target.split("/")[2],
+            "target_domain": "shop.example", "anchor_text": anchor, "rel": rel or [], "follow": follow,
+            "follow_reason": reason, "position": 0}  # fmt: skip
+
+
+def test_header_names_the_columns_in_any_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "follow,target,source_url,anchor\nno,HTTP://Shop.Example/#x,blog.example/post,Hi\n")
+    assert read_expected(path) == [Expected(SOURCE, "http://shop.example/", "Hi", False)]
+
+
+def test_rows_without_header_are_source_target_anchor_follow(tmp_path: Path) -> None:
+    path = write(tmp_path, f"{SOURCE},Shop.Example\n{SOURCE},http://shop.example/a,,true\n")
+    assert read_expected(path) == [Expected(SOURCE, "shop.example"),
+                                   Expected(SOURCE, "http://shop.example/a", None, True)]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "has no expected links"),
+    (f"{SOURCE},\n", "line 1: no target"),
+    (f"source_url,target,follow\n{SOURCE},shop.example,maybe\n", "line 2: follow must be true or false"),
+    ("source_url,anchor\nhttp://a.example/,x\n", "must name a source and a target"),
+    ("ftp://a.example/,shop.example\n", r"line 1: source .ftp://a.example/. is not an http\(s\) URL"),
+])  # fmt: skip
+def test_bad_expected_file_is_refused_with_the_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(MonitorError, match=message):
+        read_expected(write(tmp_path, text))
+
+
+def verdict_of(want: Expected, links: list[dict], state: str = "ok", targets: dict | None = None) -> Verdict:
+    (verdict,) = judge([want], {SOURCE: state}, {SOURCE: links}, targets or {})
+    return verdict
+
+
+def test_link_on_the_page_as_expected_is_ok() -> None:
+    v = verdict_of(Expected(SOURCE, "shop.example", "great  SHOP", True), [found()])
+    assert (v.verdict, v.reason, v.found_target) == ("ok", None, "http://shop.example/")
+
+
+def test_page_that_failed_makes_the_link_missing_with_its_reason() -> None:
+    v = verdict_of(Expected(SOURCE, "shop.example"), [], state="page_not_found")
+    assert (v.verdict, v.reason) == ("missing", "page_not_found")
+
+
+def test_page_without_the_link_is_missing_link_removed() -> None:
+    v = verdict_of(Expected(SOURCE, "http://shop.example/other"), [found()])
+    assert (v.verdict, v.reason) == ("missing", "link_removed")
+
+
+def test_nofollow_anchor_and_target_problems_degrade() -> None:
+    link = found(anchor="Other", follow=False, reason="rel_sponsored", rel=["sponsored"])
+    target = {"url": "http://shop.example/", "final_url": "http://shop.example/new", "status": 200, "hops": 1,
+              "error": None}  # fmt: skip
+    v = verdict_of(Expected(SOURCE, "shop.example", "Great shop"), [link], targets={link["target_url"]: target})
+    assert (v.verdict, v.reason) == ("degraded", "anchor_differs,sponsored,target_redirects")
+
+
+def test_nofollow_expected_is_not_degraded() -> None:
+    v = verdict_of(Expected(SOURCE, "shop.example", None, False), [found(follow=False, reason="rel_nofollow")])
+    assert v.verdict == "ok"
+
+
+def test_the_best_of_several_matching_links_is_judged() -> None:
+    links = [found(follow=False, reason="rel_nofollow"), found(target="http://shop.example/b")]
+    v = verdict_of(Expected(SOURCE, "shop.example"), links)
+    assert (v.verdict, v.found_target) == ("ok", "http://shop.example/b")
+
+
+def test_exit_code_says_missing_over_degraded_over_ok() -> None:
+    def v(kind: str) -> Verdict:
+        return Verdict(SOURCE, "x", None, None, kind)
+
+    assert exit_code([v("ok")]) == MonitorExit.OK == 0
+    assert exit_code([v("ok"), v("degraded")]) == MonitorExit.DEGRADED == 1
+    assert exit_code([v("degraded"), v("missing")]) == MonitorExit.MISSING == 3
