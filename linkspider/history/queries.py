@@ -71,44 +71,64 @@ WHERE link_kind IN ({kinds})
 #: Pair every current link with an identity of ``prior`` (issue 10, link identity): same
 #: source and target; repeated occurrences paired by (anchor text, region) first, in order on
 #: the page, then the rest by order on the page; what is left gets a new occurrence number
-#: after the highest one that identity ever had.
+#: after the highest one that identity ever had. Most (source, target) pairs occur once in
+#: both (or are new), and are paired without the ranking the repeated ones need.
 PAIR_LINKS = """
 CREATE OR REPLACE TEMP TABLE paired AS
 WITH known AS (
     SELECT source_url, target_url, occurrence, anchor_text, region, position
     FROM prior WHERE source_url IN (SELECT DISTINCT source_url FROM current)
 ),
+known_count AS (
+    SELECT source_url, target_url, count(*) AS known_n, max(occurrence) AS top,
+           any_value(occurrence) AS only_occurrence
+    FROM known GROUP BY ALL
+),
+counted AS (
+    SELECT c.source_url, c.target_url, c.ord, c.anchor_text, c.region,
+           count(*) OVER (PARTITION BY c.source_url, c.target_url) AS current_n,
+           coalesce(k.known_n, 0) AS known_n, k.top, k.only_occurrence
+    FROM current c LEFT JOIN known_count k USING (source_url, target_url)
+),
+simple AS (  -- never seen before, or once on each side
+    SELECT source_url, target_url, ord,
+           CASE WHEN known_n = 0 THEN ord - 1 ELSE only_occurrence END AS occurrence
+    FROM counted WHERE known_n = 0 OR (known_n = 1 AND current_n = 1)
+),
+repeated AS (SELECT * FROM counted WHERE known_n > 0 AND NOT (known_n = 1 AND current_n = 1)),
+repeated_known AS (
+    SELECT k.* FROM known k SEMI JOIN repeated r USING (source_url, target_url)
+),
 exact AS (
     SELECT c.source_url, c.target_url, c.ord, k.occurrence
     FROM (SELECT *, row_number() OVER (PARTITION BY source_url, target_url, anchor_text, region
-                                       ORDER BY ord) AS k FROM current) c
+                                       ORDER BY ord) AS k FROM repeated) c
     JOIN (SELECT *, row_number() OVER (PARTITION BY source_url, target_url, anchor_text, region
-                                       ORDER BY position NULLS LAST, occurrence) AS k FROM known) k
+                                       ORDER BY position NULLS LAST, occurrence) AS k
+          FROM repeated_known) k
       USING (source_url, target_url, anchor_text, region, k)
 ),
 rest_current AS (
     SELECT c.*, row_number() OVER (PARTITION BY source_url, target_url ORDER BY ord) AS k
-    FROM current c ANTI JOIN exact e USING (source_url, target_url, ord)
+    FROM repeated c ANTI JOIN exact e USING (source_url, target_url, ord)
 ),
 rest_known AS (
     SELECT k.*, row_number() OVER (PARTITION BY source_url, target_url
                                    ORDER BY position NULLS LAST, occurrence) AS k
-    FROM known k ANTI JOIN exact e USING (source_url, target_url, occurrence)
+    FROM repeated_known k ANTI JOIN exact e USING (source_url, target_url, occurrence)
 ),
 by_order AS (
-    SELECT c.source_url, c.target_url, c.ord, k.occurrence, c.k
+    SELECT c.source_url, c.target_url, c.ord, k.occurrence, c.top
     FROM rest_current c LEFT JOIN rest_known k USING (source_url, target_url, k)
-),
-highest AS (
-    SELECT source_url, target_url, max(occurrence) AS top FROM known GROUP BY ALL
 )
+SELECT * FROM simple
+UNION ALL
 SELECT source_url, target_url, ord, occurrence FROM exact
 UNION ALL
-SELECT b.source_url, b.target_url, b.ord,
-       coalesce(b.occurrence,
-                coalesce(h.top, -1) + row_number() OVER (
-                    PARTITION BY b.source_url, b.target_url, b.occurrence IS NULL ORDER BY b.ord))
-FROM by_order b LEFT JOIN highest h USING (source_url, target_url)
+SELECT source_url, target_url, ord,
+       coalesce(occurrence, top + row_number() OVER (
+           PARTITION BY source_url, target_url, occurrence IS NULL ORDER BY ord))
+FROM by_order
 """
 
 #: One step of the history: every identity of ``prior`` and every paired current link, with
