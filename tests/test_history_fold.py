@@ -206,6 +206,28 @@ def test_history_update_folds_only_the_new_run(tmp_path: Path) -> None:
     assert (step.run_id, step.from_run, step.changes, step.identities) == ("r3", "r2", 1, 2)
 
 
+def test_concurrent_updates_run_one_after_the_other(tmp_path: Path) -> None:
+    """Two overlapping updates (cron jobs, a crawl's hook) must not fold a run twice: the second
+    waits for the lock, then finds the history current."""
+    import threading
+
+    from linkspider.history.fold import folded_runs
+    from linkspider.history.update import _update_history, history_lock
+
+    write_run(tmp_path, 1, [page()], [link()])
+    write_run(tmp_path, 2, [page()], [link(), link(T2, position=1)])
+    second: list[list] = []
+    with history_lock(tmp_path):  # the first update, holding the lock
+        waiting = threading.Thread(target=lambda: second.append(update_history(tmp_path)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive() and not history_path(tmp_path).exists()
+        assert [s.run_id for s in _update_history(tmp_path, None, None)] == ["r1", "r2"]
+    waiting.join(timeout=30)
+    assert second == [[]]
+    assert folded_runs(history_path(tmp_path)) == ["r1", "r2"]
+
+
 def test_diff_between_runs_that_are_not_consecutive(tmp_path: Path) -> None:
     write_run(tmp_path, 1, [page()], [link()])
     write_run(tmp_path, 2, [page()], [link(), link(T2, position=1)])

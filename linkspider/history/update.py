@@ -9,7 +9,10 @@ complete, oldest first by its first fetch.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from linkspider.history import fold
@@ -47,10 +50,34 @@ def comparable_runs(root: str | os.PathLike[str]) -> list[str]:
     return [str(run) for (run,) in rows]
 
 
+@contextmanager
+def history_lock(root: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold the dataset's history lock: an exclusive ``flock`` on ``link_history/.lock``.
+
+    Two updates of one dataset (overlapping cron jobs, a crawl's hook and a manual update)
+    would both fold the same run and the last rename would win; with the lock the second waits,
+    then finds the history current. The lock is released when the process dies."""
+    path = fold.history_path(root).parent
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def update_history(root: str | os.PathLike[str], transient_runs: int | None = None,
                    memory_limit: str | None = None) -> list[Step]:  # fmt: skip
     """Fold every complete run of ``root`` that link_history does not hold yet; return the
-    steps taken (none when it is current)."""
+    steps taken (none when it is current). Concurrent updates of one dataset run one after
+    the other (``history_lock``)."""
+    with history_lock(root):
+        return _update_history(root, transient_runs, memory_limit)
+
+
+def _update_history(root: str | os.PathLike[str], transient_runs: int | None,
+                    memory_limit: str | None) -> list[Step]:  # fmt: skip
     transient_runs = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS",
                                                             DEFAULT_TRANSIENT_RUNS))  # fmt: skip
     memory_limit = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT",
