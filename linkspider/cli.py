@@ -167,6 +167,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         from linkspider.history.cli import history_after_crawl
 
         history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
+    if args.check_targets and stats.get("linkspider/pages_rows_written"):  # issue 12
+        from linkspider.targets.cli import check_after_crawl, politeness_argv
+
+        check_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"], politeness_argv(args))
     return code
 
 
@@ -234,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--report", action="store_true", help="print a summary at the end")
     crawl.add_argument("--resume", metavar="RUN_ID",
                        help="continue a killed or stopped run (same seeds, options and --out)")
+    crawl.add_argument("--check-targets", action="store_true",
+                       help="then check the run's external targets (linkspider check-targets)")
     add_crawl_arguments(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -262,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     from linkspider.history.cli import add_history_commands  # diff, history, monitor (issue 10)
 
     add_history_commands(sub)
+
+    from linkspider.targets.cli import add_targets_commands  # check-targets (issue 12)
+
+    add_targets_commands(sub)
 
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:

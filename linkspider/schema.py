@@ -290,6 +290,32 @@ LINK_CHANGES_SCHEMA = table_schema(LINK_CHANGES_FIELDS, "link_changes")
 MONITOR_SCHEMA = table_schema(MONITOR_FIELDS, "monitor")
 SCHEMAS.update(link_history=LINK_HISTORY_SCHEMA, link_changes=LINK_CHANGES_SCHEMA, monitor=MONITOR_SCHEMA)
 
+# --- targets: the status of the links' targets (linkspider check-targets, issue 12)
+TARGETS_FIELDS = [
+    _field("run_id", pa.string(), "Run id whose links' targets were checked.", False),
+    _field("url", pa.string(), "Target URL as the links record it (no fragment).", False),
+    _field("target_host", pa.string(), "Host of the target URL."),
+    _field("target_domain", pa.string(), "Registrable domain of the target URL."),
+    _field("status", pa.int16(), "HTTP status of the last answer (after redirects); null when "
+           "nothing answered (connection or DNS failure, robots.txt, address rule)."),
+    _field("final_url", pa.string(), "URL that gave the last answer; null when none did."),
+    _field("redirect_chain", pa.list_(REDIRECT_HOP), "The redirects followed, in order: each "
+           "URL that answered with a redirect and its status; empty when none.", False),
+    _field("error", pa.string(), "Why there is no status: the connection or DNS failure, "
+           "redirect loop, robots.txt or address-rule refusal; null otherwise."),
+    _field("outcome", pa.string(), "ok (2xx or another non-error answer, no redirect), "
+           "redirected (ends in a non-error answer after redirects), broken (4xx, 5xx, DNS or "
+           "connection failure, redirect loop), or blocked (robots.txt or the private-address "
+           "rule kept it from being fetched).", False),
+    _field("method", pa.string(), "HEAD, or GET where HEAD was refused (status in "
+           "LINKSPIDER_TARGETS_HEAD_REFUSED) or the crawl fetched it."),
+    _field("checked_by", pa.string(), "check (fetched by linkspider check-targets) or crawl "
+           "(the run fetched the URL itself: taken from its pages row).", False),
+    _field("checked_at", TIMESTAMP, "When the last answer (or failure) came (UTC).", False),
+]
+TARGETS_SCHEMA = table_schema(TARGETS_FIELDS, "targets")
+SCHEMAS["targets"] = TARGETS_SCHEMA
+
 #: Columns of ``links`` that are the same for every link of a page.
 LINK_PAGE_COLUMNS = (
     "run_id", "fetched_at", "source_url", "source_host", "referring_domain",

@@ -169,3 +169,13 @@ LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"
 #: ``linkspider crawl`` folds a run that ended complete into link_history (and writes its
 #: link_changes); 0 leaves it to ``linkspider history update``.
 LINKSPIDER_HISTORY_UPDATE = True
+
+# ---------------------------------------------------------------------------------------------
+# Target checks (linkspider.targets: linkspider check-targets, crawl --check-targets; issue 12)
+# ---------------------------------------------------------------------------------------------
+
+#: Statuses of a HEAD answer that mean "HEAD refused": the target is requested again with GET
+#: (its body not downloaded).
+LINKSPIDER_TARGETS_HEAD_REFUSED = [405, 501]
+#: Run whose targets a check writes (``DIR/targets/run=ID``); set by ``linkspider check-targets``.
+LINKSPIDER_TARGETS_RUN_ID = ""

@@ -194,6 +194,8 @@ class _Handler:
         if host is None:
             return _text(400, "400 Bad Request: no host in the request target or Host header")
         try:
+            if method == "HEAD" and hasattr(self.source, "respond_head"):  # a source may refuse HEAD
+                return self.source.respond_head(host, path)
             return self.source.respond(host, path)
         except ConnectionError:  # a host that is down (linkspider.web.epochs): no answer at all
             raise
@@ -422,6 +424,8 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epoch", type=int, default=0,
                         help="serve this epoch of the world (linkspider.web.epochs; default 0); "
                              "--ground-truth then also writes the truth of epochs 1..K")
+    parser.add_argument("--link-rot", action="store_true",
+                        help="pages also link to broken, redirecting and refusing hosts (linkspider.web.targets)")
 
 
 def run_web(args: argparse.Namespace) -> int:
@@ -443,7 +447,7 @@ def run_web(args: argparse.Namespace) -> int:
         world = World(WorldConfig(
             seed=args.seed, sites=args.sites, pages_per_site=args.pages_per_site,
             external_links_per_page=getattr(args, "external_links_per_page", WorldConfig.external_links_per_page),
-            epoch=getattr(args, "epoch", 0),
+            epoch=getattr(args, "epoch", 0), link_rot=getattr(args, "link_rot", False),
         ))
         seeds = world.seeds()
         print(f"world: {len(seeds)} sites, seed {args.seed}; first seed {seeds[0] if seeds else '-'}", flush=True)

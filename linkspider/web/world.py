@@ -50,6 +50,10 @@ class WorldConfig:
     #: Epoch of the world (``linkspider.web.epochs``): 0 is the base world, k >= 1 the base
     #: world with epoch k's changes (links removed/added/edited, pages gone, a host down).
     epoch: int = 0
+    #: Link rot (``linkspider.web.targets``): some pages also link to hosts outside the world's
+    #: sites that answer 404, 410, 500, redirect, refuse HEAD or refuse connections, and to a
+    #: missing page of their own site.
+    link_rot: bool = False
 
 
 @dataclass
@@ -382,8 +386,24 @@ class World:
         self._responses[key] = response
         return response
 
+    def respond_head(self, host: str, target: str) -> WebResponse:
+        """Answer a HEAD request (the server sends the headers only): as :meth:`respond`,
+        except where a link-rot host refuses HEAD (``linkspider.web.targets``)."""
+        if self.config.link_rot:
+            from linkspider.web import targets
+
+            refused = targets.respond_head(host.lower().rstrip("."), target.split("?", 1)[0] or "/")
+            if refused is not None:
+                return refused
+        return self.respond(host, target)
+
     def _respond(self, host: str, path: str) -> WebResponse:
         site = self.site(host)
+        if site is None and self.config.link_rot:
+            from linkspider.web import targets
+
+            if targets.is_rot_host(host):
+                return targets.respond(host, path)
         if site is None:
             body = (
                 f"502 Bad Gateway: host {host!r} is not part of this local web "
@@ -997,6 +1017,10 @@ class _PageBuilder:
             main_rng, self.rng = self.rng, random.Random(f"{self.config.seed}:{site.index}:{self.path}:extra")
             self._region_block() if k == 1 else self._iframes()
             self.rng = main_rng
+        if self.config.link_rot:
+            from linkspider.web.targets import add_rot_links
+
+            add_rot_links(self)
         self.raw("</body>\n</html>\n")
         content_type = "text/html"
         if self.charset_in_header:
