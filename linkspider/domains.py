@@ -73,3 +73,25 @@ def registrable_domain(host: str | None) -> str | None:
     if not host:
         return None
     return host_domains(host).registrable_domain
+
+
+def site_key(host: str | None) -> str | None:
+    """Return the site ``host`` belongs to: its registrable domain, else the host itself.
+
+    Hosts without a registrable domain (single-label names such as ``vm``, public suffixes
+    such as ``github.io`` or ``co.uk``) are each a site of their own, so page budgets,
+    external hops and ``is_external`` hold for them as for any other site.
+
+    >>> site_key("www.news-1.com"), site_key("vm"), site_key("github.io"), site_key(None)
+    ('news-1.com', 'vm', 'github.io', None)
+    """
+    if not host:
+        return None
+    return host_domains(host).registrable_domain or host.lower().rstrip(".") or None
+
+
+def site_keys(domains: list[str | None], hosts: list[str | None]) -> list[str | None]:
+    """Return the site of each link from its target domain and host columns (see
+    :func:`site_key`; the domain column already holds the registrable domains)."""
+    return [domain if domain is not None else (host.lower().rstrip(".") if host else None)
+            for domain, host in zip(domains, hosts)]  # fmt: skip

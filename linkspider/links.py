@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from linkspider.domains import registrable_domain
+from linkspider.domains import registrable_domain, site_key, site_keys
 from linkspider.urls import (
     base_directory,
     document_base_url,
@@ -203,17 +203,18 @@ def page_says_noindex(meta_robots: str | None, x_robots_tag: str | None) -> bool
 
 
 def count_internal_external(
-    target_domains: Sequence[str | None], externals: Sequence[bool], positions: Sequence[int | None]
+    target_sites: Sequence[str | None], externals: Sequence[bool], positions: Sequence[int | None]
 ) -> tuple[int, int]:
-    """Return how many body links (those with a position) point inside and outside the site.
+    """Return how many body links (those with a position) point inside and outside the site;
+    links without a host (``target_sites`` None: mailto:, tel:) are neither.
 
     >>> count_internal_external(["a.com", "b.com", None, "a.com"], [False, True, False, False],
     ...                         [0, 1, 2, None])
     (1, 1)
     """
     internal = external = 0
-    for domain, is_external, position in zip(target_domains, externals, positions):
-        if position is None or domain is None:
+    for site, is_external, position in zip(target_sites, externals, positions):
+        if position is None or site is None:
             continue
         if is_external:
             external += 1
@@ -232,7 +233,8 @@ def redirect_link(from_url: str, to_url: str, status: int) -> tuple[dict[str, ob
     source_host = url_host(from_url)
     referring = registrable_domain(source_host)
     cols = resolve_links(from_url, None, [to_url])
-    cols.update(describe_links([""], [None], [None], cols["target_domain"], referring))
+    cols.update(describe_links([""], [None], [None], site_keys(cols["target_domain"], cols["target_host"]),
+                               site_key(source_host)))  # fmt: skip
     cols.update(link_kind=["redirect"], redirect_status=[status], tag=[None], position=[None])
     source = {"source_url": from_url, "source_host": source_host, "referring_domain": referring}
     return source, cols
@@ -242,11 +244,14 @@ def describe_links(
     texts: Sequence[str],
     alts: Sequence[str | None],
     rels: Sequence[str | None],
-    target_domains: Sequence[str | None],
-    referring_domain: str | None,
+    target_sites: Sequence[str | None],
+    referring_site: str | None,
     page_reason: str | None = None,
 ) -> dict[str, list]:
     """Return the anchor, rel and follow columns of a page's links.
+
+    ``target_sites`` and ``referring_site`` are sites (``linkspider.domains.site_key``: the
+    registrable domain, else the host): a link is external when its target's site differs.
 
     ``anchor_text`` is the cleaned text, or the cleaned alt text when the text is empty
     (``anchor_from_alt`` then True). ``follow`` is False when the link's rel or the page
@@ -263,7 +268,7 @@ def describe_links(
         if alt and not anchors[i]:
             anchors[i] = clean_anchor_text(alt)
             from_alts[i] = bool(anchors[i])
-    externals = [domain is not None and domain != referring_domain for domain in target_domains]
+    externals = [site is not None and site != referring_site for site in target_sites]
     plain_reason = page_reason or FOLLOWED  # the reason of a link without rel
     plain_follows = plain_reason == FOLLOWED
     rel_lists: list[list[str]] = [[] for _ in range(n)]

@@ -280,6 +280,18 @@ def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
     )
 
 
+# --- hostile web (issue 14): what the crawl's limits did to a page or request
+PAGES_FIELDS.extend([
+    _field("drop_reason", DICT_STRING,
+           "Why this URL was not fetched, not parsed, or parsed only in part; null when none. "
+           "nesting_depth (elements beyond LINKSPIDER_MAX_NESTING_DEPTH flattened, links kept), "
+           "parse_deadline (not parsed within LINKSPIDER_PARSE_DEADLINE, no links)."),
+    _field("tags_beyond_depth", pa.int32(),
+           "Tags nested deeper than LINKSPIDER_MAX_NESTING_DEPTH, dropped before parsing "
+           "(their text and links kept); null when none."),
+    _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
+])
+
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")

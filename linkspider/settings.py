@@ -41,7 +41,9 @@ LINKSPIDER_PROXY = None
 LINKSPIDER_ALLOW_PRIVATE_ADDRESSES = False
 #: Links followed from a seed page before the crawl stops descending (0 = seeds only).
 LINKSPIDER_MAX_DEPTH = 5
-#: Pages requested per site (registrable domain) at most; 0 = no limit.
+#: Pages requested per site at most; 0 = no limit. A site is the registrable domain, or the
+#: host itself when it has none (``vm``, ``github.io``): the same key decides external hops
+#: and ``is_external`` (``linkspider.domains.site_key``).
 LINKSPIDER_MAX_PAGES_PER_SITE = 1000
 #: Hops to other sites followed from the seed sites (0 = stay on the seed sites).
 LINKSPIDER_EXTERNAL_HOPS = 0
@@ -56,6 +58,18 @@ LINKSPIDER_LINK_CONTEXT = "external"
 #: (``?a=1&b=2`` and ``?b=2&a=1`` are two pages, as the URL standard says). False: Scrapy's
 #: quoting and canonical fingerprints.
 LINKSPIDER_VERBATIM_URLS = True
+#: Elements nested deeper than this are flattened before parsing (their tags dropped, text
+#: and links kept; ``pages.tags_beyond_depth``), as browsers cap the tree: an HTML parser's
+#: cost grows with the square of the depth (30 s for 100,000 nested ``<div>``).
+LINKSPIDER_MAX_NESTING_DEPTH = 512
+#: HTML documents of this many bytes (characters) or more are parsed in a worker thread, so
+#: the crawl goes on downloading meanwhile...
+LINKSPIDER_PARSE_THREAD_BYTES = 1 << 20
+#: ...by this many daemon threads (0: every page on the reactor thread)...
+LINKSPIDER_PARSE_THREADS = 2
+#: ...and a page not parsed within this many seconds is recorded with an error
+#: (``drop_reason`` ``parse_deadline``) and without links.
+LINKSPIDER_PARSE_DEADLINE = 30.0
 #: Cyclic garbage collector thresholds during the crawl (``gc.set_threshold``); empty keeps
 #: Python's (700, 10, 10), which cost a fifth of the per-page CPU time (bench/).
 LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 10]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from linkspider.domains import site_key, site_keys
 from linkspider.links import clean_anchor_text, count_internal_external, describe_links
 
 if TYPE_CHECKING:
@@ -34,13 +35,14 @@ class NormalizeLinksPipeline:
             page.setdefault("links_count", 0)
             return item
         links = item.links
+        sites = site_keys(links["target_domain"], links["target_host"])
         links.update(
             describe_links(
                 raw.texts,
                 raw.alts,
                 raw.rels,
-                links["target_domain"],
-                page.get("domain"),
+                sites,
+                page.get("domain") or site_key(page.get("host")),
                 page.get("page_nofollow_reason"),
             )
         )
@@ -59,7 +61,7 @@ class NormalizeLinksPipeline:
             target_attr=raw.target_attrs,
         )
         page["internal_links"], page["external_links"] = count_internal_external(
-            links["target_domain"], links["is_external"], raw.positions
+            sites, links["is_external"], raw.positions
         )
         page["links_count"] = sum(position is not None for position in raw.positions)
         item.raw = None

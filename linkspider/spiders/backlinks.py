@@ -19,11 +19,18 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import HtmlResponse
 
-from linkspider.domains import registrable_domain
+from linkspider.domains import registrable_domain, site_key, site_keys
 from linkspider.encoding import parser_input, response_encoding
-from linkspider.extract import extract_page, fill_link_contexts
+from linkspider.extract import fill_link_contexts
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
+from linkspider.parsing import (
+    ParseDeadlineExceeded,
+    ParsedDocument,
+    ParseWorkers,
+    nesting_note,
+    parse_document,
+)
 from linkspider.resolver import refusal_for
 from linkspider.runs.context import RunContext, RunSetupError
 from linkspider.runs.recorder import seeds_digest
@@ -90,6 +97,11 @@ class BacklinksSpider(scrapy.Spider):
                 "no seeds: pass -a seeds=http://example.com/ or -a seeds_file=seeds.txt"
             )
         self.pages_per_site: Counter[str] = Counter()
+        self.parse_thread_bytes = 1 << 20
+        self.parse_deadline = 30.0
+        self.max_nesting_depth = 512
+        self.parse_threads = 2
+        self.parse_workers: ParseWorkers | None = None
         # Hashes of URLs already requested by this process: avoids building a Request for
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
         self._requested: set[int] = set()
@@ -108,6 +120,10 @@ class BacklinksSpider(scrapy.Spider):
         )
         spider.crawl_nofollow = settings.getbool("LINKSPIDER_CRAWL_NOFOLLOW_LINKS")
         spider.verbatim_urls = settings.getbool("LINKSPIDER_VERBATIM_URLS", True)
+        spider.parse_thread_bytes = settings.getint("LINKSPIDER_PARSE_THREAD_BYTES")
+        spider.parse_deadline = settings.getfloat("LINKSPIDER_PARSE_DEADLINE")
+        spider.max_nesting_depth = settings.getint("LINKSPIDER_MAX_NESTING_DEPTH")
+        spider.parse_threads = settings.getint("LINKSPIDER_PARSE_THREADS")
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
@@ -144,7 +160,7 @@ class BacklinksSpider(scrapy.Spider):
             key = hash(url)
             if key not in self._requested:
                 self._requested.add(key)
-                self.pages_per_site[registrable_domain(url_host(url)) or url] += 1
+                self.pages_per_site[site_key(url_host(url)) or url] += 1
 
     def _resumed_requests(self, journal: RunJournal) -> Iterator[scrapy.Request]:
         """Yield the requests a resumed run still has to make: the links in scope of every
@@ -152,7 +168,8 @@ class BacklinksSpider(scrapy.Spider):
         pages = journal.followable_pages(self.max_depth, self.crawl_nofollow)
         count = 0
         for page in pages:
-            for request in self._follow(page.links, page.rels, page.domain, page.depth, page.hops):
+            site = page.domain or site_key(url_host(page.url))
+            for request in self._follow(page.links, page.rels, site, page.depth, page.hops):
                 count += 1
                 yield request
         self.logger.info("resumed run: %d requests rebuilt from the dataset", count)
@@ -162,7 +179,7 @@ class BacklinksSpider(scrapy.Spider):
         key = hash(url)
         if key in self._requested:
             return None
-        site = registrable_domain(url_host(url)) or url
+        site = site_key(url_host(url)) or url
         if self.max_pages_per_site and self.pages_per_site[site] >= self.max_pages_per_site:
             return None
         self._requested.add(key)
@@ -174,43 +191,91 @@ class BacklinksSpider(scrapy.Spider):
 
     # -- responses --------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
-        """Yield the page's item, then requests for the links in scope."""
+    def parse_page(self, response: Response) -> Any:
+        """Return the page's item, then requests for the links in scope: at once, or (for a
+        document of ``LINKSPIDER_PARSE_THREAD_BYTES`` or more) as a coroutine that parses it
+        in a worker thread while the crawl goes on."""
+        page, redirect_hops, x_robots = self._page_row(response)
+        if not is_html(response):
+            return [PageItem(page, redirect_hops=redirect_hops)]
+        try:
+            encoding, page["encoding_source"] = response_encoding(response)
+            document = parser_input(response, encoding)
+        except Exception as exc:  # undecodable body: record it, keep crawling
+            page["error"] = f"cannot decode {response.url} as HTML: {exc}"
+            return [PageItem(page, redirect_hops=redirect_hops)]
+        page["encoding"] = encoding
+        if len(document) >= self.parse_thread_bytes and self.parse_threads > 0:
+            return self._parse_in_worker(response, page, redirect_hops, x_robots, document)
+        parsed = parse_document(document, self.max_nesting_depth)
+        return self._page_output(response, page, redirect_hops, x_robots, parsed)
+
+    async def _parse_in_worker(
+        self, response: Response, page: dict[str, Any], redirect_hops: list, x_robots: str | None,
+        document: str | bytes,
+    ) -> list[Any]:
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        if self.parse_workers is None:  # the reactor Scrapy installed, once it runs
+            from twisted.internet import reactor
+
+            crawler = getattr(self, "crawler", None)
+            self.parse_workers = ParseWorkers(
+                reactor, self.parse_threads,
+                stopping=(lambda: not crawler.crawling) if crawler is not None else None,
+            )  # fmt: skip
+        depth = self.max_nesting_depth
+        try:
+            parsed = await maybe_deferred_to_future(
+                self.parse_workers.submit(lambda: parse_document(document, depth), self.parse_deadline)
+            )
+        except ParseDeadlineExceeded as exc:
+            page["error"] = (
+                f"ParseDeadlineExceeded: {response.url} ({len(document):,} characters) was not "
+                f"parsed: {exc} (LINKSPIDER_PARSE_DEADLINE={self.parse_deadline:g} s); its links "
+                "are not recorded (raise the setting to wait longer for such pages)"
+            )
+            page["drop_reason"] = "parse_deadline"
+            return [PageItem(page, redirect_hops=redirect_hops)]
+        return list(self._page_output(response, page, redirect_hops, x_robots, parsed))
+
+    def _page_row(self, response: Response) -> tuple[dict[str, Any], list, str | None]:
+        """Return the ``pages`` values every response has, its redirect hops and X-Robots-Tag."""
         meta = response.meta
-        depth = meta.get("depth", 0)
-        hops = meta.get("hops", 0)
         redirect_hops = redirect_hops_of(meta, response.url)
         x_robots = b", ".join(response.headers.getlist(b"X-Robots-Tag")).decode("latin-1") or None
         host = url_host(response.url)
-        domain = registrable_domain(host)
         page: dict[str, Any] = {
             "fetched_at": int(time.time() * 1_000_000),
             "url": redirect_hops[0][0] if redirect_hops else response.url,
             "final_url": response.url,
             "host": host,
-            "domain": domain,
+            "domain": registrable_domain(host),
             "status": response.status,
             "content_type": _media_type(response),
             "size": len(response.body),
             "content_sha1": hashlib.sha1(response.body).hexdigest(),
             "x_robots_tag": x_robots,
             "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
-            "depth": depth,
-            "hops": hops,
+            "depth": meta.get("depth", 0),
+            "hops": meta.get("hops", 0),
             "error": None,
         }
-        if not is_html(response):
-            yield PageItem(page, redirect_hops=redirect_hops)
-            return
-        try:
-            encoding, page["encoding_source"] = response_encoding(response)
-            document = parser_input(response, encoding)
-        except Exception as exc:  # undecodable body: record it, keep crawling
-            page["error"] = f"cannot decode {response.url} as HTML: {exc}"
-            yield PageItem(page, redirect_hops=redirect_hops)
-            return
-        page["encoding"] = encoding
-        extracted = extract_page(document, context=None)
+        return page, redirect_hops, x_robots
+
+    def _page_output(
+        self, response: Response, page: dict[str, Any], redirect_hops: list, x_robots: str | None,
+        parsed: ParsedDocument,
+    ) -> Iterator[Any]:
+        """Yield the item of a parsed HTML page, then requests for its links in scope."""
+        extracted = parsed.extracted
+        depth, hops, domain = page["depth"], page["hops"], page["domain"]
+        site = domain or site_key(page["host"])
+        encoding = page["encoding"]
+        if parsed.tags_beyond_depth:
+            page["tags_beyond_depth"] = parsed.tags_beyond_depth
+            page["drop_reason"] = "nesting_depth"
+            page["note"] = nesting_note(parsed, self.max_nesting_depth)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
         alternates = extracted.hreflang_alternates
         base = document_base_url(response.url, extracted.base_href) if alternates else None
@@ -231,45 +296,53 @@ class BacklinksSpider(scrapy.Spider):
         if at is not None:  # the canonical's own link row
             valid = links["target_scheme"][at] != "invalid"
             page["canonical_url"] = links["target_url"][at] if valid else None
-        fill_link_contexts(extracted, self._context_indices(links["target_domain"], domain))
+        sites = site_keys(links["target_domain"], links["target_host"])
+        fill_link_contexts(extracted, self._context_indices(sites, site))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
         yield PageItem(page, links, extracted, redirect_hops)
         if response.status >= 400 or depth >= self.max_depth:
             return
         if page_reason is not None and not self.crawl_nofollow:
             return
-        yield from self._follow(links, extracted.rels, domain, depth, hops)
+        yield from self._follow(links, extracted.rels, site, depth, hops)
 
-    def _context_indices(self, target_domains: list[str | None], domain: str | None) -> list[int]:
+    def _context_indices(self, target_sites: list[str | None], site: str | None) -> list[int]:
         """Return which links get a context, by ``LINKSPIDER_LINK_CONTEXT``."""
         if self.link_context == "all":
-            return list(range(len(target_domains)))
+            return list(range(len(target_sites)))
         if self.link_context == "external":
-            return [i for i, d in enumerate(target_domains) if d is not None and d != domain]
+            return [i for i, d in enumerate(target_sites) if d is not None and d != site]
         return []
 
     def _follow(
         self,
         links: dict[str, list],
         rels: list[str | None],
-        domain: str | None,
+        site: str | None,
         depth: int,
         hops: int,
     ) -> Iterator[scrapy.Request]:
+        """Yield requests for the links in scope; ``site`` is the page's (``site_key``)."""
         requested = self._requested
-        for url, scheme, target_domain, rel in zip(
-            links["target_url"], links["target_scheme"], links["target_domain"], rels
-        ):
+        for url, scheme, target_domain, target_host, rel in zip(
+            links["target_url"], links["target_scheme"], links["target_domain"],
+            links["target_host"], rels,
+        ):  # fmt: skip
             if scheme not in FETCHABLE_SCHEMES or hash(url) in requested:  # most are, by now
                 continue
             if rel and not self.crawl_nofollow and "nofollow" in rel.lower():
                 continue
-            next_hops = hops if target_domain == domain else hops + 1
+            target_site = target_domain if target_domain is not None else site_key(target_host)
+            next_hops = hops if target_site == site else hops + 1
             if next_hops > self.external_hops:
                 continue
             request = self._request(url, depth + 1, next_hops)
             if request is not None:
                 yield request
+
+    def closed(self, reason: str) -> None:
+        if self.parse_workers is not None:
+            self.parse_workers.stop()
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         """Record a URL that could not be fetched, with what went wrong."""

@@ -176,6 +176,10 @@ class _Handler:
             connection = (headers.get(b"connection") or headers.get(b"proxy-connection") or b"").lower()
             keep_alive = (b"close" not in connection) if version == "HTTP/1.1" else (b"keep-alive" in connection)
             response = self._respond(method, target, headers)
+            if response.stream is not None:  # a hostile case writing its own bytes
+                await response.stream(writer)
+                await writer.drain()
+                return
             if method == "CONNECT":
                 keep_alive = False
             writer.write(_serialize(response, method == "HEAD", keep_alive))
@@ -421,6 +425,9 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static-host", metavar="NAME", default="static.local",
                         help="host name of the --static site (default static.local)")
     parser.add_argument("--ground-truth", metavar="DIR", help="write the world's links.jsonl/pages.jsonl here")
+    parser.add_argument("--hostile", action="store_true",
+                        help="also serve the hostile web (linkspider.web.hostile: deep.test, "
+                             "hostile.test, traps on vm and github.io...)")
     parser.add_argument("--epoch", type=int, default=0,
                         help="serve this epoch of the world (linkspider.web.epochs; default 0); "
                              "--ground-truth then also writes the truth of epochs 1..K")
@@ -459,6 +466,11 @@ def run_web(args: argparse.Namespace) -> int:
                 EpochTruth(world.config, world.config.epoch).write(args.ground_truth)
             print(f"ground truth written to {args.ground_truth}", flush=True)
         source = world
+        if getattr(args, "hostile", False):
+            from linkspider.web.hostile import HostileWeb
+
+            source = HostileWeb(fallback=world)
+            print("hostile web: " + " ".join(source.seeds()), flush=True)
     try:
         serve_forever(source, args.bind, args.port)
     except (OSError, ValueError) as error:

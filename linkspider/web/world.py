@@ -27,6 +27,7 @@ pass ``kinds=None`` for every kind (iframe, canonical, meta_refresh, redirect as
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import random
@@ -34,6 +35,7 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 __all__ = ["ALL_LINK_KINDS", "BODY_LINK_KINDS", "Site", "WebResponse", "World", "WorldConfig"]
@@ -63,6 +65,9 @@ class WebResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    #: Writes the whole response itself (hostile cases: no or a lying Content-Length, slow or
+    #: hanging bodies); the server then closes the connection. None: status, headers, body.
+    stream: Callable[[asyncio.StreamWriter], Awaitable[None]] | None = None
 
     def header(self, name: str) -> str | None:
         """Return the first header value named ``name`` (case-insensitive), or None."""
