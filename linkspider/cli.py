@@ -273,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_targets_commands(sub)
 
+    from linkspider.analysis.cli import add_analysis_commands  # analyze (issue 11)
+
+    add_analysis_commands(sub)
+
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:
         from linkspider.web.server import add_web_arguments
