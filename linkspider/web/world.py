@@ -56,6 +56,9 @@ class WorldConfig:
     #: sites that answer 404, 410, 500, redirect, refuse HEAD or refuse connections, and to a
     #: missing page of their own site.
     link_rot: bool = False
+    #: Add the link schemes of ``linkspider.web.spam`` (money site, PBN, link farm, sitewide and
+    #: paid links) with their labels; off by default, so the base world is unchanged.
+    spam: bool = False
 
 
 @dataclass
@@ -300,6 +303,12 @@ class World:
         if self.config.pages_per_site < 2:
             raise ValueError("pages_per_site must be at least 2")
         self.sites: list[Site] = [self._make_site(index) for index in range(self.config.sites)]
+        self.spam = None
+        if self.config.spam:  # opt-in, like the epochs
+            from linkspider.web.spam import SpamNetwork
+
+            self.spam = SpamNetwork(self)
+            self.sites.extend(self.spam.added)
         self._by_host = {site.host: site for site in self.sites}
         self._models: dict[tuple[int, str], _Page] = {}
         self._responses: dict[tuple[str, str], WebResponse] = {}
@@ -466,7 +475,12 @@ class World:
         key = (site.index, path)
         page = self._models.get(key)
         if page is None:
-            page = _PageBuilder(self, site, path).build()
+            if self.spam is not None and self.spam.builds(site):
+                page = self.spam.build(site, path)
+            else:
+                page = _PageBuilder(self, site, path).build()
+            if self.spam is not None:
+                page = self.spam.augment(site, path, page)
             if self._evolution is not None:
                 page = self._evolution.evolve(site, path, page)
             self._models[key] = page
@@ -940,7 +954,7 @@ class _PageBuilder:
         if len(sites) < 2:
             self.outside(rel_probability)
             return
-        other = sites[rng.choice([i for i in range(len(sites)) if i != self.site.index])]
+        other = sites[rng.choice([i for i in range(self.config.sites) if i != self.site.index])]
         k = rng.randrange(self.config.pages_per_site)
         path = "/" if k == 0 else f"/page-{k}.html"
         style = rng.choices(
