@@ -342,6 +342,39 @@ ANCHORS_FIELDS = [
     _field("referring_domains", pa.int64(), "Distinct referring domains among them.", False),
 ]
 
+#: Spam signals of linkspider.analysis.signals (formulas in the README, Spam signals).
+SIGNAL_DESCRIPTIONS = {
+    "links_per_linked_domain": "Backlinks given / distinct target domains (diversity).",
+    "followed_share": "Followed backlinks given / backlinks given.",
+    "exact_anchor_share": "Backlinks given with an exact-match keyword anchor / backlinks given.",
+    "partial_anchor_share": "Backlinks given with a partial-match keyword anchor / backlinks given.",
+    "sitewide_share": "Backlinks given to sitewide targets (linked from header, nav or footer on "
+                      "more than half of the domain's pages) / backlinks given.",
+    "reciprocal_share": "Followed target domains that link back followed / followed target domains.",
+    "outbound_links_per_page": "Backlinks given / pages.",
+    "outbound_links_per_100_words": "100 x backlinks given / words of the domain's pages.",
+    "thin_page_share": "Pages under 50 words / pages.",
+    "internal_external_ratio": "Internal body links / backlinks given (low is suspicious).",
+    "domain_digits": "Digits in the domain's label (news-1 of news-1.com).",
+    "domain_hyphens": "Hyphens in the domain's label.",
+    "domain_length": "Characters of the domain's label.",
+}  # fmt: skip
+
+DOMAIN_SIGNALS_FIELDS = [
+    _RUN_ID,
+    _field("referring_domain", pa.string(), "Registrable domain with 2xx HTML pages in the run.",
+           False),
+    _field("pages", pa.int64(), "Its distinct 2xx HTML pages (final URLs).", False),
+    _field("backlinks", pa.int64(), "External body links (a, area, image; http/https) it gives.",
+           False),
+    *[_field(name, pa.float64(), text if name.startswith("domain_") else
+             text + " Null when the denominator is 0.") for name, text in SIGNAL_DESCRIPTIONS.items()],
+    _field("flags", pa.list_(pa.string()), "Signals beyond their Tukey fence over the run's "
+           "domains (Q3 + 1.5 IQR; Q1 - 1.5 IQR for internal_external_ratio), in column order. "
+           "The fences are in the file's metadata (linkspider.analysis.signal_fences).", False),
+    _field("flag_count", pa.int32(), "Number of flags (like Moz's Spam Score).", False),
+]
+
 
 def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
     """Return the schema for ``table`` with the schema version in its metadata."""
@@ -377,6 +410,7 @@ ANALYSIS_SCHEMAS = {
     name: table_schema(fields, name) for name, fields in (
         ("referring_domains", REFERRING_DOMAINS_FIELDS), ("domain_rank", DOMAIN_RANK_FIELDS),
         ("page_rank", PAGE_RANK_FIELDS), ("anchors", ANCHORS_FIELDS),
+        ("domain_signals", DOMAIN_SIGNALS_FIELDS),
     )
 }  # fmt: skip
 SCHEMAS.update(ANALYSIS_SCHEMAS)

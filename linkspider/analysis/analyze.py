@@ -2,7 +2,7 @@
 
 Reads only the dataset (the run's ``links`` and ``pages`` files, ``link_history`` when it
 exists) and writes ``DIR/analysis/run=ID/<table>.parquet``, each file atomically, in the order
-``domain_rank``, ``page_rank``, ``referring_domains``, ``anchors``.
+``domain_rank``, ``page_rank``, ``referring_domains``, ``anchors``, ``domain_signals``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,17 @@ import pyarrow.parquet as pq
 from linkspider.analysis.dataset import analysis_path, write_table
 from linkspider.analysis.domain_rank import domain_rank_table
 from linkspider.analysis.page_rank import page_rank_table
-from linkspider.analysis.rollups import AnalysisError, anchors_table, open_run, referring_domains_table
+from linkspider.analysis.rollups import (
+    AnalysisError,
+    anchor_classes,
+    anchors_table,
+    open_run,
+    referring_domains_table,
+)
+from linkspider.analysis.signals import domain_signals_table
 from linkspider.schema import SCHEMAS
 
-TABLES = ("domain_rank", "page_rank", "referring_domains", "anchors")
+TABLES = ("domain_rank", "page_rank", "referring_domains", "anchors", "domain_signals")
 
 
 @dataclass
@@ -108,7 +115,8 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     written: dict[str, Path] = {}
 
     def done(name: str, table: pa.Table, started: float) -> pa.Table:
-        table = table.select(SCHEMAS[name].names).cast(SCHEMAS[name])
+        schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
+        table = table.select(schema.names).cast(schema)
         written[name] = write_table(table, analysis_path(root, run_id, name))
         if progress:
             progress(f"{name}: {table.num_rows} rows in {time.monotonic() - started:.1f} s")
@@ -123,6 +131,9 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     done("referring_domains", referring_domains_table(con, run_id, ranks.select(["domain", "authority"]),
                                                       _history(root), targets), started)  # fmt: skip
     started = time.monotonic()
-    done("anchors", anchors_table(con, run_id, options.brands, options.keywords), started)
+    con.register("anchor_classes", anchor_classes(con, options.brands, options.keywords))
+    done("anchors", anchors_table(con, run_id), started)
+    started = time.monotonic()
+    done("domain_signals", domain_signals_table(con, run_id), started)
     con.close()
     return written

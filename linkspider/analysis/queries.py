@@ -90,3 +90,72 @@ LEFT JOIN seen s USING (target_domain, referring_domain)
 LEFT JOIN authority a ON a.domain = g.referring_domain
 ORDER BY g.target_domain, g.target_url NULLS FIRST, g.backlinks DESC, g.referring_domain
 """
+
+#: Per referring domain, the counts its spam signals are computed from. Pages are distinct
+#: final URLs of 2xx HTML responses; ``$thin_words`` is the thin-page word count;
+#: ``anchor_classes`` is the classifier's table (target domain, anchor text, from alt, class).
+#: A target is *sitewide* for a domain when links to it from header, nav or footer regions sit
+#: on more than ``$sitewide_share`` of the domain's pages (and on at least 2 pages).
+SIGNAL_COUNTS = f"""
+WITH page_rows AS (
+    SELECT final_url, any_value(domain::VARCHAR) AS domain, any_value(word_count) AS word_count
+    FROM run_pages
+    WHERE status BETWEEN 200 AND 299 AND content_type = 'text/html' AND final_url IS NOT NULL
+    GROUP BY final_url
+), site_pages AS (
+    SELECT domain AS referring_domain, count(*)::BIGINT AS pages,
+           coalesce(sum(word_count), 0)::BIGINT AS words,
+           count(*) FILTER (word_count < $thin_words)::BIGINT AS thin_pages
+    FROM page_rows WHERE domain IS NOT NULL GROUP BY 1
+), back AS (
+    SELECT l.referring_domain::VARCHAR AS referring_domain, count(*)::BIGINT AS backlinks,
+           count(*) FILTER (l.follow)::BIGINT AS followed,
+           count(DISTINCT l.target_domain)::BIGINT AS linked_domains,
+           count(*) FILTER (c.anchor_class = 'exact')::BIGINT AS exact_anchors,
+           count(*) FILTER (c.anchor_class = 'partial')::BIGINT AS partial_anchors
+    FROM (SELECT * FROM run_links WHERE {BACKLINK}) l
+    LEFT JOIN anchor_classes c ON c.target_domain = l.target_domain::VARCHAR
+         AND c.anchor_text = l.anchor_text AND c.anchor_from_alt = l.anchor_from_alt
+    GROUP BY 1
+), internal AS (
+    SELECT referring_domain::VARCHAR AS referring_domain, count(*)::BIGINT AS internal_links
+    FROM run_links WHERE NOT is_external AND {_BODY} GROUP BY 1
+), chrome AS (
+    SELECT referring_domain::VARCHAR AS referring_domain, target_domain::VARCHAR AS target_domain,
+           count(DISTINCT source_url) AS pages_with
+    FROM run_links WHERE {BACKLINK} AND region IN ('header', 'nav', 'footer')
+    GROUP BY 1, 2
+), sitewide_targets AS (
+    SELECT c.referring_domain, c.target_domain FROM chrome c JOIN site_pages p USING (referring_domain)
+    WHERE c.pages_with >= 2 AND c.pages_with > $sitewide_share * p.pages
+), sitewide AS (
+    SELECT l.referring_domain::VARCHAR AS referring_domain, count(*)::BIGINT AS sitewide_links
+    FROM (SELECT * FROM run_links WHERE {BACKLINK}) l
+    JOIN sitewide_targets s ON s.referring_domain = l.referring_domain::VARCHAR
+         AND s.target_domain = l.target_domain::VARCHAR
+    GROUP BY 1
+), followed_pairs AS (
+    SELECT DISTINCT referring_domain::VARCHAR AS a, target_domain::VARCHAR AS b
+    FROM run_links WHERE {BACKLINK} AND follow
+), reciprocal AS (
+    SELECT p.a AS referring_domain, count(*)::BIGINT AS followed_domains,
+           count(q.a)::BIGINT AS reciprocal_domains
+    FROM followed_pairs p LEFT JOIN followed_pairs q ON q.a = p.b AND q.b = p.a
+    GROUP BY 1
+)
+SELECT p.referring_domain, p.pages, p.words, p.thin_pages,
+       coalesce(b.backlinks, 0) AS backlinks, coalesce(b.followed, 0) AS followed,
+       coalesce(b.linked_domains, 0) AS linked_domains,
+       coalesce(b.exact_anchors, 0) AS exact_anchors,
+       coalesce(b.partial_anchors, 0) AS partial_anchors,
+       coalesce(i.internal_links, 0) AS internal_links,
+       coalesce(s.sitewide_links, 0) AS sitewide_links,
+       coalesce(r.followed_domains, 0) AS followed_domains,
+       coalesce(r.reciprocal_domains, 0) AS reciprocal_domains
+FROM site_pages p
+LEFT JOIN back b USING (referring_domain)
+LEFT JOIN internal i USING (referring_domain)
+LEFT JOIN sitewide s USING (referring_domain)
+LEFT JOIN reciprocal r USING (referring_domain)
+ORDER BY p.referring_domain
+"""

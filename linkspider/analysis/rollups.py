@@ -51,31 +51,31 @@ def open_run(root: str | os.PathLike[str], run_id: str, threads: int | None = No
     return con
 
 
-def anchors_table(con: duckdb.DuckDBPyConnection, run_id: str,
-                  brands: Mapping[str, Sequence[str]] | None = None,
-                  keywords: Mapping[str, Sequence[str]] | None = None) -> pa.Table:  # fmt: skip
-    """Return the ``anchors`` table; ``brands``/``keywords`` map a target domain (or ``""``,
-    every target) to its names (linkspider.analysis.anchors)."""
+def anchor_classes(con: duckdb.DuckDBPyConnection,
+                   brands: Mapping[str, Sequence[str]] | None = None,
+                   keywords: Mapping[str, Sequence[str]] | None = None) -> pa.Table:  # fmt: skip
+    """Return (target_domain, anchor_text, anchor_from_alt, anchor_class) for every distinct
+    backlink anchor; ``brands``/``keywords`` map a target domain (or ``""``, every target) to
+    its names (linkspider.analysis.anchors)."""
     brands, keywords = brands or {}, keywords or {}
-    keys = con.execute(queries.ANCHOR_KEYS).fetchall()
     rows: dict[str, list] = {"target_domain": [], "anchor_text": [], "anchor_from_alt": [],
                              "anchor_class": []}  # fmt: skip
-    for target, text, from_alt in keys:
+    for target, text, from_alt in con.execute(queries.ANCHOR_KEYS).fetchall():
         names = brand_names(target, [*brands.get("", ()), *brands.get(target, ())])
         words = [*keywords.get("", ()), *keywords.get(target, ())]
         rows["target_domain"].append(target)
         rows["anchor_text"].append(text)
         rows["anchor_from_alt"].append(bool(from_alt))
         rows["anchor_class"].append(classify_anchor(text, bool(from_alt), names, words))
-    classes = pa.table(rows, schema=pa.schema([("target_domain", pa.string()),
-                                               ("anchor_text", pa.string()),
-                                               ("anchor_from_alt", pa.bool_()),
-                                               ("anchor_class", pa.string())]))  # fmt: skip
-    con.register("anchor_classes", classes)
-    try:
-        return con.sql(queries.ANCHORS, params={"run_id": run_id}).to_arrow_table()
-    finally:
-        con.unregister("anchor_classes")
+    return pa.table(rows, schema=pa.schema([("target_domain", pa.string()),
+                                            ("anchor_text", pa.string()),
+                                            ("anchor_from_alt", pa.bool_()),
+                                            ("anchor_class", pa.string())]))  # fmt: skip
+
+
+def anchors_table(con: duckdb.DuckDBPyConnection, run_id: str) -> pa.Table:
+    """Return the ``anchors`` table (``anchor_classes`` must be registered on ``con``)."""
+    return con.sql(queries.ANCHORS, params={"run_id": run_id}).to_arrow_table()
 
 
 def referring_domains_table(con: duckdb.DuckDBPyConnection, run_id: str, authority: pa.Table,
