@@ -212,9 +212,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from linkspider.report import ReportError, summarize
 
+    from linkspider.analysis.rollups import AnalysisError
+    from linkspider.analysis.summary import report_section
+
     try:
         print(summarize(args.out, args.run, top=args.top))
-    except ReportError as exc:
+        profile = report_section(args.out, args.run, args.target, top=args.top)  # issue 11
+        if profile:
+            print(profile)
+    except (ReportError, AnalysisError) as exc:
         print(f"linkspider report: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -259,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="output", metavar="DIR", help="dataset root")
     report.add_argument("--run", help="run id (default: the latest)")
     report.add_argument("--top", type=int, default=5, help="rows in each top list")
+    report.add_argument("--target", metavar="DOMAIN",
+                        help="the backlink profile of this domain (from linkspider analyze)")
     report.set_defaults(func=cmd_report)
 
     from linkspider.deploy import add_deploy_command
@@ -272,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     from linkspider.targets.cli import add_targets_commands  # check-targets (issue 12)
 
     add_targets_commands(sub)
+
+    from linkspider.analysis.cli import add_analysis_commands  # analyze (issue 11)
+
+    add_analysis_commands(sub)
 
     web = sub.add_parser("web", help="serve the local web (an HTTP proxy for any host name)")
     try:

@@ -56,6 +56,9 @@ class WorldConfig:
     #: sites that answer 404, 410, 500, redirect, refuse HEAD or refuse connections, and to a
     #: missing page of their own site.
     link_rot: bool = False
+    #: Add the link schemes of ``linkspider.web.spam`` (money site, PBN, link farm, sitewide and
+    #: paid links) with their labels; off by default, so the base world is unchanged.
+    spam: bool = False
 
 
 @dataclass
@@ -223,6 +226,8 @@ class _Link:
     title_attr: str | None = None
     hreflang: str | None = None
     target_attr: str | None = None
+    #: Anchor class by construction (README, Anchor classes), for ground_truth_anchor_classes.
+    anchor_class: str = "other"
 
 
 @dataclass
@@ -298,6 +303,12 @@ class World:
         if self.config.pages_per_site < 2:
             raise ValueError("pages_per_site must be at least 2")
         self.sites: list[Site] = [self._make_site(index) for index in range(self.config.sites)]
+        self.spam = None
+        if self.config.spam:  # opt-in, like the epochs
+            from linkspider.web.spam import SpamNetwork
+
+            self.spam = SpamNetwork(self)
+            self.sites.extend(self.spam.added)
         self._by_host = {site.host: site for site in self.sites}
         self._models: dict[tuple[int, str], _Page] = {}
         self._responses: dict[tuple[str, str], WebResponse] = {}
@@ -464,7 +475,12 @@ class World:
         key = (site.index, path)
         page = self._models.get(key)
         if page is None:
-            page = _PageBuilder(self, site, path).build()
+            if self.spam is not None and self.spam.builds(site):
+                page = self.spam.build(site, path)
+            else:
+                page = _PageBuilder(self, site, path).build()
+            if self.spam is not None:
+                page = self.spam.augment(site, path, page)
             if self._evolution is not None:
                 page = self._evolution.evolve(site, path, page)
             self._models[key] = page
@@ -669,6 +685,20 @@ class World:
             if kinds is None or row["link_kind"] in kinds
         ]
 
+    def ground_truth_anchor_classes(self) -> list[dict]:
+        """One row per body link of kind a/area/image (as :meth:`ground_truth_links`): its
+        ``source_url``, ``position``, ``target_domain``, ``anchor_text``, ``anchor_from_alt``
+        and ``anchor_class``, the class the world built the anchor to have (README, Anchor
+        classes: empty, image, naked_url, generic, branded, compound, exact, partial, other)."""
+        rows = []
+        for row in self.ground_truth_links():
+            site = self.site(row["source_url"].split("/")[2])
+            path = "/" + row["source_url"].split("/", 3)[3].split("?", 1)[0]
+            link = self._model(site, path).links[row["position"]]
+            rows.append({key: row[key] for key in ("source_url", "position", "target_domain", "anchor_text",
+                                                    "anchor_from_alt")} | {"anchor_class": link.anchor_class})
+        return rows
+
     def write_ground_truth(self, directory: str | Path) -> None:
         """Write ``links.jsonl`` and ``pages.jsonl`` into ``directory`` (created if needed)."""
         out = Path(directory)
@@ -808,8 +838,10 @@ class _PageBuilder:
         rel: tuple[str | None, list[str]] = (None, []),
         tag: str = "a",
         attrs_extra: tuple[tuple[str, str], ...] = (),
+        anchor_class: str = "other",
     ) -> None:
-        """Append one link element. ``content``: text | image | image_noalt | image_text."""
+        """Append one link element. ``content``: text | image | image_noalt | image_text.
+        ``anchor_class``: what the text is, by construction, when it is neither empty nor alt."""
         rel_raw, rel_tokens = rel
         attrs = [("href", href)]
         if rel_raw is not None:
@@ -841,7 +873,8 @@ class _PageBuilder:
             _Link(tag, element, target, fragment, scheme, host, domain, text, from_alt, rel_tokens,
                   kind=kind, region=self.region, img_src="/logo.png" if kind == "image" else None,
                   img_alt=img_alt, title_attr=given.get("title"), hreflang=given.get("hreflang"),
-                  target_attr=given.get("target"))
+                  target_attr=given.get("target"),
+                  anchor_class="empty" if not text else "image" if from_alt else anchor_class)
         )
 
     def _area(self, attrs: list[tuple[str, str]]) -> str:
@@ -868,6 +901,7 @@ class _PageBuilder:
         content: str = "text",
         tag: str = "a",
         attrs_extra: tuple[tuple[str, str], ...] = (),
+        anchor_class: str = "other",
     ) -> None:
         """Link to a path on this site written in one of many equivalent forms."""
         site, rng = self.site, self.rng
@@ -902,7 +936,7 @@ class _PageBuilder:
         if form == "spaces":
             href = f" {href}\t"  # the URL parser strips leading/trailing spaces and tabs
         self.add_link(href, target, fragment, "http", site.host, site.registrable_domain, text,
-                      rel=rel, content=content, tag=tag, attrs_extra=attrs_extra)
+                      rel=rel, content=content, tag=tag, attrs_extra=attrs_extra, anchor_class=anchor_class)
 
     def random_internal(self, text: str | None = None, rel_probability: float = 0.1) -> None:
         rng = self.rng
@@ -920,7 +954,7 @@ class _PageBuilder:
         if len(sites) < 2:
             self.outside(rel_probability)
             return
-        other = sites[rng.choice([i for i in range(len(sites)) if i != self.site.index])]
+        other = sites[rng.choice([i for i in range(self.config.sites) if i != self.site.index])]
         k = rng.randrange(self.config.pages_per_site)
         path = "/" if k == 0 else f"/page-{k}.html"
         style = rng.choices(
@@ -946,13 +980,15 @@ class _PageBuilder:
         if fragment is not None:
             href += "#" + fragment
         self.add_link(href, f"http://{other.host}{path}", fragment, "http", other.host, other.registrable_domain,
-                      text or f"{other.name}: {self.label(k)}", rel=self._rel(rel_probability), tag=tag)
+                      text or f"{other.name}: {self.label(k)}", rel=self._rel(rel_probability), tag=tag,
+                      anchor_class="other" if text else "compound")  # brand name + a label
 
     def outside(self, rel_probability: float = 0.3, rel: tuple[str | None, list[str]] | None = None) -> None:
         """Link to a host outside the world (never fetched)."""
         href, target, fragment, scheme, host, domain = self.rng.choice(_OUTSIDE)
         self.add_link(href, target, fragment, scheme, host, domain, f"Partner {host}",
-                      rel=rel if rel is not None else self._rel(rel_probability))
+                      rel=rel if rel is not None else self._rel(rel_probability),
+                      anchor_class="compound")  # "Partner" + a host name holding the brand label
 
     def mailto(self) -> None:
         href = f"mailto:info@{self.site.registrable_domain}"
@@ -1077,7 +1113,8 @@ class _PageBuilder:
         title_html = f' title="{html.escape(title)}"' if title else ""
         element = f'<iframe src="{html.escape(src)}"{title_html} width="300" height="200"></iframe>'
         self.parts.append(_Link("iframe", element, target, None, "http", site.host, site.registrable_domain,
-                                "", False, [], kind="iframe", region=self.region, title_attr=title))
+                                "", False, [], kind="iframe", region=self.region, title_attr=title,
+                                anchor_class="empty"))
 
     def _header(self) -> None:
         site = self.site
@@ -1150,7 +1187,7 @@ class _PageBuilder:
         self.raw(" ")
         self._fixed_link("/", "/", None, "Megastore", "<b>Mega</b>store")
         self.raw(" ")
-        self.internal("/page-1.html", "Read more", content="image_text", form="root")
+        self.internal("/page-1.html", "Read more", content="image_text", form="root", anchor_class="generic")
         self.raw(" ")
         self.internal("/", "", content="image_noalt", form="abs")
         self.raw("</p>\n<p>")

@@ -1,0 +1,139 @@
+"""``linkspider analyze``: compute a run's analysis tables and write them into the dataset.
+
+Reads only the dataset (the run's ``links`` and ``pages`` files, ``link_history`` when it
+exists) and writes ``DIR/analysis/run=ID/<table>.parquet``, each file atomically, in the order
+``domain_rank``, ``page_rank``, ``referring_domains``, ``anchors``, ``domain_signals``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkspider.analysis.dataset import analysis_path, write_table
+from linkspider.analysis.domain_rank import domain_rank_table
+from linkspider.analysis.page_rank import page_rank_table
+from linkspider.analysis.rollups import (
+    AnalysisError,
+    anchor_classes,
+    anchors_table,
+    open_run,
+    referring_domains_table,
+)
+from linkspider.analysis.signals import domain_signals_table
+from linkspider.schema import SCHEMAS
+
+TABLES = ("domain_rank", "page_rank", "referring_domains", "anchors", "domain_signals")
+
+
+@dataclass
+class AnalysisOptions:
+    """What the analysis is told beyond the dataset: brand names and keywords per target
+    domain (``""``: every target), and the targets that get per-URL referring-domain rows."""
+
+    brands: dict[str, list[str]] = field(default_factory=dict)
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    targets: list[str] = field(default_factory=list)
+
+
+def parse_brands(values: Sequence[str]) -> dict[str, list[str]]:
+    """Return the brands of ``--brand`` values: ``NAME`` (every target) or ``DOMAIN=NAME``.
+
+    >>> parse_brands(["Acme", "news-1.com=News One"])
+    {'': ['Acme'], 'news-1.com': ['News One']}
+    """
+    brands: dict[str, list[str]] = defaultdict(list)
+    for value in values:
+        domain, sep, name = value.partition("=")
+        if sep and "." in domain and " " not in domain.strip():
+            brands[domain.strip().lower()].append(name.strip())
+        else:
+            brands[""].append(value.strip())
+    return dict(brands)
+
+
+def read_keywords(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """Return the keywords of a ``--keywords`` file: one per line, ``DOMAIN<TAB>KEYWORD`` for
+    one target only; blank lines and lines starting with ``#`` are skipped. Raises ValueError
+    (with the file and line) on an unreadable file or a line with more than one tab."""
+    keywords: dict[str, list[str]] = defaultdict(list)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the keywords file {path}: {exc}") from exc
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) > 2 or not parts[-1].strip():
+            raise ValueError(f"{path}:{number}: expected KEYWORD or DOMAIN<TAB>KEYWORD, got {line!r}")
+        domain = parts[0].strip().lower() if len(parts) == 2 else ""
+        keywords[domain].append(parts[-1].strip())
+    return dict(keywords)
+
+
+def _history(root: Path) -> pa.Table | None:
+    from linkspider.history.fold import history_path
+
+    path = history_path(root)
+    if not path.exists():
+        return None
+    columns = ["referring_domain", "target_domain", "first_seen_at", "last_seen_at"]
+    return pq.read_table(path, columns=columns)
+
+
+def resolve_run(root: str | os.PathLike[str], run_id: str | None) -> str:
+    """Return ``run_id``, else the latest complete run, else the latest run with pages."""
+    if run_id:
+        return run_id
+    from linkspider.runs import latest_run
+
+    found = latest_run(root) or latest_run(root, status=None)
+    if found is None:
+        pages = sorted((Path(root) / "pages").glob("*/run=*"), key=lambda p: p.stat().st_mtime)
+        found = pages[-1].name[len("run="):] if pages else None
+    if found is None:
+        raise AnalysisError(f"no runs in {Path(root).absolute()}; run a crawl first")
+    return found
+
+
+def analyze(root: str | os.PathLike[str], run_id: str | None = None,
+            options: AnalysisOptions | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, Path]:  # fmt: skip
+    """Compute and write the analysis tables of one run; return table name -> path."""
+    root, options = Path(root), options or AnalysisOptions()
+    run_id = resolve_run(root, run_id)
+    con = open_run(root, run_id)
+    written: dict[str, Path] = {}
+
+    def done(name: str, table: pa.Table, started: float) -> pa.Table:
+        schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
+        table = table.select(schema.names).cast(schema)
+        written[name] = write_table(table, analysis_path(root, run_id, name))
+        if progress:
+            progress(f"{name}: {table.num_rows} rows in {time.monotonic() - started:.1f} s")
+        return table
+
+    started = time.monotonic()
+    ranks = done("domain_rank", domain_rank_table(con, run_id), started)
+    started = time.monotonic()
+    done("page_rank", page_rank_table(con, run_id), started)
+    started = time.monotonic()
+    targets = [t.lower() for t in options.targets]
+    done("referring_domains", referring_domains_table(con, run_id, ranks.select(["domain", "authority"]),
+                                                      _history(root), targets), started)  # fmt: skip
+    started = time.monotonic()
+    con.register("anchor_classes", anchor_classes(con, options.brands, options.keywords))
+    done("anchors", anchors_table(con, run_id), started)
+    started = time.monotonic()
+    done("domain_signals", domain_signals_table(con, run_id), started)
+    con.close()
+    return written

@@ -1,0 +1,77 @@
+"""The ``page_rank`` table: each site's internal link equity (an internal PageRank per site).
+
+Per registrable domain, the graph of its followed internal body links (a, area, image) between
+URLs, binary, self-links dropped, where every URL stands for where it passes its equity: the
+end of its HTTP redirects, meta refresh and ``rel=canonical`` elsewhere, followed to the end
+(in a loop, at the last URL before one would repeat). PageRank with the ``domain_rank`` parameters, per site;
+``link_score`` is its 0-100 log scale within the site (``linkspider.analysis.ranks``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from linkspider.analysis import queries
+from linkspider.analysis.graph import pagerank
+from linkspider.analysis.ranks import log_scale_score
+
+#: Which forward wins when a URL has several: a redirect answers before the page's HTML exists.
+_FORWARD_ORDER = {"redirect": 0, "meta_refresh": 1, "canonical": 2}
+
+
+def forwarding(rows: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Return URL -> the URL its equity ends at, from (source, target, kind) forward rows.
+
+    >>> forwarding([("a", "b", "redirect"), ("b", "c", "canonical"), ("x", "y", "redirect"),
+    ...             ("y", "x", "redirect")])
+    {'a': 'c', 'b': 'c', 'x': 'y', 'y': 'x'}
+    """
+    first: dict[str, tuple[int, str]] = {}
+    for source, target, kind in rows:
+        order = _FORWARD_ORDER[kind]
+        if source not in first or order < first[source][0]:
+            first[source] = (order, target)
+    step = {source: target for source, (_, target) in first.items()}
+    resolved: dict[str, str] = {}
+    for start in step:
+        seen, url = {start}, start
+        while url in step and step[url] not in seen:  # a loop stops before its first repeat
+            url = step[url]
+            seen.add(url)
+        resolved[start] = url
+    return resolved
+
+
+def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str) -> pa.Table:
+    """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``)."""
+    forward = forwarding(con.execute(queries.URL_FORWARDS).fetchall())
+    by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for site, source, target in con.execute(queries.INTERNAL_EDGES).fetchall():
+        by_site[site].append((forward.get(source, source), forward.get(target, target)))
+    columns: dict[str, list] = {"site": [], "url": [], "pagerank": [], "link_score": [],
+                                "inlinks": []}  # fmt: skip
+    for site in sorted(by_site):
+        pairs = [(s, t) for s, t in by_site[site] if s != t]
+        urls = sorted({url for pair in pairs for url in pair})
+        if not urls:
+            continue
+        index = {url: i for i, url in enumerate(urls)}
+        sources = np.fromiter((index[s] for s, _ in pairs), np.int64, len(pairs))
+        targets = np.fromiter((index[t] for _, t in pairs), np.int64, len(pairs))
+        rank = pagerank(len(urls), sources, targets)
+        columns["site"].extend([site] * len(urls))
+        columns["url"].extend(urls)
+        columns["pagerank"].extend(rank.tolist())
+        columns["link_score"].extend(log_scale_score(rank).tolist())
+        columns["inlinks"].extend(np.bincount(targets, minlength=len(urls)).tolist())
+    n = len(columns["url"])
+    return pa.table({"run_id": pa.array([run_id] * n, pa.string()),
+                     "site": pa.array(columns["site"], pa.string()),
+                     "url": pa.array(columns["url"], pa.string()),
+                     "pagerank": pa.array(columns["pagerank"], pa.float64()),
+                     "link_score": pa.array(columns["link_score"], pa.float64()),
+                     "inlinks": pa.array(columns["inlinks"], pa.int64())})  # fmt: skip
