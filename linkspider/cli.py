@@ -210,7 +210,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from linkspider.htmlreport.cli import cmd_html_report, wants_html_report  # issue 12
     from linkspider.report import ReportError, summarize
+
+    if wants_html_report(args):
+        return cmd_html_report(args)
 
     try:
         print(summarize(args.out, args.run, top=args.top))
@@ -259,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="output", metavar="DIR", help="dataset root")
     report.add_argument("--run", help="run id (default: the latest)")
     report.add_argument("--top", type=int, default=5, help="rows in each top list")
+    from linkspider.htmlreport.cli import add_html_report_arguments  # --html, --json (issue 12)
+
+    add_html_report_arguments(report)
     report.set_defaults(func=cmd_report)
 
     from linkspider.deploy import add_deploy_command
