@@ -194,7 +194,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from linkspider.web.server import LocalWebProcess
     from linkspider.web.world import World, WorldConfig
 
-    world = World(WorldConfig(seed=args.seed, sites=args.sites))
+    world = World(WorldConfig(seed=args.seed, sites=args.sites, link_rot=True))
     started = time.monotonic()
     with LocalWebProcess(world) as web:
         print(f"local web: {len(world.seeds())} generated sites behind proxy {web.proxy_url}")
@@ -203,9 +203,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
         overrides.setdefault("LOG_LEVEL", "WARNING")
         stats = run_crawl(world.seeds(), overrides)
+        if stats.get("linkspider/pages_rows_written"):  # issue 12: targets, analysis, HTML report
+            from linkspider.htmlreport.demo import check_demo_targets
+
+            check_demo_targets(stats, overrides["LINKSPIDER_PROXY"])
     elapsed = time.monotonic() - started
     code = _finish(stats, report=True)
-    print(f"demo finished in {elapsed:.1f} s")
+    if stats.get("linkspider/pages_rows_written"):
+        from linkspider.htmlreport.demo import write_demo_report
+
+        write_demo_report(stats)
+    print(f"demo finished in {time.monotonic() - started:.1f} s (crawl and target checks {elapsed:.1f} s)")
     return code
 
 

@@ -15,17 +15,22 @@ def _spec(title: str, body: dict[str, Any], width: int = 420) -> dict[str, Any]:
     return {"$schema": SCHEMA, "title": title, "width": width, "config": CONFIG, "background": "white", **body}
 
 
+OUTCOME_COLORS = {"ok": "#16a34a", "redirected": "#f97316", "broken": "#dc2626", "blocked": "#64748b"}
+
+
 def bar_chart(rows: list[dict[str, Any]], category: str, value: str, title: str,
-              category_title: str | None = None, value_title: str | None = None) -> dict[str, Any]:
-    """Return a horizontal bar chart of ``value`` by ``category``, largest first, labelled."""
+              category_title: str | None = None, value_title: str | None = None,
+              colors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Return a horizontal bar chart of ``value`` by ``category``, largest first, labelled
+    (``colors``: a colour per category value; else the palette)."""
+    scale = {"domain": list(colors), "range": list(colors.values())} if colors else {"range": PALETTE}
     y = {"field": category, "type": "nominal", "sort": "-x", "title": category_title or category}
     x = {"field": value, "type": "quantitative", "title": value_title or value}
     return _spec(title, {
         "data": {"values": rows}, "height": {"step": 22},
         "layer": [
             {"mark": {"type": "bar"}, "encoding": {
-                "y": y, "x": x, "color": {"field": category, "type": "nominal", "legend": None,
-                                          "scale": {"range": PALETTE}}}},
+                "y": y, "x": x, "color": {"field": category, "type": "nominal", "legend": None, "scale": scale}}},
             {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11},
              "encoding": {"y": y, "x": x, "text": {"field": value, "type": "quantitative", "format": ","}}},
         ],

@@ -8,6 +8,7 @@ Long tables keep their first ``limit`` rows and say how many there are in all (`
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 from typing import Any
 
 from linkspider.htmlreport import queries
@@ -20,6 +21,8 @@ HISTORY_HINT = ("needs two complete runs folded into link_history (`linkspider h
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):  # DuckDB's sum of integers
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
     if isinstance(value, list):

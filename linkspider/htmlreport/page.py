@@ -107,7 +107,7 @@ def follow_section(f: dict[str, Any]) -> str:
                                                   "follow reason", "backlinks"))  # fmt: skip
     body += "<div>" + table_html("follow", [Column("reason", "follow reason"), Column("backlinks", "backlinks", "int"),
                                             Column("share", "share", "share")], rows)  # fmt: skip
-    body += f"<p>rel tokens on backlinks (a link may carry several): {_esc(flags)}.</p></div></div>"
+    body += f"</div></div><p>rel tokens on backlinks (a link may carry several): {_esc(flags)}.</p>"
     return _section("follow", "Follow, nofollow, ugc, sponsored", body)
 
 
@@ -190,7 +190,7 @@ def broken_section(f: dict[str, Any]) -> str:
     body += '<div class="row">'
     if outcomes:
         body += _chart("targets", charts.bar_chart(outcomes, "outcome", "targets", "External targets by outcome",
-                                                   "outcome", "targets"))  # fmt: skip
+                                                   "outcome", "targets", charts.OUTCOME_COLORS))  # fmt: skip
     body += "<div>" + table_html("target_outcomes", [Column("outcome", "outcome"), Column("targets", "targets", "int")],
                                  outcomes) + "</div></div>"  # fmt: skip
     body += "<p>Pages on other sites linking to dead URLs: broken-link-building prospects.</p>"

@@ -152,26 +152,27 @@ SELECT run_id, count(*) AS backlinks, count(DISTINCT referring_domain) AS referr
 FROM run_links WHERE {BACKLINK} GROUP BY 1
 """
 
-#: New, lost, changed and restored links of each history step (to $domain when given).
-HISTORY_CHANGES = """
-SELECT to_run, change, count(*) AS links FROM link_changes
-WHERE $domain IS NULL OR target_domain = $domain GROUP BY 1, 2
+#: Predicate of a backlink change: a link between two domains (to $domain when given).
+BACKLINK_CHANGE = """(target_domain IS NOT NULL AND target_domain IS DISTINCT FROM referring_domain
+    AND ($domain IS NULL OR target_domain = $domain))"""
+
+#: New, lost, changed and restored backlinks of each history step.
+HISTORY_CHANGES = f"""
+SELECT to_run, change, count(*) AS links FROM link_changes WHERE {BACKLINK_CHANGE} GROUP BY 1, 2
 """
 
-LATEST_CHANGES = """
+LATEST_CHANGES = f"""
 SELECT change, reason, source_url, target_url, referring_domain, anchor_text_before, anchor_text_after
-FROM link_changes WHERE to_run = $to_run AND change IN ('new', 'lost')
-  AND ($domain IS NULL OR target_domain = $domain)
-ORDER BY change, reason NULLS FIRST, referring_domain, source_url, target_url LIMIT $limit
+FROM link_changes WHERE to_run = $to_run AND change IN ('new', 'lost') AND {BACKLINK_CHANGE}
+ORDER BY change DESC, reason NULLS FIRST, referring_domain, source_url, target_url LIMIT $limit
 """
 
-LATEST_CHANGES_TOTAL = """
+LATEST_CHANGES_TOTAL = f"""
 SELECT change, count(*) FROM link_changes WHERE to_run = $to_run AND change IN ('new', 'lost')
-  AND ($domain IS NULL OR target_domain = $domain) GROUP BY 1
+  AND {BACKLINK_CHANGE} GROUP BY 1
 """
 
-LOST_REASONS = """
+LOST_REASONS = f"""
 SELECT coalesce(reason, 'unknown') AS reason, count(*) AS links FROM link_changes
-WHERE to_run = $to_run AND change = 'lost' AND ($domain IS NULL OR target_domain = $domain)
-GROUP BY 1 ORDER BY 2 DESC, 1
+WHERE to_run = $to_run AND change = 'lost' AND {BACKLINK_CHANGE} GROUP BY 1 ORDER BY 2 DESC, 1
 """
