@@ -328,3 +328,13 @@ def test_domain_option_reports_on_one_domains_backlinks(dataset: Path, tmp_path:
     assert (figures["overview"]["backlinks"], figures["overview"]["referring_domains"]) == (backlinks, domains)
     assert {r["referring_domain"] for r in figures["referring_domains"]["rows"]} == {
         d for (d,) in sql(dataset, f"SELECT DISTINCT referring_domain FROM links WHERE {BACKLINK} AND target_domain = '{domain}'")}
+
+
+def test_demo_ends_by_writing_the_html_report_and_saying_where(tmp_path: Path) -> None:
+    result = linkspider("demo", "--out", str(tmp_path), "--sites", "4", "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = tmp_path / "report.html"
+    assert f"HTML report: {html.absolute()}" in result.stdout
+    text = html.read_text(encoding="utf-8")
+    assert "Broken external targets" in text and "<svg" in text
+    assert "targets of run" in result.stdout  # the demo checked the targets first
