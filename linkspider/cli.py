@@ -194,7 +194,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from linkspider.web.server import LocalWebProcess
     from linkspider.web.world import World, WorldConfig
 
-    world = World(WorldConfig(seed=args.seed, sites=args.sites))
+    world = World(WorldConfig(seed=args.seed, sites=args.sites, link_rot=True))
     started = time.monotonic()
     with LocalWebProcess(world) as web:
         print(f"local web: {len(world.seeds())} generated sites behind proxy {web.proxy_url}")
@@ -203,17 +203,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
         overrides.setdefault("LOG_LEVEL", "WARNING")
         stats = run_crawl(world.seeds(), overrides)
+        if stats.get("linkspider/pages_rows_written"):  # issue 12: targets, analysis, HTML report
+            from linkspider.htmlreport.demo import check_demo_targets
+
+            check_demo_targets(stats, overrides["LINKSPIDER_PROXY"])
     elapsed = time.monotonic() - started
     code = _finish(stats, report=True)
-    print(f"demo finished in {elapsed:.1f} s")
+    if stats.get("linkspider/pages_rows_written"):
+        from linkspider.htmlreport.demo import write_demo_report
+
+        write_demo_report(stats)
+    print(f"demo finished in {time.monotonic() - started:.1f} s (crawl and target checks {elapsed:.1f} s)")
     return code
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from linkspider.report import ReportError, summarize
-
+    from linkspider.htmlreport.cli import cmd_html_report, wants_html_report  # issue 12
     from linkspider.analysis.rollups import AnalysisError
     from linkspider.analysis.summary import report_section
+    from linkspider.report import ReportError, summarize
+
+    if wants_html_report(args):
+        return cmd_html_report(args)
 
     try:
         print(summarize(args.out, args.run, top=args.top))
@@ -266,7 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--run", help="run id (default: the latest)")
     report.add_argument("--top", type=int, default=5, help="rows in each top list")
     report.add_argument("--target", metavar="DOMAIN",
-                        help="the backlink profile of this domain (from linkspider analyze)")
+                        help="the backlink profile of this domain (from linkspider analyze); with --html/--json, "
+                             "report on its backlinks only")
+    from linkspider.htmlreport.cli import add_html_report_arguments  # --html, --json (issue 12)
+
+    add_html_report_arguments(report)
     report.set_defaults(func=cmd_report)
 
     from linkspider.deploy import add_deploy_command

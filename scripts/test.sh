@@ -4,4 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
+# The HTML report's tests render it in headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian's chromium for the report tests" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+            || echo "could not install chromium: the report tests will fail and say so" >&2
+    else
+        echo "chromium is missing (apt-get install -y chromium as root): the report tests will fail" >&2
+    fi
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -9,6 +9,7 @@ are not checked again, so an interrupted check continues where it stopped.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -98,6 +99,10 @@ def _run_spider(root: str | os.PathLike[str], run_id: str, urls: list[str], over
     settings.setdict({**overrides, "LINKSPIDER_OUTPUT_DIR": str(root), "LINKSPIDER_TARGETS_RUN_ID": run_id},
                      priority="cmdline")  # fmt: skip
     process = CrawlerProcess(settings)
+    # A target host that is down fails its robots.txt too: Scrapy logs each such failure as an
+    # error with a traceback, though the target's row says what happened. (Set after
+    # CrawlerProcess, which configures logging.)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(TargetCheckSpider)
     outcomes: Counter[str] = Counter()
     crawler.signals.connect(lambda item, **_: outcomes.update([item["outcome"]]), signal=_item_scraped(), weak=False)

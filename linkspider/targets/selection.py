@@ -84,7 +84,7 @@ def crawled_rows(root: str | os.PathLike[str], run_id: str, urls: Sequence[str])
     con = duckdb.connect()
     try:
         con.register("wanted", pa.table({"url": pa.array(list(urls), pa.string())}))
-        found = con.execute(CRAWLED_TARGETS.format(pages=_file_list(files))).to_arrow_table().to_pylist()
+        found = con.sql(CRAWLED_TARGETS.format(pages=_file_list(files))).to_arrow_table().to_pylist()
     finally:
         con.close()
     rows, seen = [], set()

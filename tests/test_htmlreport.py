@@ -1,0 +1,340 @@
+"""The HTML report in headless Chromium: no request leaves the file, every chart is drawn, the
+figures shown equal DuckDB queries (written here, independently of the report's) on the same
+dataset: two crawls of the world with link rot (history), target checks, analysis tables."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from linkspider.web.server import LocalWebProcess
+from linkspider.web.world import World, WorldConfig
+from tests.browser import Browser, ensure_chromium
+from tests.conftest import PROJECT_ROOT
+from tests.crawling import local_web_args, run_crawl
+
+RUNS = ("rot-e0", "rot-e1")
+BACKLINK = ("is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme IN ('http', 'https')")
+
+
+def linkspider(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "linkspider", *args], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=300, check=False, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+
+
+def write_analysis_fixture(out: Path, run_id: str) -> None:
+    """Analysis tables shaped as ANALYSIS_CONTRACT.md says, made here from the run's links with
+    simple rules (the report must show whatever they hold)."""
+    con = duckdb.connect()
+    links = f"read_parquet('{out}/links/*/run={run_id}/*.parquet')"
+    base = out / "analysis" / f"run={run_id}"
+    base.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "anchors": f"""SELECT '{run_id}' AS run_id, target_domain, anchor_text,
+            CASE WHEN anchor_text = '' THEN 'empty' WHEN anchor_from_alt THEN 'image'
+                 WHEN anchor_text LIKE 'http%' THEN 'naked_url' WHEN anchor_text LIKE 'Resource%' THEN 'generic'
+                 WHEN anchor_text LIKE '%:%' THEN 'branded' ELSE 'other' END AS anchor_class,
+            count(*) AS backlinks, count(DISTINCT referring_domain) AS referring_domains
+            FROM {links} WHERE {BACKLINK} GROUP BY ALL""",
+        "domain_rank": f"""WITH d AS (SELECT target_domain AS domain, count(DISTINCT referring_domain) AS rd
+              FROM {links} WHERE {BACKLINK} GROUP BY 1
+              UNION SELECT referring_domain, 0 FROM {links} WHERE {BACKLINK})
+            SELECT '{run_id}' AS run_id, domain, (max(rd) + 1.0) / 100 AS pagerank, (max(rd) + 1.0) / 100 AS pagerank_all_links,
+                   max(rd) * 1.0 AS harmonic_centrality, least(100.0, max(rd) * 12.5) AS authority,
+                   max(rd)::BIGINT AS referring_domains, 0::BIGINT AS linked_domains FROM d GROUP BY domain""",
+        "page_rank": f"""SELECT '{run_id}' AS run_id, referring_domain AS site, target_url AS url,
+            count(*) / 1000.0 AS pagerank, least(100.0, count(*) * 7.0) AS link_score, count(*) AS inlinks
+            FROM {links} WHERE NOT is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme = 'http'
+            GROUP BY ALL""",
+        "domain_signals": f"""SELECT referring_domain, count(*) * 1.0 AS links_per_page_ratio,
+            avg(CASE WHEN follow THEN 0 ELSE 1 END) AS nofollow_share,
+            CASE WHEN referring_domain LIKE 'news%' THEN ['links_per_page_ratio'] ELSE [] END AS flags
+            FROM {links} WHERE {BACKLINK} GROUP BY 1""",
+        "referring_domains": f"""SELECT '{run_id}' AS run_id, target_domain, NULL::VARCHAR AS target_url, referring_domain,
+            count(*) AS backlinks, count(*) FILTER (follow) AS followed_backlinks,
+            count(DISTINCT source_url) AS linking_pages, avg(nofollow::INT) AS nofollow_share,
+            avg(ugc::INT) AS ugc_share, avg(sponsored::INT) AS sponsored_share,
+            list(DISTINCT region ORDER BY region) AS regions, NULL::TIMESTAMPTZ AS first_seen,
+            max(fetched_at) AS last_seen, NULL::DOUBLE AS authority FROM {links} WHERE {BACKLINK} GROUP BY ALL""",
+    }
+    for name, sql in tables.items():
+        table = con.sql(sql).to_arrow_table()
+        if name == "domain_signals":
+            table = table.append_column("flag_count", pa.array([len(f) for f in table.column("flags").to_pylist()],
+                                                               pa.int32()))  # fmt: skip
+            table = pa.table({"run_id": pa.array([run_id] * table.num_rows), **{n: table[n] for n in table.column_names}})
+        pq.write_table(table, base / f"{name}.parquet")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two complete crawls (epochs 0 and 1) of the world with link rot; targets checked; the
+    last run analyzed (by ``linkspider analyze`` when it exists, else by the fixture)."""
+    out = tmp_path_factory.mktemp("report")
+    for epoch, run_id in enumerate(RUNS):
+        world = World(WorldConfig(sites=8, link_rot=True, epoch=epoch))
+        with LocalWebProcess(world) as web:
+            extra = ["--check-targets"] if epoch == len(RUNS) - 1 else []
+            result = run_crawl(*world.seeds(), *local_web_args(web.proxy_url, out, "--run-id", run_id,
+                                                                "--quiet", *extra))  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+    if importlib.util.find_spec("linkspider.analysis") is not None:
+        analyzed = linkspider("analyze", "--out", str(out), "--run", RUNS[-1], "--quiet")
+        assert analyzed.returncode == 0, analyzed.stderr[-3000:]
+    if not (out / "analysis" / f"run={RUNS[-1]}" / "domain_signals.parquet").exists():
+        write_analysis_fixture(out, RUNS[-1])
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(dataset: Path) -> tuple[Path, dict]:
+    html, figures = dataset / "report.html", dataset / "report.json"
+    result = linkspider("report", "--out", str(dataset), "--html", str(html), "--json", str(figures), "--limit", "20")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"report of run {RUNS[-1]} written to {html}" in result.stdout
+    return html, json.loads(figures.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def page(report: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory):
+    html, _ = report
+    with Browser(ensure_chromium()) as browser:
+        tab = browser.open_offline(html)
+        shot = os.environ.get("LINKSPIDER_REPORT_SCREENSHOT")
+        tab.screenshot(Path(shot) if shot else tmp_path_factory.mktemp("shot") / "report.png")
+        yield tab
+
+
+def sql(dataset: Path, query: str) -> list[tuple]:
+    con = duckdb.connect()
+    for table in ("links", "pages"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{dataset}/{table}/*/run={RUNS[-1]}/*.parquet')")
+    con.execute(f"CREATE VIEW targets AS SELECT * FROM read_parquet('{dataset}/targets/run={RUNS[-1]}/*.parquet')")
+    for table in ("anchors", "domain_rank", "page_rank", "domain_signals"):
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{dataset}/analysis/run={RUNS[-1]}/{table}.parquet'")
+    return con.execute(query).fetchall()
+
+
+def table_rows(page, name: str) -> list[dict[str, str]]:
+    """Return the rows of the table ``data-table=name`` as {column: raw value} dicts."""
+    return page.evaluate(f"""Array.from(document.querySelectorAll('table[data-table="{name}"] tbody tr')).map(
+        tr => Object.fromEntries(Array.from(tr.cells).map(td => [td.dataset.col, td.dataset.v])))""")
+
+
+def table_total(page, name: str) -> int:
+    return int(page.evaluate(f"document.querySelector('[data-table=\"{name}\"]').dataset.total"))
+
+
+# -- the file in the browser ---------------------------------------------------------------
+
+
+def test_no_request_leaves_the_file(page, report) -> None:
+    html, _ = report
+    assert set(page.requests()) == {html.resolve().as_uri()}
+    assert page.console_errors() == []
+
+
+def test_a_page_that_asks_for_the_network_is_caught(tmp_path: Path) -> None:
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text('<img src="http://example.com/x.png"><script>fetch("https://example.org/a")</script>')
+    with Browser(ensure_chromium()) as browser:
+        tab = browser.open_offline(leaky)
+        assert {"http://example.com/x.png", "https://example.org/a"} <= set(tab.requests())
+
+
+def test_every_chart_is_drawn_with_its_marks(page, report) -> None:
+    _, figures = report
+    charts = page.evaluate("""Array.from(document.querySelectorAll('figure.chart')).map(f => {
+        const svg = f.querySelector('svg'); const box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
+        const bars = Array.from(f.querySelectorAll('.mark-rect.role-mark path')).filter(p => p.getBBox().width > 0 && p.getBBox().height > 0);
+        return {name: f.dataset.chart, width: box.width, height: box.height, bars: bars.length,
+                lines: f.querySelectorAll('.mark-line.role-mark path').length, points: f.querySelectorAll('.mark-symbol.role-mark path').length};
+    })""")
+    by_name = {c["name"]: c for c in charts}
+    assert set(by_name) == {"follow", "anchors", "regions", "link_scores", "targets", "history_domains",
+                            "history_links", "history_changes"}  # fmt: skip
+    assert all(c["width"] > 100 and c["height"] > 50 for c in charts), charts
+    assert by_name["follow"]["bars"] == len(figures["follow"]["reasons"])
+    assert by_name["anchors"]["bars"] == len(figures["anchors"]["classes"])
+    assert by_name["targets"]["bars"] == len(figures["targets"]["outcomes"])
+    assert by_name["link_scores"]["bars"] == sum(1 for b in figures["link_scores"]["bins"] if b["pages"])
+    assert by_name["regions"]["bars"] >= len(figures["regions"])
+    for name in ("history_domains", "history_links"):
+        assert by_name[name]["lines"] == 1 and by_name[name]["points"] == len(RUNS)
+    assert by_name["history_changes"]["bars"] >= 1
+
+
+def test_overview_figures_equal_duckdb(page, dataset: Path) -> None:
+    shown = {k: float(v) for k, v in page.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll('[data-figure]')).map(e => [e.dataset.figure, e.dataset.value]))"
+    ).items()}  # fmt: skip
+    ((pages, ok),) = sql(dataset, "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299) FROM pages")
+    ((links,),) = sql(dataset, "SELECT count(*) FROM links")
+    ((backlinks, domains, followed),) = sql(dataset, f"SELECT count(*), count(DISTINCT referring_domain), "
+                                                     f"count(*) FILTER (follow) FROM links WHERE {BACKLINK}")  # fmt: skip
+    assert shown["pages"] == pages and shown["pages_ok"] == ok and shown["links"] == links
+    assert shown["backlinks"] == backlinks and shown["referring_domains"] == domains
+    assert shown["followed_backlinks"] == followed
+    assert shown["followed_share"] == pytest.approx(followed / backlinks)
+    text = page.evaluate("document.querySelector('[data-figure=backlinks] .value').textContent")
+    assert text == f"{backlinks:,}"
+
+
+def test_follow_split_and_regions_equal_duckdb(page, dataset: Path) -> None:
+    split = {r["reason"]: int(r["backlinks"]) for r in table_rows(page, "follow")}
+    assert split == dict(sql(dataset, f"SELECT follow_reason, count(*) FROM links WHERE {BACKLINK} GROUP BY 1"))
+    regions = {r["region"]: int(r["backlinks"]) for r in table_rows(page, "regions")}
+    assert regions == dict(sql(dataset, f"SELECT coalesce(region, 'none'), count(*) FROM links WHERE {BACKLINK} GROUP BY 1"))
+
+
+def test_referring_domains_with_rank_and_flags_equal_duckdb(page, dataset: Path) -> None:
+    rows = table_rows(page, "referring_domains")
+    expected = sql(dataset, f"SELECT referring_domain, count(*), count(DISTINCT source_url) FROM links "
+                            f"WHERE {BACKLINK} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20")  # fmt: skip
+    assert [(r["referring_domain"], int(r["backlinks"]), int(r["linking_pages"])) for r in rows] == expected
+    ranks = dict(sql(dataset, "SELECT domain, row_number() OVER (ORDER BY pagerank DESC, domain) FROM domain_rank"))
+    assert all(int(r["rank"]) == ranks[r["referring_domain"]] for r in rows)
+    flagged = {d for d, flags in sql(dataset, "SELECT referring_domain, flags FROM domain_signals") if flags}
+    shown = {r["referring_domain"] for r in rows if int(r["flags"]) > 0}
+    assert shown == flagged & {r["referring_domain"] for r in rows} and shown
+    hover = page.evaluate("Array.from(document.querySelectorAll('table[data-table=referring_domains] .flag')).map(e => e.title)")
+    assert hover and all("=" in h for h in hover)
+
+
+def test_anchor_classes_and_link_scores_equal_duckdb(page, dataset: Path) -> None:
+    classes = {r["anchor_class"]: int(r["backlinks"]) for r in table_rows(page, "anchor_classes")}
+    assert classes == dict(sql(dataset, "SELECT anchor_class, sum(backlinks)::BIGINT FROM anchors GROUP BY 1"))
+    bins = {int(r["bin_start"]): int(r["pages"]) for r in table_rows(page, "link_score_bins")}
+    expected = dict(sql(dataset, "SELECT least(floor(link_score / 10), 9)::INT * 10, count(*) FROM page_rank GROUP BY 1"))
+    assert bins == {b: expected.get(b, 0) for b in range(0, 100, 10)}
+
+
+def test_top_linked_pages_equal_duckdb(page, dataset: Path) -> None:
+    rows = table_rows(page, "linked_pages")
+    expected = sql(dataset, f"SELECT target_url, count(DISTINCT referring_domain), count(*) FROM links WHERE {BACKLINK} "
+                            "GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20")  # fmt: skip
+    assert [(r["target_url"], int(r["referring_domains"]), int(r["backlinks"])) for r in rows] == expected
+    ((total,),) = sql(dataset, f"SELECT count(DISTINCT target_url) FROM links WHERE {BACKLINK}")
+    assert table_total(page, "linked_pages") == total > len(rows)
+    caption = page.evaluate("document.querySelector('table[data-table=linked_pages] caption').textContent")
+    assert caption.startswith(f"20 of {total:,} shown")
+
+
+def test_broken_links_equal_duckdb(page, dataset: Path) -> None:
+    internal = sql(dataset, """SELECT DISTINCT l.target_url FROM links l JOIN pages p ON p.url = l.target_url
+        WHERE NOT l.is_external AND l.target_scheme = 'http' AND l.link_kind IN ('a', 'area', 'image', 'iframe')
+          AND (p.status >= 400 OR (p.status IS NULL AND p.error NOT LIKE '%robots.txt%'))""")
+    assert table_total(page, "broken_internal") == len(internal) > 0
+    shown = {r["url"] for r in table_rows(page, "broken_internal")}
+    assert shown <= {u for (u,) in internal}
+    assert any("/discontinued-" in u for u in shown)
+    broken = sql(dataset, "SELECT url FROM targets WHERE outcome = 'broken' AND url IN "
+                          "(SELECT target_url FROM links WHERE is_external)")  # fmt: skip
+    assert table_total(page, "broken_external") == len(broken) > 0
+    first = table_rows(page, "broken_external")[0]
+    ((pages_linking,),) = sql(dataset, f"SELECT count(DISTINCT source_url) FROM links WHERE is_external "
+                                       f"AND target_url = '{first['url']}'")  # fmt: skip
+    assert int(first["linking_pages"]) == pages_linking
+    redirected = sql(dataset, "SELECT url FROM targets WHERE outcome = 'redirected' AND url IN "
+                              "(SELECT target_url FROM links WHERE is_external)")  # fmt: skip
+    assert table_total(page, "redirected_external") == len(redirected)
+
+
+def test_history_over_runs_equals_duckdb(page, dataset: Path) -> None:
+    rows = table_rows(page, "history_runs")
+    con = duckdb.connect()
+    expected = []
+    for run in RUNS:
+        ((links, domains),) = con.execute(
+            f"SELECT count(*), count(DISTINCT referring_domain) FROM read_parquet('{dataset}/links/*/run={run}/*.parquet') "
+            f"WHERE {BACKLINK}").fetchall()  # fmt: skip
+        expected.append((run, links, domains))
+    assert [(r["run_id"], int(r["backlinks"]), int(r["referring_domains"])) for r in rows] == expected
+    changes_file = f"'{dataset}/link_changes/run={RUNS[-1]}/link_changes.parquet'"
+    external = "target_domain IS NOT NULL AND target_domain <> coalesce(referring_domain, '')"
+    changes = dict(con.execute(f"SELECT change, count(*) FROM {changes_file} WHERE {external} GROUP BY 1").fetchall())
+    assert int(rows[-1]["new"]) == changes.get("new", 0) and int(rows[-1]["lost"]) == changes.get("lost", 0)
+    assert changes.get("lost", 0) > 0
+    reasons = {r["reason"]: int(r["links"]) for r in table_rows(page, "lost_reasons")}
+    assert reasons == dict(con.execute(f"SELECT coalesce(reason, 'unknown'), count(*) FROM {changes_file} "
+                                       f"WHERE change = 'lost' AND {external} GROUP BY 1").fetchall())
+
+
+def test_json_has_the_numbers_the_page_shows(page, report) -> None:
+    _, figures = report
+    assert float(page.evaluate("document.querySelector('[data-figure=backlinks]').dataset.value")) == \
+        figures["overview"]["backlinks"]  # fmt: skip
+    assert [r["referring_domain"] for r in table_rows(page, "referring_domains")] == \
+        [r["referring_domain"] for r in figures["referring_domains"]["rows"]]  # fmt: skip
+    assert table_total(page, "broken_external") == figures["targets"]["broken"]["total"]
+
+
+def test_a_click_on_a_header_sorts_the_table(page) -> None:
+    order = page.evaluate("""(() => {
+        const th = document.querySelectorAll('table[data-table=referring_domains] th')[0];
+        th.click();
+        const first = Array.from(document.querySelectorAll('table[data-table=referring_domains] tbody tr td:first-child')).map(td => td.dataset.v);
+        th.click();
+        const second = Array.from(document.querySelectorAll('table[data-table=referring_domains] tbody tr td:first-child')).map(td => td.dataset.v);
+        return [first, second];
+    })()""")
+    descending, ascending = order
+    assert descending == sorted(descending, reverse=True) and ascending == sorted(ascending)
+    assert len(ascending) > 1
+
+
+# -- without the optional tables ------------------------------------------------------------
+
+
+def test_sections_without_their_tables_say_which_command_makes_them(dataset: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for part in ("links", "pages", "runs"):  # no targets, analysis or history
+        subprocess.run(["cp", "-r", str(dataset / part), str(bare / part)], check=True)
+    html = tmp_path / "bare.html"
+    result = linkspider("report", "--out", str(bare), "--run", RUNS[-1], "--html", str(html))
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = html.read_text(encoding="utf-8")
+    assert text.count("linkspider analyze --out") == 3  # anchors, rank and flags, link score
+    assert "linkspider check-targets --out" in text and "linkspider history update" in text
+    assert "<svg" in text  # the sections that need only links and pages still draw
+
+
+def test_an_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
+    result = linkspider("report", "--out", str(tmp_path), "--html", str(tmp_path / "r.html"))
+    assert result.returncode == 2
+    assert "no linkspider dataset" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_domain_option_reports_on_one_domains_backlinks(dataset: Path, tmp_path: Path) -> None:
+    ((domain,),) = sql(dataset, f"SELECT target_domain FROM links WHERE {BACKLINK} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+    out = tmp_path / "domain.json"
+    result = linkspider("report", "--out", str(dataset), "--target", domain.upper(), "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    ((backlinks, domains),) = sql(dataset, f"SELECT count(*), count(DISTINCT referring_domain) FROM links "
+                                           f"WHERE {BACKLINK} AND target_domain = '{domain}'")  # fmt: skip
+    assert figures["domain"] == domain
+    assert (figures["overview"]["backlinks"], figures["overview"]["referring_domains"]) == (backlinks, domains)
+    assert {r["referring_domain"] for r in figures["referring_domains"]["rows"]} == {
+        d for (d,) in sql(dataset, f"SELECT DISTINCT referring_domain FROM links WHERE {BACKLINK} AND target_domain = '{domain}'")}
+
+
+def test_demo_ends_by_writing_the_html_report_and_saying_where(tmp_path: Path) -> None:
+    result = linkspider("demo", "--out", str(tmp_path), "--sites", "4", "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = tmp_path / "report.html"
+    assert f"HTML report: {html.absolute()}" in result.stdout
+    text = html.read_text(encoding="utf-8")
+    assert "Broken external targets" in text and "<svg" in text
+    assert "targets of run" in result.stdout  # the demo checked the targets first
