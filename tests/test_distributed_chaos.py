@@ -38,7 +38,9 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
     client = redis_client(redis_server)
     run_id = "chaos"
     with RecordingProxy(SmallWorld(WORLD.sites, WORLD.pages_per_site, delay_seconds=0.01)) as web:
-        args = worker_args(redis_server.url, run_id, web.proxy_url, tmp_path, "--concurrency", "4")
+        # leases of 5 s: a killed worker's requests come back soon; a live one renews every 1.7 s
+        args = worker_args(redis_server.url, run_id, web.proxy_url, tmp_path, "--concurrency", "4",
+                           "-s", "LINKSPIDER_REDIS_LEASE_SECONDS=5")  # fmt: skip
         logs = iter(tmp_path / f"w{i}.log" for i in range(100))
         workers = [start_worker(args + WORLD.seeds(), next(logs)), start_worker(args, next(logs))]
         leased_at_kills, fetch_bound, kills = 0, 0, 0

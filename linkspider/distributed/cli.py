@@ -37,10 +37,10 @@ def run_status(url: str, run_id: str) -> dict:
     done_by = {k.decode(): int(v) for k, v in server.hgetall(frontier.key("done_by")).items()}
     workers = []
     now = time.time()
-    for worker_id, raw in sorted(server.hgetall(frontier.key("workers")).items()):
-        name = worker_id.decode()
-        info = json.loads(raw)
-        age = now - info.get("heartbeat", 0)
+    reported = {k.decode(): json.loads(v) for k, v in server.hgetall(frontier.key("workers")).items()}
+    for name in sorted(set(reported) | set(owners) | set(done_by)):
+        info = reported.get(name, {"state": "unknown (no heartbeat)"})
+        age = now - info.get("heartbeat", now)
         state = info.get("state", "?")
         if state == "running" and age > 10:
             state = f"gone (no heartbeat for {age:.0f} s)"
