@@ -9,8 +9,11 @@ lose or endanger data replaced:
   to the queue. Seen-sets of 8-byte fingerprints, the pages-per-site budget, page and redirect
   dedupe are shared there too.
 - ``entries``: queue entries are JSON of a fixed schema; anything else is refused, never run.
+- ``fingerprints``: 8-byte URL fingerprints, bucketed so Redis keeps them as intsets.
 - ``scheduler``: the Scrapy scheduler (a scrapy-redis ``Scheduler``) that wires it in.
 - ``politeness``: the downloader middleware that holds per-host permits cluster-wide.
-- ``worker``: joining a run (one crawl date, one run id, unique writer ids).
-- ``status``: ``linkspider status --redis URL --run-id ID``.
+- ``dedupe``: page and redirect-hop dedupe claims for ``pipelines.dedupe``.
+- ``worker``: joining a run (one crawl date, one run id, unique writer ids), a worker's state.
+- ``cli``: ``crawl --redis`` and ``linkspider status --redis URL --run-id ID``.
+- ``server``: a private redis-server on a free port, for tests and benchmarks.
 """
