@@ -142,6 +142,10 @@ def _finish(stats: dict, report: bool) -> int:
         print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
     if code == ExitCode.OUTPUT_FAILED:
         print(f"linkspider: {stats.get('linkspider/output_error')}", file=sys.stderr)
+    elif code == ExitCode.ENDED_EARLY and stats.get("linkspider/redis_worker"):
+        print(f"linkspider: this worker of {run} ended early ({reason}); its files are complete "
+              "and its unfinished requests are back in the run's queue; other workers, or one "
+              "started with the same --redis and --run-id, continue it", file=sys.stderr)
     elif code == ExitCode.ENDED_EARLY:
         print(f"linkspider: {run} ended early ({reason}); the files written are complete; "
               f"continue it with --resume {stats.get('linkspider/run_id')}", file=sys.stderr)

@@ -96,6 +96,7 @@ class LeasedScheduler(Scheduler):
 
     def open(self, spider: scrapy.Spider) -> None:
         self.spider = spider
+        self.stats.set_value("linkspider/redis_worker", self.state.worker_id)
         counts = self.frontier.counts()
         logger.info(
             "worker %s joined run %s in Redis: %d queued, %d in flight, %d done",
