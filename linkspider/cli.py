@@ -75,6 +75,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LOG_LEVEL"] = args.log_level.upper()
     if args.quiet:
         settings["LINKSPIDER_PROGRESS"] = "off"
+    if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
+        settings["LINKSPIDER_REDIS_URL"] = args.redis
     settings.update(dict(args.settings))
     return settings
 
@@ -95,7 +97,14 @@ def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str |
 
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
-    context = RunContext.from_settings(settings)  # validates the run id, JOBDIR, resume
+    shared = bool(settings.get("LINKSPIDER_REDIS_URL"))
+    if shared:  # a worker of a distributed run
+        from linkspider.distributed.worker import distributed_settings, join_run
+
+        distributed_settings(settings)
+        context = join_run(settings)
+    else:
+        context = RunContext.from_settings(settings)  # validates the run id, JOBDIR, resume
     settings.set("LINKSPIDER_RUN_ID", context.run_id, priority="cmdline")
     seed_urls = read_seeds(list(seeds), seeds_file)  # fail early, before Scrapy starts
     if not seed_urls and context.previous is not None:
@@ -103,14 +112,15 @@ def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str |
             raise RunSetupError(f"run {context.run_id} had {context.previous.seeds_count} seeds, "
                                 "more than its record keeps: give the same --seeds-file")  # fmt: skip
         seed_urls = list(context.previous.seeds)
-    if not seed_urls:
+    if not seed_urls and not shared:
         raise RunSetupError("no seeds: give URLs or --seeds-file FILE")
     ensure_writable(context.root, context.run_id)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BacklinksSpider)
     RunContext._by_crawler[crawler] = context
     failures: list[Any] = []
-    process.crawl(crawler, seeds=seed_urls).addErrback(failures.append)
+    extra = {"shared_frontier": True} if shared else {}
+    process.crawl(crawler, seeds=seed_urls, **extra).addErrback(failures.append)
     process.start()
     if failures:
         failures[0].raiseException()
@@ -132,6 +142,10 @@ def _finish(stats: dict, report: bool) -> int:
         print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
     if code == ExitCode.OUTPUT_FAILED:
         print(f"linkspider: {stats.get('linkspider/output_error')}", file=sys.stderr)
+    elif code == ExitCode.ENDED_EARLY and stats.get("linkspider/redis_worker"):
+        print(f"linkspider: this worker of {run} ended early ({reason}); its files are complete "
+              "and its unfinished requests are back in the run's queue; other workers, or one "
+              "started with the same --redis and --run-id, continue it", file=sys.stderr)
     elif code == ExitCode.ENDED_EARLY:
         print(f"linkspider: {run} ended early ({reason}); the files written are complete; "
               f"continue it with --resume {stats.get('linkspider/run_id')}", file=sys.stderr)
@@ -147,7 +161,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from linkspider.runs import ExitCode, InvalidRunId
     from linkspider.runs.context import RunSetupError
 
-    if not args.urls and not args.seeds_file and not args.resume:
+    if not args.urls and not args.seeds_file and not args.resume and not args.redis:
         print("linkspider crawl: give seed URLs or --seeds-file FILE", file=sys.stderr)
         return ExitCode.USAGE
     overrides = crawl_settings(args)
@@ -163,7 +177,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     code = _finish(stats, args.report)
     # link history (issue 10): fold the run into link_history when it ended complete
-    if code == ExitCode.COMPLETE and str(overrides.get("LINKSPIDER_HISTORY_UPDATE", "1")).lower() not in ("0", "false"):
+    # (a distributed run's workers each end complete: fold it once, with linkspider history update)
+    if code == ExitCode.COMPLETE and not args.redis and str(overrides.get("LINKSPIDER_HISTORY_UPDATE", "1")).lower() not in ("0", "false"):
         from linkspider.history.cli import history_after_crawl
 
         history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
@@ -259,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="then check the run's external targets (linkspider check-targets)")
     add_crawl_arguments(crawl)
     crawl.set_defaults(func=cmd_crawl)
+
+    from linkspider.distributed.cli import add_distributed_commands  # --redis, status (issue 13)
+
+    add_distributed_commands(crawl, sub)
 
     demo = sub.add_parser("demo", help="crawl the bundled local web and print a report")
     demo.add_argument("--sites", type=int, default=24, help="generated sites (default 24)")

@@ -14,6 +14,11 @@ from linkspider.extract import ExtractedPage
 from linkspider.links import redirect_link
 
 
+#: Request meta: the id of the shared-frontier entry (lease) a request works for, in a
+#: distributed run (``linkspider.distributed``); copied to redirects and retries with the meta.
+LEASE_META = "linkspider_lease"
+
+
 @dataclass
 class PageItem:
     """One fetched (or failed) URL.
@@ -22,13 +27,16 @@ class PageItem:
     ``links`` holds the ``links`` table columns for the page's links, filled by the spider
     (target columns) and the normalize pipeline (anchor, rel and follow columns); ``raw`` is
     the extracted page the normalize pipeline reads and then clears; ``redirect_hops`` are the
-    HTTP redirects followed to reach the page, as ``(from_url, to_url, status)``.
+    HTTP redirects followed to reach the page, as ``(from_url, to_url, status)``; ``lease``
+    the shared-frontier entry it answers in a distributed run.
     """
 
     page: dict[str, Any]
     links: dict[str, list] = field(default_factory=dict)
     raw: ExtractedPage | None = None
     redirect_hops: list[tuple[str, str, int]] = field(default_factory=list)
+    #: the frontier entry the page answers, in a distributed run (acknowledged once durable)
+    lease: str | None = None
 
     @property
     def links_count(self) -> int:

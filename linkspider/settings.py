@@ -170,6 +170,29 @@ LINKSPIDER_SCRAPYD_REQUIRE_ABSOLUTE_OUTPUT = True
 REMOTE_CONTROL_ENABLED = False
 
 # ---------------------------------------------------------------------------------------------
+# One crawl on many workers (linkspider.distributed: linkspider crawl --redis URL --run-id ID)
+# ---------------------------------------------------------------------------------------------
+
+#: Redis of a distributed run (``redis://HOST:PORT/DB``); every worker started with the same
+#: URL and ``LINKSPIDER_RUN_ID`` works on one crawl. Empty: a single-process crawl.
+LINKSPIDER_REDIS_URL = ""
+#: Seconds a worker's lease on a request lasts without renewal (renewed every third of it
+#: while the worker lives); a killed worker's requests go back to the queue after this long.
+LINKSPIDER_REDIS_LEASE_SECONDS = 30.0
+#: A worker stops once nothing was queued or in flight, in the whole run, for this long.
+LINKSPIDER_REDIS_IDLE_SECONDS = 5.0
+#: Seconds between a worker's looks at the shared queue when it has capacity (and heartbeat
+#: ticks); how soon an idle worker fetches a request another one pushed.
+LINKSPIDER_REDIS_POLL_SECONDS = 0.2
+#: Requests in flight to one host at most, across all workers; 0 = CONCURRENT_REQUESTS_PER_DOMAIN.
+LINKSPIDER_REDIS_HOST_CONCURRENCY = 0
+#: Seconds between two fetches from one host, across all workers; -1 = DOWNLOAD_DELAY.
+LINKSPIDER_REDIS_HOST_DELAY = -1.0
+#: URLs the run is sized for: the seen-sets are split into buckets of ~256 8-byte
+#: fingerprints (Redis intsets) for this many; more still works, at more bytes per URL.
+LINKSPIDER_REDIS_EXPECTED_URLS = 1_000_000
+
+# ---------------------------------------------------------------------------------------------
 # Link history (linkspider.history: linkspider diff / history update / monitor)
 # ---------------------------------------------------------------------------------------------
 

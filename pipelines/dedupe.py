@@ -5,7 +5,8 @@ both fetched and both get their ``pages`` row (url, redirect chain, final URL), 
 page's links are stored only the first time; likewise each redirect hop (``redirect`` link
 row) is stored once, however many chains pass through it. The pipeline keeps an 8-byte digest per stored
 page, which bounds its memory to the crawl's page count. A resumed run (``LINKSPIDER_RESUME``) starts from the pages and hops its files
-already hold.
+already hold. In a distributed run (``LINKSPIDER_REDIS_URL``) the seen pages and hops are
+shared by every worker in Redis (``linkspider.distributed.dedupe``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+    from linkspider.distributed.dedupe import SharedSeen
     from linkspider.items import PageItem
 
 
@@ -31,8 +33,9 @@ def page_key(url: str) -> bytes:
 class DedupePagesPipeline:
     """Clear the links of items whose final URL was already stored in this run."""
 
-    def __init__(self, stats: StatsCollector | None = None) -> None:
+    def __init__(self, stats: StatsCollector | None = None, shared: SharedSeen | None = None) -> None:
         self.stats = stats
+        self.shared = shared
         self.seen: set[bytes] = set()
         self.seen_hops: set[bytes] = set()
 
@@ -40,6 +43,10 @@ class DedupePagesPipeline:
     def from_crawler(cls, crawler: Crawler) -> DedupePagesPipeline:
         from linkspider.runs.context import RunContext
 
+        if crawler.settings.get("LINKSPIDER_REDIS_URL"):  # one run on many workers
+            from linkspider.distributed.dedupe import SharedSeen
+
+            return cls(crawler.stats, SharedSeen.from_crawler(crawler))
         pipeline = cls(crawler.stats)
         context = RunContext.for_crawler(crawler)
         if context.resume:
@@ -63,6 +70,11 @@ class DedupePagesPipeline:
         return new
 
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
+        if self.shared is not None:
+            item.redirect_hops, new_page = self.shared.claim(item)
+            if not new_page:
+                self._clear_links(item)
+            return item
         if item.redirect_hops:
             item.redirect_hops = self._new_hops(item.redirect_hops)
         final_url = item.page.get("final_url")
@@ -70,13 +82,17 @@ class DedupePagesPipeline:
             return item  # failures are rows of their own
         key = page_key(final_url)
         if key in self.seen:
-            if self.stats is not None:
-                self.stats.inc_value("linkspider/duplicate_pages")
-            if item.raw is not None:  # the row still says how many links the page has
-                item.page["links_count"] = sum(p is not None for p in item.raw.positions)
-            item.links = {}
-            item.raw = None
-            item.page["duplicate_of_stored_page"] = True
+            self._clear_links(item)
             return item
         self.seen.add(key)
         return item
+
+    def _clear_links(self, item: PageItem) -> None:
+        """Keep the page row of a page stored already, without its links."""
+        if self.stats is not None:
+            self.stats.inc_value("linkspider/duplicate_pages")
+        if item.raw is not None:  # the row still says how many links the page has
+            item.page["links_count"] = sum(p is not None for p in item.raw.positions)
+        item.links = {}
+        item.raw = None
+        item.page["duplicate_of_stored_page"] = True

@@ -10,7 +10,9 @@ when no page arrives) or ``LINKSPIDER_ROWS_PER_FILE`` rows, the ``links`` file a
 (``linkspider.runs.journal``): a killed crawl is resumed from it. Each response received is
 also appended to a fetch log in the staging directory, so a resume can say how many pages it
 fetches again. When writing fails (disk full, permissions), the crawl is stopped cleanly with
-``output_failed``; the files already in place stay complete.
+``output_failed``; the files already in place stay complete. After each commit the pipeline
+sends ``linkspider.signals.rows_committed`` (a distributed run acknowledges its requests then)
+and it commits at once on ``linkspider.signals.commit_requested``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from linkspider import signals as linkspider_signals
 from linkspider.dataset import ensure_writable, run_directory
 from linkspider.runs.context import RunContext
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
@@ -104,7 +107,7 @@ class ParquetExportPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetExportPipeline:
         s = crawler.settings
-        return cls(
+        pipeline = cls(
             RunContext.for_crawler(crawler),
             rows_per_file=s.getint("LINKSPIDER_ROWS_PER_FILE"),
             row_group_rows=s.getint("LINKSPIDER_ROW_GROUP_ROWS"),
@@ -113,6 +116,8 @@ class ParquetExportPipeline:
             stats=crawler.stats,
             crawler=crawler,
         )
+        crawler.signals.connect(pipeline.commit_now, signal=linkspider_signals.commit_requested)
+        return pipeline
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -221,6 +226,16 @@ class ParquetExportPipeline:
         if links_path is not None or pages_path is not None:
             self.commits += 1
         self._oldest_uncommitted = None
+        if self.crawler is not None:  # e.g. the distributed scheduler acknowledges its leases
+            self.crawler.signals.send_catch_log(linkspider_signals.rows_committed)
+
+    def commit_now(self) -> None:
+        """Commit what the pipeline holds now (``linkspider.signals.commit_requested``)."""
+        if self.failed is None:
+            try:
+                self.commit()
+            except ParquetExportError as exc:
+                self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:
         """Stop the crawl cleanly after a write failed; keep the files already in place."""

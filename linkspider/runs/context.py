@@ -95,6 +95,9 @@ class RunContext:
     )
     pages_refetched: int = 0
     orphans_removed: int = 0
+    #: one of several workers writing this run (``linkspider.distributed``): the staging
+    #: directory is shared, so a worker removes only its own files from it
+    shared: bool = False
     _old_logs: list[Path] = field(default_factory=list)
 
     @property

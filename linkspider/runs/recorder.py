@@ -109,7 +109,9 @@ class RunRecorder:
             finished_at=now, **counts,
         )  # fmt: skip
         self._write()
-        if status == "complete":  # nothing left to resume: the fetch logs have served
+        if status == "complete" and self.context.shared:  # other workers' files stay
+            (self.context.staging / f"fetched-{self.context.writer_id}.log").unlink(missing_ok=True)
+        elif status == "complete":  # nothing left to resume: the fetch logs have served
             shutil.rmtree(self.context.staging, ignore_errors=True)
         if stats is not None:
             stats.set_value("linkspider/status", status)

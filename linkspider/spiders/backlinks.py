@@ -22,7 +22,7 @@ from scrapy.http import HtmlResponse
 from linkspider.domains import registrable_domain, site_key, site_keys
 from linkspider.encoding import parser_input, response_encoding
 from linkspider.extract import fill_link_contexts
-from linkspider.items import PageItem
+from linkspider.items import LEASE_META, PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.parsing import (
     ParseDeadlineExceeded,
@@ -92,7 +92,10 @@ class BacklinksSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.seed_urls = read_seeds(seeds, seeds_file)
-        if not self.seed_urls:
+        #: a distributed run (LINKSPIDER_REDIS_URL): the frontier in Redis keeps the seen-set
+        #: and the pages-per-site budget; a worker may join without seeds
+        self.shared_frontier = bool(kwargs.get("shared_frontier"))
+        if not self.seed_urls and not self.shared_frontier:
             raise ValueError(
                 "no seeds: pass -a seeds=http://example.com/ or -a seeds_file=seeds.txt"
             )
@@ -179,11 +182,12 @@ class BacklinksSpider(scrapy.Spider):
         key = hash(url)
         if key in self._requested:
             return None
-        site = site_key(url_host(url)) or url
-        if self.max_pages_per_site and self.pages_per_site[site] >= self.max_pages_per_site:
-            return None
+        if not self.shared_frontier:  # shared: the scheduler counts in Redis, for every worker
+            site = site_key(url_host(url)) or url
+            if self.max_pages_per_site and self.pages_per_site[site] >= self.max_pages_per_site:
+                return None
+            self.pages_per_site[site] += 1
         self._requested.add(key)
-        self.pages_per_site[site] += 1
         meta = {"depth": depth, "hops": hops}
         if self.verbatim_urls:  # url is already WHATWG-normalized (ada): no w3lib re-quoting
             meta["verbatim_url"] = True
@@ -197,13 +201,13 @@ class BacklinksSpider(scrapy.Spider):
         in a worker thread while the crawl goes on."""
         page, redirect_hops, x_robots = self._page_row(response)
         if not is_html(response):
-            return [PageItem(page, redirect_hops=redirect_hops)]
+            return [PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))]
         try:
             encoding, page["encoding_source"] = response_encoding(response)
             document = parser_input(response, encoding)
         except Exception as exc:  # undecodable body: record it, keep crawling
             page["error"] = f"cannot decode {response.url} as HTML: {exc}"
-            return [PageItem(page, redirect_hops=redirect_hops)]
+            return [PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))]
         page["encoding"] = encoding
         if len(document) >= self.parse_thread_bytes and self.parse_threads > 0:
             return self._parse_in_worker(response, page, redirect_hops, x_robots, document)
@@ -236,7 +240,7 @@ class BacklinksSpider(scrapy.Spider):
                 "are not recorded (raise the setting to wait longer for such pages)"
             )
             page["drop_reason"] = "parse_deadline"
-            return [PageItem(page, redirect_hops=redirect_hops)]
+            return [PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))]
         return list(self._page_output(response, page, redirect_hops, x_robots, parsed))
 
     def _page_row(self, response: Response) -> tuple[dict[str, Any], list, str | None]:
@@ -299,7 +303,7 @@ class BacklinksSpider(scrapy.Spider):
         sites = site_keys(links["target_domain"], links["target_host"])
         fill_link_contexts(extracted, self._context_indices(sites, site))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
-        yield PageItem(page, links, extracted, redirect_hops)
+        yield PageItem(page, links, extracted, redirect_hops, lease=response.meta.get(LEASE_META))
         if response.status >= 400 or depth >= self.max_depth:
             return
         if page_reason is not None and not self.crawl_nofollow:
@@ -365,6 +369,7 @@ class BacklinksSpider(scrapy.Spider):
                 "error": describe_failure(failure, request.url),
             },
             redirect_hops=redirect_hops,
+            lease=request.meta.get(LEASE_META),
         )
 
 

@@ -1,0 +1,66 @@
+"""Helpers for tests of distributed runs: a private redis-server, worker processes, a world."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from linkspider.distributed.server import RedisServerMissing, RedisServerProcess
+from tests.conftest import PROJECT_ROOT
+from linkspider.web.recording import RecordingProxy  # noqa: F401 (re-exported for tests)
+from tests.crawling import crawl_command, local_web_args, read_table
+
+#: Settings that make a test run end soon after its last page: short idle period, commits
+#: every second, leases of 10 s (tests that kill workers shorten them).
+FAST = ("-s", "LINKSPIDER_REDIS_IDLE_SECONDS=1.5", "-s", "LINKSPIDER_FILE_MAX_SECONDS=1",
+        "-s", "LINKSPIDER_REDIS_LEASE_SECONDS=10", "--quiet")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServerProcess]:
+    """A real redis-server of this test module on a free port (never 6379), no persistence."""
+    try:
+        server = RedisServerProcess().start()
+    except RedisServerMissing as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def redis_client(server: RedisServerProcess) -> redis.Redis:
+    return redis.Redis.from_url(server.url)
+
+
+def worker_args(redis_url: str, run_id: str, proxy_url: str, out: Path, *extra: str) -> list[str]:
+    """Return the command line of one worker of run ``run_id``."""
+    return crawl_command(*local_web_args(proxy_url, out), "--redis", redis_url, "--run-id", run_id,
+                         *FAST, *extra)  # fmt: skip
+
+
+def start_worker(args: list[str], log: Path) -> subprocess.Popen:
+    """Start a worker process writing its log to ``log``."""
+    return subprocess.Popen(
+        args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "ab"),  # noqa: SIM115
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+
+def page_urls(out: Path) -> list[str]:
+    return read_table(out, "pages").column("url").to_pylist()
+
+
+def link_keys(out: Path) -> list[tuple]:
+    table = read_table(out, "links").select(["source_url", "link_kind", "position", "target_url"])
+    return [tuple(row.values()) for row in table.to_pylist()]
+
+
+def python() -> str:
+    return sys.executable
