@@ -201,7 +201,10 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     inside = {link.mem_id for element in hidden if element.tag in _CAN_HIDE_LINKS
               and _has_elements(element)
               for link in _selector().find(BODY_LINK_SELECTOR, element)}  # fmt: skip
-    visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else list(indices)
+    # Only body links have a node (and a context): canonical and meta refresh rows come after.
+    body = len(nodes)
+    indices = [i for i in indices if i < body]
+    visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else indices
     # Detached, not freed: the document's memory goes at once when the tree is released.
     for node in hidden:
         node.decompose(recursive=False)
