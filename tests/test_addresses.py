@@ -147,3 +147,52 @@ def hostile_proxy():
 
     with LocalWebProcess(HostileWeb()) as web:
         yield web.proxy_url
+
+
+class Answers:
+    """What a connection attempt receives from the resolver (Twisted's receiver interface)."""
+
+    def __init__(self) -> None:
+        self.addresses: list[str] = []
+        self.complete = False
+
+    def resolutionBegan(self, resolution: object) -> None:  # noqa: N802 (Twisted API)
+        pass
+
+    def addressResolved(self, address) -> None:  # noqa: N802 (Twisted API)
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self) -> None:  # noqa: N802 (Twisted API)
+        self.complete = True
+
+
+def answer(resolver, name: str, hosts: list[str]) -> Answers:
+    """Feed one DNS answer of ``hosts`` for ``name`` through the resolver's address check."""
+    from twisted.internet.address import IPv4Address, IPv6Address
+
+    from linkspider.resolver import _PublicOnly
+
+    received = Answers()
+    check = _PublicOnly(received, name, resolver)
+    check.resolutionBegan(None)
+    for host in hosts:
+        check.addressResolved((IPv6Address if ":" in host else IPv4Address)("TCP", host, 80))
+    check.resolutionComplete()
+    return received
+
+
+def test_every_dns_answer_is_checked_a_name_turning_private_is_refused() -> None:
+    from types import SimpleNamespace
+
+    from linkspider.resolver import PublicAddressResolver, refusal_for
+
+    # No reactor is installed in the test process (crawls run in their own): the check under
+    # test never resolves, it is handed the answers.
+    resolver = PublicAddressResolver(SimpleNamespace(nameResolver=None), cache_size=0)
+    first = answer(resolver, "rebind.example", ["93.184.216.34"])
+    later = answer(resolver, "rebind.example", ["127.0.0.1", "::ffff:7f00:1"])
+    mixed = answer(resolver, "mixed.example", ["10.0.0.1", "2606:4700::1111"])
+    assert first.addresses == ["93.184.216.34"] and later.addresses == [] and later.complete
+    assert mixed.addresses == ["2606:4700::1111"]
+    assert "rebind.example resolves to 127.0.0.1" in refusal_for("rebind.example")
+    assert refusal_for("mixed.example") is None  # it had a public address to use

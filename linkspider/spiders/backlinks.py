@@ -22,6 +22,7 @@ from scrapy.http import HtmlResponse
 from linkspider.domains import registrable_domain, site_key, site_keys
 from linkspider.encoding import parser_input, response_encoding
 from linkspider.extract import fill_link_contexts
+from linkspider.failures import describe_failure, drop_reason, failure_status
 from linkspider.items import PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.parsing import (
@@ -31,7 +32,6 @@ from linkspider.parsing import (
     limits_note,
     parse_document,
 )
-from linkspider.failures import describe_failure, drop_reason, failure_status
 from linkspider.runs.context import RunContext, RunSetupError
 from linkspider.runs.recorder import seeds_digest
 from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host, url_scheme
