@@ -144,14 +144,19 @@ def _dataset_facts(out: Path, watch: str | None) -> dict:
 
 
 def parse_times(code: Path, depths: list[int], timeout: float) -> list[dict]:
-    """Time ``extract_page`` of one ``depth``-deep page each, in a fresh process of ``code``."""
+    """Time the parse of one ``depth``-deep page each (``parse_document``, else
+    ``extract_page``), in a fresh process of ``code``; the hostile web comes from this tree."""
     rows = []
     for depth in depths:
         script = (
             "import time\nfrom linkspider.web.hostile import deep_page\n"
-            "from linkspider.extract import extract_page\n"
+            "try:\n    from linkspider.parsing import parse_document\n"
+            "    parse = lambda html: parse_document(html).extracted\n"
+            "except ImportError:  # the code before the nesting cap\n"
+            "    from linkspider.extract import extract_page\n"
+            "    parse = lambda html: extract_page(html, context=None)\n"
             f"html = deep_page({depth})\nt = time.process_time()\n"
-            "page = extract_page(html, context=None)\n"
+            "page = parse(html)\n"
             "print(time.process_time() - t, len(html), len(page.hrefs))\n"
         )
         env = {**os.environ, "PYTHONPATH": f"{code}{os.pathsep}{ROOT}"}

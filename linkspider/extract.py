@@ -92,6 +92,8 @@ class ExtractedPage:
     contexts_before: list[str | None] = field(default_factory=list)
     contexts_after: list[str | None] = field(default_factory=list)
     positions: list[int | None] = field(default_factory=list)
+    #: Body links past ``max_links`` that were left out (0: none).
+    links_cut: int = 0
     # The parsed document and its body link nodes, kept until fill_link_contexts runs.
     _tree: LexborHTMLParser | None = field(default=None, repr=False, compare=False)
     _nodes: list[LexborNode] = field(default_factory=list, repr=False, compare=False)
@@ -109,13 +111,16 @@ class ExtractedPage:
         return len(self.hrefs) - 1 - (self.meta_refresh_href is not None)
 
 
-def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPage:
+def extract_page(html: str | bytes, context: str | None = "all",
+                 max_links: int | None = None) -> ExtractedPage:  # fmt: skip
     """Return the links and page facts of an HTML document.
 
     ``alts`` holds the alt text that stands in for an empty anchor: an ``<area>``'s own alt, or
     the alt of the first ``<img>`` inside an ``<a>`` whose text is blank; otherwise None.
     ``context="all"`` fills every link's context and the word count; ``"none"`` skips that
     work; ``None`` defers it to ``fill_link_contexts`` (the crawl picks links once resolved).
+    ``max_links`` bounds the body links kept (the first ones, in document order); how many
+    were left out is ``links_cut``.
 
     >>> page = extract_page('<a href="/x" rel="NoFollow">Hi &amp; bye</a>')
     >>> page.hrefs, page.texts, page.rels, page.kinds, page.regions
@@ -146,6 +151,9 @@ def extract_page(html: str | bytes, context: str | None = "all") -> ExtractedPag
                 page.base_href = node.attributes.get("href")
         else:
             hidden.append(node)
+    if max_links is not None and len(nodes) > max_links:
+        page.links_cut = len(nodes) - max_links
+        del nodes[max_links:], tags[max_links:]
     ancestry = _Ancestry()
     _read_body_links(nodes, tags, _first_images(images), ancestry, page)
     page.contexts_before.extend([None] * len(nodes))
@@ -193,7 +201,10 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     inside = {link.mem_id for element in hidden if element.tag in _CAN_HIDE_LINKS
               and _has_elements(element)
               for link in _selector().find(BODY_LINK_SELECTOR, element)}  # fmt: skip
-    visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else list(indices)
+    # Only body links have a node (and a context): canonical and meta refresh rows come after.
+    body = len(nodes)
+    indices = [i for i in indices if i < body]
+    visible = [i for i in indices if nodes[i].mem_id not in inside] if inside else indices
     # Detached, not freed: the document's memory goes at once when the tree is released.
     for node in hidden:
         node.decompose(recursive=False)

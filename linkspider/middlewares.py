@@ -30,10 +30,48 @@ class PrivateAddressRefused(IgnoreRequest):
     """A request to a non-public address was refused by the politeness policy."""
 
 
+#: IPv6 networks that are not public whatever ``ipaddress`` says: IPv4-compatible addresses
+#: (deprecated, never routed; ``::7f00:1`` reaches 127.0.0.1 on some stacks), local-use NAT64
+#: (RFC 8215), and site-local (deprecated, still routed inside some networks).
+_NOT_PUBLIC_V6 = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "64:ff9b:1::/48", "fec0::/10"))
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Return the IPv4 addresses an IPv6 address carries: IPv4-mapped, 6to4 (2002::/16),
+    Teredo (server and client), NAT64 (64:ff9b::/96), ISATAP (``...:5efe:a.b.c.d``).
+
+    >>> embedded_ipv4(ipaddress.IPv6Address("2002:7f00:1::"))
+    [IPv4Address('127.0.0.1')]
+    """
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _NAT64 or (int(ip) >> 32) & 0xFDFFFFFF == 0x00005EFE:  # ISATAP: [02]00:5efe
+        found.append(low32)
+    return found
+
+
 def is_public_address(address: str) -> bool:
-    """Return False for loopback, private, link-local, reserved and unspecified IPs."""
+    """Return False for loopback, private, link-local, unique-local, site-local, reserved,
+    multicast and unspecified IPs, and for IPv6 forms that embed such an IPv4 address.
+
+    >>> is_public_address("8.8.8.8"), is_public_address("::ffff:127.0.0.1")
+    (True, False)
+    """
     ip = ipaddress.ip_address(address.strip("[]"))
-    return ip.is_global and not ip.is_multicast
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NOT_PUBLIC_V6):
+            return False
+        return all(is_public_address(str(v4)) for v4 in embedded_ipv4(ip))
+    return True
 
 
 def refusal_reason(host: str) -> str | None:

@@ -11,7 +11,9 @@ neither the reactor nor the process's exit (SIGINT and SIGTERM stop the crawl as
 from __future__ import annotations
 
 import queue
+import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,23 +41,63 @@ class ParsedDocument:
     depth_seen: int = 0
 
 
-def parse_document(document: str | bytes, max_depth: int = MAX_NESTING_DEPTH) -> ParsedDocument:
-    """Return the extracted page of ``document``, its elements beyond ``max_depth`` flattened.
+def parse_document(document: str | bytes, max_depth: int = MAX_NESTING_DEPTH,
+                   max_links: int | None = None) -> ParsedDocument:  # fmt: skip
+    """Return the extracted page of ``document``, its elements beyond ``max_depth`` flattened
+    and at most ``max_links`` body links kept.
 
     Link contexts are left to ``fill_link_contexts`` (``extract_page(context=None)``).
     """
+    cut = 0
+    if max_links is not None:
+        document, cut = cut_after_links(document, max_links)
     capped = cap_nesting(document, max_depth)
-    extracted = extract_page(capped.html, context=None)
+    extracted = extract_page(capped.html, context=None, max_links=max_links)
+    extracted.links_cut += cut
     return ParsedDocument(extracted, capped.dropped_tags, capped.depth_seen)
 
 
-def nesting_note(parsed: ParsedDocument, max_depth: int = MAX_NESTING_DEPTH) -> str | None:
-    """Return what the nesting cap did to a page, for its row, or None when it did nothing."""
-    if not parsed.tags_beyond_depth:
-        return None
-    return (f"elements nested deeper than {max_depth} (the depth browsers build): "
-            f"{parsed.tags_beyond_depth:,} tags beyond it dropped before parsing, their text "
-            "and links kept")  # fmt: skip
+_LINK_TAG = re.compile(r"<(?:a|area|iframe)[\t\n\f\r />]", re.I)
+_LINK_TAG_BYTES = re.compile(_LINK_TAG.pattern.encode(), re.I)
+
+
+def cut_after_links(document: str | bytes, max_links: int) -> tuple[str | bytes, int]:
+    """Return ``document`` cut just before its link tag number ``max_links + 1``, and how
+    many link tags (``<a>``, ``<area>``, ``<iframe>``) the cut left out.
+
+    The parser then never builds the elements of links that would not be recorded (a page
+    of 900,000 links is 300 MB as a tree). Documents with fewer ``<`` than ``max_links`` are
+    returned as they are after one count.
+
+    >>> cut_after_links("<a href=1>1</a><A HREF=2>2</a><a href=3>3</a>", 2)
+    ('<a href=1>1</a><A HREF=2>2</a>', 1)
+    """
+    text = isinstance(document, str)
+    if document.count("<" if text else b"<") <= max_links:  # one byte: the fast count
+        return document, 0
+    pattern = _LINK_TAG if text else _LINK_TAG_BYTES
+    position = None
+    total = 0
+    for total, match in enumerate(pattern.finditer(document), 1):
+        if total == max_links + 1:
+            position = match.start()
+    if position is None:
+        return document, 0
+    return document[:position], total - max_links
+
+
+def limits_note(parsed: ParsedDocument, max_depth: int = MAX_NESTING_DEPTH,
+                max_links: int | None = None) -> str | None:  # fmt: skip
+    """Return what the parse limits did to a page, for its row, or None when nothing."""
+    notes = []
+    if parsed.tags_beyond_depth:
+        notes.append(f"elements nested deeper than {max_depth} (the depth browsers build): "
+                     f"{parsed.tags_beyond_depth:,} tags beyond it dropped before parsing, "
+                     "their text and links kept")  # fmt: skip
+    if parsed.extracted.links_cut:
+        notes.append(f"{parsed.extracted.links_cut:,} links after the first {max_links:,} not "
+                     "recorded (LINKSPIDER_MAX_LINKS_PER_PAGE)")  # fmt: skip
+    return "; ".join(notes) or None
 
 
 class ParseWorkers:
@@ -63,6 +105,8 @@ class ParseWorkers:
 
     #: How often a waiting job checks whether the crawl is stopping.
     POLL_SECONDS = 0.25
+    #: A job still queued after this many deadlines fails too (every worker stuck).
+    QUEUED_DEADLINES = 4
 
     def __init__(self, reactor: Any, threads: int = 2,
                  stopping: Callable[[], bool] | None = None) -> None:  # fmt: skip
@@ -70,7 +114,8 @@ class ParseWorkers:
         self.threads = max(1, threads)
         #: Returns True once the crawl is stopping (Ctrl-C): waiting jobs then give up at once.
         self.stopping = stopping or (lambda: False)
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Deferred] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Deferred, list[float]] | None] = (
+            queue.SimpleQueue())  # fmt: skip
         self._started: list[threading.Thread] = []
 
     def _start(self) -> None:
@@ -81,23 +126,29 @@ class ParseWorkers:
 
     def submit(self, job: Callable[[], Any], deadline: float) -> Deferred:
         """Return a Deferred firing with ``job()``'s result, or failing with
-        ``ParseDeadlineExceeded`` when ``deadline`` seconds pass first (the job then runs on,
-        and its result is dropped)."""
+        ``ParseDeadlineExceeded`` when ``deadline`` seconds of work pass first (the job then
+        runs on, its result dropped), when it waited ``QUEUED_DEADLINES`` deadlines for a
+        worker, or when the crawl is stopping."""
         from twisted.internet.defer import Deferred
 
         if not self._started:
             self._start()
         result: Deferred = Deferred()
-        self._jobs.put((job, result))
-        give_up_at = self.reactor.seconds() + deadline
+        started: list[float] = []  # when a worker took the job up (time.monotonic)
+        self._jobs.put((job, result, started))
+        queued_at = time.monotonic()
 
         def check() -> None:
             if result.called:
                 return
+            now = time.monotonic()
             if self.stopping():
                 result.errback(ParseDeadlineExceeded("the crawl is stopping"))
-            elif self.reactor.seconds() >= give_up_at:
+            elif started and now - started[0] >= deadline:
                 result.errback(ParseDeadlineExceeded(f"not parsed within {deadline:g} s"))
+            elif not started and now - queued_at >= self.QUEUED_DEADLINES * deadline:
+                result.errback(ParseDeadlineExceeded(
+                    f"every parse worker busy for {self.QUEUED_DEADLINES * deadline:g} s"))
             else:
                 self.reactor.callLater(min(self.POLL_SECONDS, deadline), check)
 
@@ -109,9 +160,10 @@ class ParseWorkers:
             item = self._jobs.get()
             if item is None:
                 return
-            job, result = item
+            job, result, started = item
             if result.called:  # expired while queued
                 continue
+            started.append(time.monotonic())
             try:
                 value = job()
             except Exception as exc:  # noqa: BLE001 - handed to the reactor thread

@@ -1,22 +1,30 @@
 """A DNS resolver that refuses host names resolving to non-public addresses.
 
-Installed as Scrapy's ``DNS_RESOLVER``: checking the address the connection actually uses
-(rather than a separate lookup) also defeats DNS rebinding. Allowed when
-``LINKSPIDER_ALLOW_PRIVATE_ADDRESSES`` is set.
+Installed as Scrapy's ``TWISTED_DNS_RESOLVER``. It is Scrapy's caching host name resolver
+(``getaddrinfo``: A and AAAA answers, IPv6 literals), with every address an answer gives
+checked before a connection may use it: checking the addresses the connection actually
+uses (rather than a separate lookup) also defeats DNS rebinding, and cached answers are
+checked again on every use. A name whose every address is refused fails to resolve, with the
+reason kept for the page's error. Allowed when ``LINKSPIDER_ALLOW_PRIVATE_ADDRESSES`` is set.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from scrapy.resolver import CachingThreadedResolver
-from twisted.internet.error import DNSLookupError
+from scrapy.resolver import CachingHostnameResolver
+from twisted.internet.interfaces import IResolutionReceiver
+from zope.interface import implementer
 
 from linkspider.middlewares import is_public_address
 
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IAddress, IHostResolution
 
-class PublicAddressResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver, failing lookups that land on private addresses."""
+
+class PublicAddressResolver(CachingHostnameResolver):
+    """Scrapy's caching resolver, dropping answers that are not public addresses."""
 
     allow_private = False
     #: Names refused, with why: Twisted replaces the lookup error's message with a generic one,
@@ -24,32 +32,66 @@ class PublicAddressResolver(CachingThreadedResolver):
     refused: dict[str, str] = {}
     REFUSED_KEPT = 10_000
 
+    #: Host of ``LINKSPIDER_PROXY``: the user chose it, so its address is not checked (the
+    #: proxy resolves the names it is asked for; literals are checked by the middleware).
+    proxy_host: str | None = None
+
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> PublicAddressResolver:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_private = crawler.settings.getbool("LINKSPIDER_ALLOW_PRIVATE_ADDRESSES")
+        proxy = crawler.settings.get("LINKSPIDER_PROXY")
+        resolver.proxy_host = urlsplit(proxy).hostname if proxy else None
         return resolver
 
-    def getHostByName(self, name: str, timeout: Any = None) -> Any:  # noqa: N802 (Twisted API)
-        result = super().getHostByName(name, timeout)
-        if self.allow_private:
-            return result
+    def resolveHostName(self, resolutionReceiver: Any, hostName: str, *args: Any,  # noqa: N802
+                        **kwargs: Any) -> IHostResolution:  # fmt: skip
+        if not self.allow_private and hostName.strip("[]").lower() != self.proxy_host:
+            resolutionReceiver = _PublicOnly(resolutionReceiver, hostName, self)
+        return super().resolveHostName(resolutionReceiver, hostName, *args, **kwargs)
 
-        def check(address: str) -> str:
-            if not is_public_address(address):
-                reason = (
-                    f"{name} resolves to {address}, which is not a public address; pass "
-                    "--allow-private-addresses to crawl private networks"
-                )
-                if len(self.refused) >= self.REFUSED_KEPT:
-                    self.refused.pop(next(iter(self.refused)))
-                self.refused[name] = reason
-                raise DNSLookupError(reason)
-            return address
+    def remember_refusal(self, name: str, address: str) -> None:
+        """Keep why ``name`` was refused, for the error of the pages that asked for it."""
+        if len(self.refused) >= self.REFUSED_KEPT:
+            self.refused.pop(next(iter(self.refused)))
+        self.refused[name] = (
+            f"{name} resolves to {address}, which is not a public address; pass "
+            "--allow-private-addresses to crawl private networks"
+        )
 
-        return result.addCallback(check)
+
+@implementer(IResolutionReceiver)
+class _PublicOnly:
+    """Pass on the public addresses of an answer; note the refusal of the others."""
+
+    def __init__(self, receiver: Any, name: str, resolver: PublicAddressResolver) -> None:
+        self.receiver = receiver
+        self.name = name
+        self.resolver = resolver
+        self.passed = 0
+        self.refused_address: str | None = None
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802 (Twisted API)
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: IAddress) -> None:  # noqa: N802 (Twisted API)
+        host = getattr(address, "host", "")
+        try:
+            public = is_public_address(host)
+        except ValueError:
+            public = False
+        if public:
+            self.passed += 1
+            self.receiver.addressResolved(address)
+        elif self.refused_address is None:
+            self.refused_address = host
+
+    def resolutionComplete(self) -> None:  # noqa: N802 (Twisted API)
+        if not self.passed and self.refused_address is not None:
+            self.resolver.remember_refusal(self.name, self.refused_address)
+        self.receiver.resolutionComplete()
 
 
 def refusal_for(host: str | None) -> str | None:
     """Return why the resolver refused ``host`` in this process, or None."""
-    return PublicAddressResolver.refused.get(host or "")
+    return PublicAddressResolver.refused.get((host or "").strip("[]"))

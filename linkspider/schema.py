@@ -388,11 +388,22 @@ def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
 PAGES_FIELDS.extend([
     _field("drop_reason", DICT_STRING,
            "Why this URL was not fetched, not parsed, or parsed only in part; null when none. "
-           "nesting_depth (elements beyond LINKSPIDER_MAX_NESTING_DEPTH flattened, links kept), "
-           "parse_deadline (not parsed within LINKSPIDER_PARSE_DEADLINE, no links)."),
+           "url_too_long (over URLLENGTH_LIMIT, not fetched), redirect_scheme (redirect to a "
+           "file:, data:, ftp: ... URL, not followed; the target is a redirect link row), "
+           "redirect_invalid, headers_too_large (LINKSPIDER_MAX_HEADER_BYTES), body_too_large "
+           "(DOWNLOAD_MAXSIZE, compression bombs too), short_body (fewer bytes than the "
+           "Content-Length), nesting_depth (elements beyond LINKSPIDER_MAX_NESTING_DEPTH "
+           "flattened, links kept), links_per_page (links past LINKSPIDER_MAX_LINKS_PER_PAGE "
+           "not recorded), parse_deadline (not parsed within LINKSPIDER_PARSE_DEADLINE, no "
+           "links)."),
     _field("tags_beyond_depth", pa.int32(),
            "Tags nested deeper than LINKSPIDER_MAX_NESTING_DEPTH, dropped before parsing "
            "(their text and links kept); null when none."),
+    _field("links_truncated", pa.int32(),
+           "Body links past LINKSPIDER_MAX_LINKS_PER_PAGE, not recorded; null when none."),
+    _field("links_over_budget", pa.int32(),
+           "Links in scope not requested because their site had its "
+           "LINKSPIDER_MAX_PAGES_PER_SITE pages already; null when none."),
     _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
 ])
 

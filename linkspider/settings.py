@@ -70,6 +70,13 @@ LINKSPIDER_PARSE_THREADS = 2
 #: ...and a page not parsed within this many seconds is recorded with an error
 #: (``drop_reason`` ``parse_deadline``) and without links.
 LINKSPIDER_PARSE_DEADLINE = 30.0
+#: Body links recorded per page at most (the first ones, in document order); the rest are
+#: counted in ``pages.links_truncated``. 0 = no limit. 500,000 links cost 1 GB of memory.
+LINKSPIDER_MAX_LINKS_PER_PAGE = 100_000
+#: Bytes of status line and response headers accepted; a response with more is refused
+#: (``drop_reason`` ``headers_too_large``, its status kept): Scrapy counts only the body
+#: against ``DOWNLOAD_MAXSIZE``.
+LINKSPIDER_MAX_HEADER_BYTES = 256 * 1024
 #: Cyclic garbage collector thresholds during the crawl (``gc.set_threshold``); empty keeps
 #: Python's (700, 10, 10), which cost a fifth of the per-page CPU time (bench/).
 LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 10]
@@ -107,6 +114,12 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 TWISTED_DNS_RESOLVER = "linkspider.resolver.PublicAddressResolver"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+# Scrapy's HTTP/1.1 handler with LINKSPIDER_MAX_HEADER_BYTES and clearer errors.
+DOWNLOAD_HANDLERS = {
+    "http": "linkspider.downloader.BoundedHTTP11DownloadHandler",
+    "https": "linkspider.downloader.BoundedHTTP11DownloadHandler",
+}
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, except that every request waiting for a host's robots.txt obeys it (robots.py).

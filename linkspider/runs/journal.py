@@ -95,13 +95,16 @@ class RunJournal:
         return [(a, b) for a, b in rows]
 
     def durable_counts(self) -> dict[str, int]:
-        """Return the run's rows on disk: pages, pages_ok (2xx), pages_failed, bytes, links."""
+        """Return the run's rows on disk: pages, pages_ok (2xx without error), pages_failed,
+        bytes, links."""
         counts = {"pages": 0, "pages_ok": 0, "pages_failed": 0, "bytes": 0, "links": 0}
         table = self._pages_column("status", "error", "size")
         if table is not None:
             status = table.column("status")
             counts["pages"] = table.num_rows
-            ok = pc.and_(pc.greater_equal(status, 200), pc.less(status, 300))
+            # A failure keeps the status the server sent (a refused 200): not an answered page.
+            ok = pc.and_(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)),
+                         pc.is_null(table.column("error")))  # fmt: skip
             counts["pages_ok"] = pc.sum(pc.fill_null(ok, False).cast("int64")).as_py() or 0
             counts["pages_failed"] = table.num_rows - table.column("error").null_count
             counts["bytes"] = pc.sum(table.column("size")).as_py() or 0

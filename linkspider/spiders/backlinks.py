@@ -22,19 +22,19 @@ from scrapy.http import HtmlResponse
 from linkspider.domains import registrable_domain, site_key, site_keys
 from linkspider.encoding import parser_input, response_encoding
 from linkspider.extract import fill_link_contexts
+from linkspider.failures import describe_failure, drop_reason, failure_status
 from linkspider.items import LEASE_META, PageItem
 from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.parsing import (
     ParseDeadlineExceeded,
     ParsedDocument,
     ParseWorkers,
-    nesting_note,
+    limits_note,
     parse_document,
 )
-from linkspider.resolver import refusal_for
 from linkspider.runs.context import RunContext, RunSetupError
 from linkspider.runs.recorder import seeds_digest
-from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host
+from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host, url_scheme
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -104,6 +104,11 @@ class BacklinksSpider(scrapy.Spider):
         self.parse_deadline = 30.0
         self.max_nesting_depth = 512
         self.parse_threads = 2
+        self.max_links_per_page: int | None = 100_000
+        self.url_length_limit = 2083
+        self.download_maxsize = 0
+        #: Links the page being followed could not request: its site's budget was full.
+        self._over_budget = 0
         self.parse_workers: ParseWorkers | None = None
         # Hashes of URLs already requested by this process: avoids building a Request for
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
@@ -127,6 +132,9 @@ class BacklinksSpider(scrapy.Spider):
         spider.parse_deadline = settings.getfloat("LINKSPIDER_PARSE_DEADLINE")
         spider.max_nesting_depth = settings.getint("LINKSPIDER_MAX_NESTING_DEPTH")
         spider.parse_threads = settings.getint("LINKSPIDER_PARSE_THREADS")
+        spider.max_links_per_page = settings.getint("LINKSPIDER_MAX_LINKS_PER_PAGE") or None
+        spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")
+        spider.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
@@ -177,14 +185,22 @@ class BacklinksSpider(scrapy.Spider):
                 yield request
         self.logger.info("resumed run: %d requests rebuilt from the dataset", count)
 
-    def _request(self, url: str, depth: int, hops: int) -> scrapy.Request | None:
-        """Return a request for ``url`` unless it was requested already or its site is full."""
+    def _request(self, url: str, depth: int, hops: int) -> scrapy.Request | PageItem | None:
+        """Return a request for ``url`` unless it was requested already or its site is full
+        (counted in ``_over_budget``); a URL too long to fetch gets its row instead."""
         key = hash(url)
         if key in self._requested:
             return None
+        if self.url_length_limit and len(url) > self.url_length_limit:
+            self._requested.add(key)
+            return self._not_fetched(url, depth, hops, "url_too_long", (
+                f"not fetched: the URL is {len(url):,} characters, over URLLENGTH_LIMIT="
+                f"{self.url_length_limit} (servers and browsers refuse such URLs; a URL growing "
+                "on every hop is a trap); raise URLLENGTH_LIMIT to fetch them"))  # fmt: skip
         if not self.shared_frontier:  # shared: the scheduler counts in Redis, for every worker
             site = site_key(url_host(url)) or url
             if self.max_pages_per_site and self.pages_per_site[site] >= self.max_pages_per_site:
+                self._over_budget += 1
                 return None
             self.pages_per_site[site] += 1
         self._requested.add(key)
@@ -192,6 +208,17 @@ class BacklinksSpider(scrapy.Spider):
         if self.verbatim_urls:  # url is already WHATWG-normalized (ada): no w3lib re-quoting
             meta["verbatim_url"] = True
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta)
+
+    @staticmethod
+    def _not_fetched(url: str, depth: int, hops: int, reason: str, error: str) -> PageItem:
+        """Return the row of a URL the crawl chose not to fetch."""
+        host = url_host(url)
+        return PageItem({
+            "fetched_at": int(time.time() * 1_000_000), "url": url, "final_url": None,
+            "host": host, "domain": registrable_domain(host), "status": None,
+            "redirect_chain": [], "depth": depth, "hops": hops, "error": error,
+            "drop_reason": reason,
+        })  # fmt: skip
 
     # -- responses --------------------------------------------------------------------------
 
@@ -211,7 +238,7 @@ class BacklinksSpider(scrapy.Spider):
         page["encoding"] = encoding
         if len(document) >= self.parse_thread_bytes and self.parse_threads > 0:
             return self._parse_in_worker(response, page, redirect_hops, x_robots, document)
-        parsed = parse_document(document, self.max_nesting_depth)
+        parsed = parse_document(document, self.max_nesting_depth, self.max_links_per_page)
         return self._page_output(response, page, redirect_hops, x_robots, parsed)
 
     async def _parse_in_worker(
@@ -230,9 +257,9 @@ class BacklinksSpider(scrapy.Spider):
             )  # fmt: skip
         depth = self.max_nesting_depth
         try:
-            parsed = await maybe_deferred_to_future(
-                self.parse_workers.submit(lambda: parse_document(document, depth), self.parse_deadline)
-            )
+            max_links = self.max_links_per_page
+            parsed = await maybe_deferred_to_future(self.parse_workers.submit(
+                lambda: parse_document(document, depth, max_links), self.parse_deadline))  # fmt: skip
         except ParseDeadlineExceeded as exc:
             page["error"] = (
                 f"ParseDeadlineExceeded: {response.url} ({len(document):,} characters) was not "
@@ -265,6 +292,8 @@ class BacklinksSpider(scrapy.Spider):
             "hops": meta.get("hops", 0),
             "error": None,
         }
+        if 300 <= response.status < 400:
+            _unfollowed_redirect(response, page, redirect_hops)
         return page, redirect_hops, x_robots
 
     def _page_output(
@@ -276,10 +305,11 @@ class BacklinksSpider(scrapy.Spider):
         depth, hops, domain = page["depth"], page["hops"], page["domain"]
         site = domain or site_key(page["host"])
         encoding = page["encoding"]
-        if parsed.tags_beyond_depth:
-            page["tags_beyond_depth"] = parsed.tags_beyond_depth
-            page["drop_reason"] = "nesting_depth"
-            page["note"] = nesting_note(parsed, self.max_nesting_depth)
+        if parsed.tags_beyond_depth or extracted.links_cut:
+            page["tags_beyond_depth"] = parsed.tags_beyond_depth or None
+            page["links_truncated"] = extracted.links_cut or None
+            page["drop_reason"] = "nesting_depth" if parsed.tags_beyond_depth else "links_per_page"
+            page["note"] = limits_note(parsed, self.max_nesting_depth, self.max_links_per_page)
         page_reason = page_nofollow_reason(extracted.meta_robots, x_robots)
         alternates = extracted.hreflang_alternates
         base = document_base_url(response.url, extracted.base_href) if alternates else None
@@ -303,12 +333,14 @@ class BacklinksSpider(scrapy.Spider):
         sites = site_keys(links["target_domain"], links["target_host"])
         fill_link_contexts(extracted, self._context_indices(sites, site))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
+        follow = response.status < 400 and depth < self.max_depth and (
+            page_reason is None or self.crawl_nofollow)
+        # Requests first: the row counts the links refused by the site's budget.
+        self._over_budget = 0
+        requests = list(self._follow(links, extracted.rels, site, depth, hops)) if follow else []
+        page["links_over_budget"] = self._over_budget or None
         yield PageItem(page, links, extracted, redirect_hops, lease=response.meta.get(LEASE_META))
-        if response.status >= 400 or depth >= self.max_depth:
-            return
-        if page_reason is not None and not self.crawl_nofollow:
-            return
-        yield from self._follow(links, extracted.rels, site, depth, hops)
+        yield from requests
 
     def _context_indices(self, target_sites: list[str | None], site: str | None) -> list[int]:
         """Return which links get a context, by ``LINKSPIDER_LINK_CONTEXT``."""
@@ -354,7 +386,8 @@ class BacklinksSpider(scrapy.Spider):
         redirect_hops = redirect_hops_of(request.meta, request.url)
         url = redirect_hops[0][0] if redirect_hops else request.url
         host = url_host(url)
-        response = getattr(failure.value, "response", None)
+        crawler = getattr(self, "crawler", None)
+        stopping = crawler is not None and not crawler.crawling
         yield PageItem(
             {
                 "fetched_at": int(time.time() * 1_000_000),
@@ -362,11 +395,14 @@ class BacklinksSpider(scrapy.Spider):
                 "final_url": None,
                 "host": host,
                 "domain": registrable_domain(host),
-                "status": response.status if response is not None else None,
+                "status": failure_status(failure),
                 "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
                 "depth": request.meta.get("depth", 0),
                 "hops": request.meta.get("hops", 0),
-                "error": describe_failure(failure, request.url),
+                "error": describe_failure(failure, request.url, stopping=stopping,
+                                          maxsize=request.meta.get("download_maxsize",
+                                                                   self.download_maxsize)),
+                "drop_reason": drop_reason(failure),
             },
             redirect_hops=redirect_hops,
             lease=request.meta.get(LEASE_META),
@@ -385,22 +421,26 @@ def redirect_hops_of(meta: dict[str, Any], final_url: str) -> list[tuple[str, st
     return hops
 
 
-def describe_failure(failure: Failure, url: str) -> str:
-    """Return a one-line description of why fetching ``url`` failed."""
-    exc = failure.value
-    name = type(exc).__name__
-    message = str(exc).strip() or name
-    refused = refusal_for(url_host(url))
-    if refused is not None:
-        return f"refused {url}: {refused}"
-    if name == "IgnoreRequest" and "robots.txt" in message.lower():
-        return f"{name}: disallowed by robots.txt"
-    if "max size" in message.lower() or "maxsize" in message.lower():
-        return (f"{name}: {message} Raise DOWNLOAD_MAXSIZE (-s DOWNLOAD_MAXSIZE=BYTES) to "
-                "keep such pages.")
-    if "max redirections" in message.lower():
-        return f"redirect loop or too many redirects at {url}"
-    return f"{name}: {message}"
+def _unfollowed_redirect(response: Response, page: dict[str, Any], hops: list) -> None:
+    """Note on ``page`` why a redirect response reached the spider unfollowed (its target's
+    scheme is not fetched, or its Location is no URL), and add the hop, so the target is a
+    ``redirect`` link row."""
+    raw = response.headers.get(b"Location")
+    if not raw:
+        return
+    location = raw.decode("latin-1").strip()
+    target = resolve_href(location, response.url)
+    if target is None:
+        page["drop_reason"] = "redirect_invalid"
+        page["note"] = f"redirect not followed: its Location {location[:200]!r} is not a valid URL"
+        return
+    scheme = url_scheme(target)
+    if scheme in FETCHABLE_SCHEMES:
+        return
+    page["drop_reason"] = "redirect_scheme"
+    page["note"] = (f"redirect to a {scheme}: URL not followed: linkspider fetches http and "
+                    "https only")  # fmt: skip
+    hops.append((response.url, target[:4096], response.status))
 
 
 def _media_type(response: Response) -> str | None:
