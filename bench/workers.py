@@ -7,7 +7,7 @@ local web (``SmallWorld``: many sites of small pages, served from its own proces
 counted over the span of the pages' ``fetched_at`` (start-up and the final idle period are
 left out; wall-clock seconds are printed beside); the baseline is one process without Redis.
 
-``nice .venv/bin/python -m bench.workers [--sites 300] [--pages 8] [--workers 1,2,4]``
+``nice .venv/bin/python -m bench.workers [--sites 300] [--pages 8] [--workers 1,2,4] [--rounds 3]``
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def pages_per_second(out: Path) -> tuple[int, float]:
     table = ds.dataset(out / "pages", format="parquet", partitioning="hive").to_table(
         columns=["fetched_at"]
     )
-    times = table.column("fetched_at").to_pylist()
-    span = (max(times) - min(times)) / 1e6
+    times = table.column("fetched_at").to_pylist()  # timestamps
+    span = (max(times) - min(times)).total_seconds()
     return len(times), len(times) / span if span else float("nan")
 
 
@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, default=1_000_000,
                         help="fingerprints for the seen-set memory figure")
     parser.add_argument("--seed-rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=3, help="crawls per configuration")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from linkspider.distributed.server import RedisServerProcess
@@ -155,19 +156,29 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.1f}")  # fmt: skip
     with RedisServerProcess() as server:
         client = redis.Redis.from_url(server.url)
-        baseline = run_crawl(world, None, 1, work, "single")
-        print(f"\n| workers | pages | pages/s | vs 1 process without Redis | wall s |")
-        print("|---|---|---|---|---|")
-        print(f"| 1, no Redis | {baseline['pages']} | {baseline['rate']:.0f} | 1.00 | "
-              f"{baseline['wall']:.1f} |")
+        counts = [int(w) for w in args.workers.split(",")]
+        rates: dict[int, list[float]] = {0: [], **{n: [] for n in counts}}
+        walls: dict[int, list[float]] = {n: [] for n in rates}
         memory = None
-        for n in [int(w) for w in args.workers.split(",")]:
-            result = run_crawl(world, server.url, n, work, f"w{n}")
-            if memory is None:
-                memory = redis_bytes(client, f"w{n}")
-            print(f"| {n} | {result['pages']} | {result['rate']:.0f} | "
-                  f"{result['rate'] / baseline['rate']:.2f} | {result['wall']:.1f} |"
-                  + ("" if set(result["codes"]) == {0} else f" exit codes {result['codes']}"))
+        for round_ in range(args.rounds):  # configurations interleaved: the machine drifts
+            for n in rates:
+                run_id = f"r{round_}-w{n}"
+                result = run_crawl(world, server.url if n else None, max(n, 1), work, run_id)
+                if set(result["codes"]) != {0} or result["pages"] != len(world.ground_truth_pages()):
+                    print(f"  {run_id}: exit codes {result['codes']}, {result['pages']} pages")
+                rates[n].append(result["rate"])
+                walls[n].append(result["wall"])
+                if memory is None and n:
+                    memory = redis_bytes(client, run_id)
+                shutil.rmtree(result["out"], ignore_errors=True)
+        base = statistics.median(rates[0])
+        print(f"\n| workers | pages/s (median of {args.rounds}) | all rounds | vs 1 process "
+              "without Redis | wall s (median) |")
+        print("|---|---|---|---|---|")
+        for n in rates:
+            rate = statistics.median(rates[n])
+            print(f"| {n or '1, no Redis'} | {rate:.0f} | {' '.join(f'{r:.0f}' for r in rates[n])} "
+                  f"| {rate / base:.2f} | {statistics.median(walls[n]):.1f} |")
         ours, theirs = synthetic_seen_set(client, args.synthetic)
         print(f"\nRedis memory (MEMORY USAGE): crawl of {memory['urls']} URLs: seen-set "
               f"{memory['seen_per_url']:.1f} B/URL, all of the run's keys "

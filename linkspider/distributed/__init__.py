@@ -12,6 +12,7 @@ lose or endanger data replaced:
 - ``fingerprints``: 8-byte URL fingerprints, bucketed so Redis keeps them as intsets.
 - ``scheduler``: the Scrapy scheduler (a scrapy-redis ``Scheduler``) that wires it in.
 - ``politeness``: the downloader middleware that holds per-host permits cluster-wide.
+- ``robots``: robots.txt fetched once per host for the run, shared through Redis.
 - ``dedupe``: page and redirect-hop dedupe claims for ``pipelines.dedupe``.
 - ``worker``: joining a run (one crawl date, one run id, unique writer ids), a worker's state.
 - ``cli``: ``crawl --redis`` and ``linkspider status --redis URL --run-id ID``.
