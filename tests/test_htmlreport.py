@@ -55,9 +55,10 @@ def write_analysis_fixture(out: Path, run_id: str) -> None:
             count(*) / 1000.0 AS pagerank, least(100.0, count(*) * 7.0) AS link_score, count(*) AS inlinks
             FROM {links} WHERE NOT is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme = 'http'
             GROUP BY ALL""",
-        "domain_signals": f"""SELECT referring_domain, count(*) * 1.0 AS links_per_page_ratio,
-            avg(CASE WHEN follow THEN 0 ELSE 1 END) AS nofollow_share,
-            CASE WHEN referring_domain LIKE 'news%' THEN ['links_per_page_ratio'] ELSE [] END AS flags
+        "domain_signals": f"""SELECT referring_domain, count(DISTINCT source_url) AS pages, count(*) AS backlinks,
+            count(*) * 1.0 / count(DISTINCT target_domain) AS links_per_linked_domain,
+            avg(CASE WHEN follow THEN 1 ELSE 0 END) AS followed_share,
+            CASE WHEN referring_domain LIKE 'news%' THEN ['links_per_linked_domain'] ELSE [] END AS flags
             FROM {links} WHERE {BACKLINK} GROUP BY 1""",
         "referring_domains": f"""SELECT '{run_id}' AS run_id, target_domain, NULL::VARCHAR AS target_url, referring_domain,
             count(*) AS backlinks, count(*) FILTER (follow) AS followed_backlinks,
@@ -72,6 +73,8 @@ def write_analysis_fixture(out: Path, run_id: str) -> None:
             table = table.append_column("flag_count", pa.array([len(f) for f in table.column("flags").to_pylist()],
                                                                pa.int32()))  # fmt: skip
             table = pa.table({"run_id": pa.array([run_id] * table.num_rows), **{n: table[n] for n in table.column_names}})
+            table = table.replace_schema_metadata({"linkspider.analysis.signal_fences": json.dumps(
+                {"links_per_linked_domain": 4.5, "followed_share": 0.1})})
         pq.write_table(table, base / f"{name}.parquet")
 
 
@@ -207,7 +210,7 @@ def test_referring_domains_with_rank_and_flags_equal_duckdb(page, dataset: Path)
     shown = {r["referring_domain"] for r in rows if int(r["flags"]) > 0}
     assert shown == flagged & {r["referring_domain"] for r in rows} and shown
     hover = page.evaluate("Array.from(document.querySelectorAll('table[data-table=referring_domains] .flag')).map(e => e.title)")
-    assert hover and all("=" in h for h in hover)
+    assert hover and all(" = " in h and "beyond the Tukey fence 4.5" in h for h in hover)
 
 
 def test_anchor_classes_and_link_scores_equal_duckdb(page, dataset: Path) -> None:
