@@ -37,11 +37,14 @@ def crawl(root: Path, run_id: str, sites: int, pages: int, external: int, epoch:
     seeds = root.parent / f"{root.name}-seeds.txt"
     seeds.write_text("\n".join(world.seeds()) + "\n", encoding="utf-8")
     started = time.monotonic()
-    with LocalWebProcess(world) as web:
+    web = LocalWebProcess(world).start(timeout=900)  # an evolved 21,000-page world takes minutes to build
+    try:
         wall, _, _ = measure([*LINKSPIDER, "crawl", "--seeds-file", str(seeds), "--out", str(root), "--run-id", run_id,
                               "--proxy", web.proxy_url, "--allow-private-addresses", "--no-throttle",
                               "--concurrency", "16", "--max-depth", "1000", "--max-pages-per-site", "0",
                               "--quiet", "--log-level", "ERROR", "--check-targets"])  # fmt: skip
+    finally:
+        web.stop()
     print(f"crawled {run_id} in {wall:.0f} s", flush=True)
     return time.monotonic() - started
 

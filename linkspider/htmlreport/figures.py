@@ -131,7 +131,8 @@ class Figures:
         bins = {r["bin_start"]: r["pages"] for r in self._q(queries.LINK_SCORE_BINS)}
         return {"available": True,
                 "bins": [{"bin_start": b, "bin_end": b + 10, "pages": bins.get(b, 0)} for b in range(0, 100, 10)],
-                "top": self._q(queries.TOP_LINK_SCORE, limit=self.limit)}  # fmt: skip
+                "top": self._q(queries.TOP_LINK_SCORE, limit=self.limit),
+                "total": _one(self.views, queries.LINK_SCORE_PAGES, domain=self.domain)}  # fmt: skip
 
     def _capped(self, sql: str, **params: Any) -> dict[str, Any]:
         rows = self._q(f"SELECT * FROM ({sql}) LIMIT $limit", limit=self.limit, **params)
