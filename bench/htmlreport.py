@@ -74,7 +74,7 @@ def main() -> None:
                                                        "--json", str(figures)])[:2]))  # fmt: skip
     rows.append(("linkspider report --html --json", *measure([*LINKSPIDER, "report", "--out", str(root), "--run", run_id,
                                                               "--html", str(html), "--json", str(figures)])[:2]))  # fmt: skip
-    links = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/links/*/run={run_id}/*.parquet')").fetchone()[0]
+    links = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/links/*/run={run_id}/*.parquet')").fetchall()[0][0]
     parquet = sum(p.stat().st_size for p in root.rglob("*.parquet"))
     print(f"\ndataset {root}: run {run_id}, {links:,} links, {parquet / 1e6:.1f} MB of Parquet (all tables, all runs)")
     print("\n| command | wall s | peak RSS MB |\n|---|---:|---:|")
