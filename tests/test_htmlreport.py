@@ -4,7 +4,6 @@ dataset: two crawls of the world with link rot (history), target checks, analysi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,7 +11,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -31,54 +29,10 @@ def linkspider(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300, check=False, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
 
 
-def write_analysis_fixture(out: Path, run_id: str) -> None:
-    """Analysis tables shaped as ANALYSIS_CONTRACT.md says, made here from the run's links with
-    simple rules (the report must show whatever they hold)."""
-    con = duckdb.connect()
-    links = f"read_parquet('{out}/links/*/run={run_id}/*.parquet')"
-    base = out / "analysis" / f"run={run_id}"
-    base.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "anchors": f"""SELECT '{run_id}' AS run_id, target_domain, anchor_text,
-            CASE WHEN anchor_text = '' THEN 'empty' WHEN anchor_from_alt THEN 'image'
-                 WHEN anchor_text LIKE 'http%' THEN 'naked_url' WHEN anchor_text LIKE 'Resource%' THEN 'generic'
-                 WHEN anchor_text LIKE '%:%' THEN 'branded' ELSE 'other' END AS anchor_class,
-            count(*) AS backlinks, count(DISTINCT referring_domain) AS referring_domains
-            FROM {links} WHERE {BACKLINK} GROUP BY ALL""",
-        "domain_rank": f"""WITH d AS (SELECT target_domain AS domain, count(DISTINCT referring_domain) AS rd
-              FROM {links} WHERE {BACKLINK} GROUP BY 1
-              UNION SELECT referring_domain, 0 FROM {links} WHERE {BACKLINK})
-            SELECT '{run_id}' AS run_id, domain, (max(rd) + 1.0) / 100 AS pagerank, (max(rd) + 1.0) / 100 AS pagerank_all_links,
-                   max(rd) * 1.0 AS harmonic_centrality, least(100.0, max(rd) * 12.5) AS authority,
-                   max(rd)::BIGINT AS referring_domains, 0::BIGINT AS linked_domains FROM d GROUP BY domain""",
-        "page_rank": f"""SELECT '{run_id}' AS run_id, referring_domain AS site, target_url AS url,
-            count(*) / 1000.0 AS pagerank, least(100.0, count(*) * 7.0) AS link_score, count(*) AS inlinks
-            FROM {links} WHERE NOT is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme = 'http'
-            GROUP BY ALL""",
-        "domain_signals": f"""SELECT referring_domain, count(*) * 1.0 AS links_per_page_ratio,
-            avg(CASE WHEN follow THEN 0 ELSE 1 END) AS nofollow_share,
-            CASE WHEN referring_domain LIKE 'news%' THEN ['links_per_page_ratio'] ELSE [] END AS flags
-            FROM {links} WHERE {BACKLINK} GROUP BY 1""",
-        "referring_domains": f"""SELECT '{run_id}' AS run_id, target_domain, NULL::VARCHAR AS target_url, referring_domain,
-            count(*) AS backlinks, count(*) FILTER (follow) AS followed_backlinks,
-            count(DISTINCT source_url) AS linking_pages, avg(nofollow::INT) AS nofollow_share,
-            avg(ugc::INT) AS ugc_share, avg(sponsored::INT) AS sponsored_share,
-            list(DISTINCT region ORDER BY region) AS regions, NULL::TIMESTAMPTZ AS first_seen,
-            max(fetched_at) AS last_seen, NULL::DOUBLE AS authority FROM {links} WHERE {BACKLINK} GROUP BY ALL""",
-    }
-    for name, sql in tables.items():
-        table = con.sql(sql).to_arrow_table()
-        if name == "domain_signals":
-            table = table.append_column("flag_count", pa.array([len(f) for f in table.column("flags").to_pylist()],
-                                                               pa.int32()))  # fmt: skip
-            table = pa.table({"run_id": pa.array([run_id] * table.num_rows), **{n: table[n] for n in table.column_names}})
-        pq.write_table(table, base / f"{name}.parquet")
-
-
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two complete crawls (epochs 0 and 1) of the world with link rot; targets checked; the
-    last run analyzed (by ``linkspider analyze`` when it exists, else by the fixture)."""
+    last run analyzed by ``linkspider analyze``."""
     out = tmp_path_factory.mktemp("report")
     for epoch, run_id in enumerate(RUNS):
         world = World(WorldConfig(sites=8, link_rot=True, epoch=epoch))
@@ -87,11 +41,8 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
             result = run_crawl(*world.seeds(), *local_web_args(web.proxy_url, out, "--run-id", run_id,
                                                                 "--quiet", *extra))  # fmt: skip
         assert result.returncode == 0, result.stderr[-3000:]
-    if importlib.util.find_spec("linkspider.analysis") is not None:
-        analyzed = linkspider("analyze", "--out", str(out), "--run", RUNS[-1], "--quiet")
-        assert analyzed.returncode == 0, analyzed.stderr[-3000:]
-    if not (out / "analysis" / f"run={RUNS[-1]}" / "domain_signals.parquet").exists():
-        write_analysis_fixture(out, RUNS[-1])
+    analyzed = linkspider("analyze", "--out", str(out), "--run", RUNS[-1], "--quiet")
+    assert analyzed.returncode == 0, analyzed.stderr[-3000:]
     return out
 
 
@@ -206,8 +157,21 @@ def test_referring_domains_with_rank_and_flags_equal_duckdb(page, dataset: Path)
     flagged = {d for d, flags in sql(dataset, "SELECT referring_domain, flags FROM domain_signals") if flags}
     shown = {r["referring_domain"] for r in rows if int(r["flags"]) > 0}
     assert shown == flagged & {r["referring_domain"] for r in rows} and shown
-    hover = page.evaluate("Array.from(document.querySelectorAll('table[data-table=referring_domains] .flag')).map(e => e.title)")
-    assert hover and all("=" in h for h in hover)
+    hovers = page.evaluate("""Array.from(document.querySelectorAll('table[data-table=referring_domains] tbody tr')).map(
+        tr => [tr.cells[0].dataset.v, Array.from(tr.querySelectorAll('.flag')).map(e => e.title)])""")
+    signals_file = dataset / "analysis" / f"run={RUNS[-1]}" / "domain_signals.parquet"
+    fences = json.loads(pq.read_schema(signals_file).metadata[b"linkspider.analysis.signal_fences"])
+    signals = {r["referring_domain"]: r for r in pq.read_table(signals_file).to_pylist()}
+    checked = 0
+    for domain, titles in hovers:
+        for title in titles:  # "signal = value, beyond the Tukey fence F"
+            name, _, rest = title.partition(" = ")
+            value, _, fence = rest.partition(", beyond the Tukey fence ")
+            assert name in signals[domain]["flags"]
+            assert float(value) == pytest.approx(signals[domain][name], rel=1e-2, abs=1e-9)
+            assert float(fence) == pytest.approx(fences[name], rel=1e-2, abs=1e-9)
+            checked += 1
+    assert checked == sum(len(signals[d]["flags"]) for d, _ in hovers) > 0
 
 
 def test_anchor_classes_and_link_scores_equal_duckdb(page, dataset: Path) -> None:
@@ -216,6 +180,8 @@ def test_anchor_classes_and_link_scores_equal_duckdb(page, dataset: Path) -> Non
     bins = {int(r["bin_start"]): int(r["pages"]) for r in table_rows(page, "link_score_bins")}
     expected = dict(sql(dataset, "SELECT least(floor(link_score / 10), 9)::INT * 10, count(*) FROM page_rank GROUP BY 1"))
     assert bins == {b: expected.get(b, 0) for b in range(0, 100, 10)}
+    ((pages,),) = sql(dataset, "SELECT count(*) FROM page_rank")
+    assert table_total(page, "link_scores") == pages > len(table_rows(page, "link_scores"))
 
 
 def test_top_linked_pages_equal_duckdb(page, dataset: Path) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+from pathlib import Path
 from typing import Any
 
 from linkspider.htmlreport import queries
-from linkspider.htmlreport.dataset import ReportViews
+from linkspider.htmlreport.dataset import ReportViews, analysis_path
 
 ANALYZE_HINT = "run `linkspider analyze --out {root}` to add this section"
 TARGETS_HINT = "run `linkspider check-targets --out {root} --run {run}` to add this section"
@@ -42,6 +43,20 @@ def _rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 def _one(views: ReportViews, sql: str, **params: Any) -> Any:
     return views.con.execute(sql, params).fetchone()[0]
+
+
+def signal_fences(path: Path) -> dict[str, Any]:
+    """Return the Tukey fence of each spam signal, from the ``domain_signals`` file's metadata
+    (``linkspider.analysis.signal_fences``; ANALYSIS_CONTRACT), or {} when it has none."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        return json.loads(metadata.get(b"linkspider.analysis.signal_fences", b"{}"))
+    except (OSError, ValueError):
+        return {}
 
 
 class Figures:
@@ -97,10 +112,11 @@ class Figures:
                 row["authority"], row["rank"] = rank.get("authority"), rank.get("rank")
         if section["flagged"]:
             signals = {r["referring_domain"]: r for r in _rows(self.views, queries.DOMAIN_SIGNALS)}
+            fences = signal_fences(analysis_path(self.views.root, self.views.run_id, "domain_signals"))
             for row in rows:
                 found = signals.get(row["referring_domain"], {})
                 row["flags"] = list(found.get("flags") or [])
-                row["flag_reasons"] = {f: found.get(f) for f in row["flags"]}
+                row["flag_reasons"] = {f: {"value": found.get(f), "fence": fences.get(f)} for f in row["flags"]}
         if not (section["ranked"] and section["flagged"]):
             section["hint"] = self._hint(ANALYZE_HINT).replace("this section", "rank and spam flags")
         return section
@@ -115,7 +131,8 @@ class Figures:
         bins = {r["bin_start"]: r["pages"] for r in self._q(queries.LINK_SCORE_BINS)}
         return {"available": True,
                 "bins": [{"bin_start": b, "bin_end": b + 10, "pages": bins.get(b, 0)} for b in range(0, 100, 10)],
-                "top": self._q(queries.TOP_LINK_SCORE, limit=self.limit)}  # fmt: skip
+                "top": self._q(queries.TOP_LINK_SCORE, limit=self.limit),
+                "total": _one(self.views, queries.LINK_SCORE_PAGES, domain=self.domain)}  # fmt: skip
 
     def _capped(self, sql: str, **params: Any) -> dict[str, Any]:
         rows = self._q(f"SELECT * FROM ({sql}) LIMIT $limit", limit=self.limit, **params)

@@ -171,7 +171,7 @@ def link_scores_section(f: dict[str, Any]) -> str:
                                                      Column("pages", "pages", "int")], s["bins"]) + "</div></div>"  # fmt: skip
     body += "<h3>Strongest pages</h3>" + table_html("link_scores", [
         Column("url", "page", "url"), Column("site", "site"), Column("link_score", "link score", "score"),
-        Column("inlinks", "followed internal inlinks", "int")], s["top"])  # fmt: skip
+        Column("inlinks", "followed internal inlinks", "int")], s["top"], s["total"])  # fmt: skip
     return _section("link-scores", "Internal link score", body)
 
 

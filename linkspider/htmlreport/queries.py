@@ -99,6 +99,8 @@ SELECT least(floor(link_score / 10), 9)::INTEGER * 10 AS bin_start, count(*) AS 
 FROM page_rank WHERE $domain IS NULL OR site = $domain GROUP BY 1 ORDER BY 1
 """
 
+LINK_SCORE_PAGES = "SELECT count(*) FROM page_rank WHERE $domain IS NULL OR site = $domain"
+
 TOP_LINK_SCORE = """
 SELECT site, url, link_score, inlinks FROM page_rank WHERE $domain IS NULL OR site = $domain
 ORDER BY link_score DESC, inlinks DESC, url LIMIT $limit

@@ -50,16 +50,22 @@ def _sort_value(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _number(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else _esc(value)
+
+
 def flags_cell(flags: list[str], reasons: dict[str, Any]) -> str:
-    """Return the spam flags of a domain, each with its signal value on hover (and in text)."""
+    """Return the spam flags of a domain, each with its signal's value (and the Tukey fence it
+    passed, when known) on hover and in small text."""
     if not flags:
         return "–"
     parts = []
     for flag in flags:
-        value = reasons.get(flag)
-        shown = f"{value:.3g}" if isinstance(value, float) else _esc(value)
-        parts.append(f'<span class="flag" title="{_esc(flag)} = {shown} (beyond the Tukey fence)">'
-                     f"{_esc(flag)} <small>{shown}</small></span>")  # fmt: skip
+        reason = reasons.get(flag) or {}
+        value, fence = reason.get("value"), reason.get("fence")
+        beyond = f"beyond the Tukey fence {_number(fence)}" if fence is not None else "beyond the Tukey fence"
+        parts.append(f'<span class="flag" title="{_esc(flag)} = {_number(value)}, {beyond}">'
+                     f"{_esc(flag)} <small>{_number(value)}</small></span>")  # fmt: skip
     return " ".join(parts)
 
 
