@@ -50,6 +50,8 @@ CASES = [
     Case("trap-vm-50", ["http://vm/?links=50"], None, ["-s", "CLOSESPIDER_TIMEOUT=60"]),
     Case("trap-github.io", ["http://github.io/"], None, ["-s", "CLOSESPIDER_TIMEOUT=60"]),
     Case("trap-test", ["http://trap.test/"], None, ["-s", "CLOSESPIDER_TIMEOUT=60"]),
+    Case("links-300k", ["http://hostile.test/links?n=300000"], "http://hostile.test/links?n=300000",
+         ["--max-depth", "0"]),
     Case("links-500k", ["http://hostile.test/links?n=500000"], "http://hostile.test/links?n=500000",
          ["--max-depth", "0"]),
     Case("links-5x900k", ["http://hostile.test/links-index?pages=5&n=900000"], None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -239,3 +240,29 @@ def test_links_refused_by_the_page_budget_are_counted(hostile_web, tmp_path: Pat
     over = sum(row["links_over_budget"] or 0 for row in pages)
     links = read_table(tmp_path, "links").num_rows
     assert over > 0 and len(pages) - 1 + over <= links  # robots.txt aside
+
+
+def crawl_peak_rss(*args: str, timeout: float = 150) -> tuple[int, int]:
+    """Run ``linkspider crawl`` with ``args``; return its exit code and peak RSS in MB."""
+    process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage.ru_maxrss // 1024
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the crawl did not finish in time")
+        time.sleep(0.1)
+
+
+def test_a_page_of_300000_links_stays_within_its_memory_bound(hostile_web, tmp_path: Path) -> None:
+    url = "http://hostile.test/links?n=300000"
+    code, rss_mb = crawl_peak_rss(url, *local_web_args(hostile_web.proxy_url, tmp_path,
+                                                       "--max-depth", "0"))  # fmt: skip
+    assert code == 0
+    assert rss_mb < 650  # 487 MB measured; 869 MB before the per-page bound (bench/hostile.py)
+    row = pages_by_url(tmp_path)[url]
+    assert row["links_count"] == 100_000 and row["links_truncated"] == 200_000
