@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"  # 2: pages.hops; the runs table
+#: 2: pages.hops; the runs table. 3: pages.drop_reason, tags_beyond_depth, links_truncated,
+#: links_over_budget, note; the targets and analysis tables.
+SCHEMA_VERSION = "3"
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
