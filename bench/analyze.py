@@ -183,7 +183,8 @@ def main() -> int:
         dataset = args.dataset or crawl_scale(work, args.sites, args.pages, args.external)
         import duckdb
 
-        links = duckdb.sql(f"SELECT count(*) FROM read_parquet('{dataset}/links/*/run={args.run}/*.parquet')").fetchone()[0]
+        links = duckdb.connect().execute(
+            f"SELECT count(*) FROM read_parquet('{dataset}/links/*/run={args.run}/*.parquet')").fetchone()[0]
         result = in_child("--child", "analyze", str(dataset), args.run)
         print(f"\n## linkspider analyze on {links:,} links ({dataset})\n")
         print("| wall s | CPU s | peak RSS MB |\n|---:|---:|---:|")

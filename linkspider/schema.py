@@ -312,7 +312,7 @@ DOMAIN_RANK_FIELDS = [
            "external a, area and image link, nofollow included (as Common Crawl's graph).", False),
     _field("harmonic_centrality", pa.float64(), "Sum over the other domains of 1/distance to "
            "this one in the followed graph; exact up to 5,000 domains, estimated from 1,000 "
-           "pivots beyond (README, Domain rank).", False),
+           "pivots beyond (README, Backlink profile).", False),
     _field("authority", pa.float64(), "0-100: 100 * ln(pagerank / min) / ln(max / min) over "
            "the graph's PageRank values.", False),
     _field("referring_domains", pa.int64(), "In-degree: domains linking to it (followed).", False),

@@ -328,3 +328,16 @@ def test_analyze_refuses_bad_input_and_writes_nothing(dataset: Path, tmp_path: P
     assert sorted(p.name for p in (dataset / "analysis").rglob("*")) == before
     missing = linkspider("report", "--out", str(dataset), "--run", "no-such-run", "--target", "x.com")
     assert missing.returncode == 2 and "linkspider analyze" in missing.stderr
+
+
+def test_analyze_into_an_unwritable_place_is_a_clear_error(dataset: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    for name in ("links", "pages", "runs"):
+        shutil.copytree(dataset / name, copy / name)
+    (copy / "analysis").write_text("not a directory", encoding="utf-8")
+    result = linkspider("analyze", "--out", str(copy), "--quiet")
+    assert result.returncode == 2
+    assert "cannot write" in result.stderr and "domain_rank.parquet" in result.stderr
+    assert "Traceback" not in result.stderr

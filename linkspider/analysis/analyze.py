@@ -117,7 +117,12 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     def done(name: str, table: pa.Table, started: float) -> pa.Table:
         schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
         table = table.select(schema.names).cast(schema)
-        written[name] = write_table(table, analysis_path(root, run_id, name))
+        path = analysis_path(root, run_id, name)
+        try:
+            written[name] = write_table(table, path)
+        except OSError as exc:
+            raise AnalysisError(f"cannot write {path}: {exc.strerror or exc}; is the disk full, "
+                                "or the dataset directory read-only?") from exc  # fmt: skip
         if progress:
             progress(f"{name}: {table.num_rows} rows in {time.monotonic() - started:.1f} s")
         return table

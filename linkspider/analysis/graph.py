@@ -31,7 +31,8 @@ MAX_ITERATIONS = 100
 HARMONIC_EXACT_NODES = 5_000
 #: Pivot sources of the harmonic-centrality estimate on larger graphs.
 HARMONIC_PIVOTS = 1_000
-_BATCH = 256
+#: Distances computed at once: a (sources x n) matrix of doubles at most this large.
+_BATCH_CELLS = 16_000_000
 
 
 class PowerIterationFailedConvergence(RuntimeError):
@@ -109,8 +110,9 @@ def harmonic_centrality(
     else:
         origins = np.sort(np.random.default_rng(seed).choice(n, size=pivots, replace=False))
     total = np.zeros(n)
-    for start in range(0, len(origins), _BATCH):
-        batch = origins[start:start + _BATCH]
+    step = max(1, _BATCH_CELLS // n)
+    for start in range(0, len(origins), step):
+        batch = origins[start:start + step]
         distances = csgraph.shortest_path(matrix, method="D", directed=True, unweighted=True,
                                           indices=batch)  # fmt: skip
         with np.errstate(divide="ignore"):

@@ -37,6 +37,7 @@ def profile_text(root: str | os.PathLike[str], run_id: str, target: str | None =
         if not _view(con, root, run_id, table):
             raise AnalysisError(f"run {run_id!r} has no {table} table; run linkspider analyze "
                                 f"--out {root} --run {run_id}")  # fmt: skip
+    _view(con, root, run_id, "page_rank")
     has_signals = _view(con, root, run_id, "domain_signals")
     if not has_signals:
         con.execute("CREATE VIEW domain_signals AS SELECT NULL::VARCHAR AS referring_domain, "
@@ -107,8 +108,33 @@ def _target_text(con: duckdb.DuckDBPyConnection, target: str, top: int) -> str:
         {"target": target, "top": top},
     ).fetchall():
         lines.append(f"  {domain:<32} {authority or 0:5.1f} {n:>6} {f:>6}")
+    pages = con.execute(
+        "SELECT target_url, count(*) refs, sum(backlinks) n FROM referring_domains "
+        "WHERE target_domain = $target AND target_url IS NOT NULL "
+        "GROUP BY 1 ORDER BY refs DESC, n DESC, 1 LIMIT $top", {"target": target, "top": top}
+    ).fetchall()  # fmt: skip
+    if pages:
+        lines.append("top target pages (referring domains, backlinks):")
+        lines.extend(f"  {url:<60} {refs:>5} {n:>6}" for url, refs, n in pages)
     lines.extend(_flagged(con, target, top))
+    lines.extend(_internal_equity(con, target, top))
     return "\n".join(lines)
+
+
+def _internal_equity(con: duckdb.DuckDBPyConnection, target: str, top: int) -> list[str]:
+    """The pages of the target's own site that collect and that starve of internal equity."""
+    if not con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'page_rank'").fetchone()[0]:
+        return []
+    rows = con.execute("SELECT url, link_score, inlinks FROM page_rank WHERE site = $target "
+                       "ORDER BY pagerank DESC, url", {"target": target}).fetchall()  # fmt: skip
+    if not rows:
+        return []
+    lines = [f"internal link score of its {len(rows)} URLs (0-100, inlinks): strongest"]
+    lines.extend(f"  {url:<60} {score:5.1f} {n:>5}" for url, score, n in rows[:top])
+    if len(rows) > top:
+        lines.append("weakest:")
+        lines.extend(f"  {url:<60} {score:5.1f} {n:>5}" for url, score, n in rows[-min(top, len(rows) - top):])
+    return lines
 
 
 def report_section(root: str | os.PathLike[str], run_id: str | None, target: str | None = None,
