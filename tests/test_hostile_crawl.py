@@ -259,10 +259,17 @@ def crawl_peak_rss(*args: str, timeout: float = 150) -> tuple[int, int]:
 
 
 def test_a_page_of_300000_links_stays_within_its_memory_bound(hostile_web, tmp_path: Path) -> None:
+    """The per-page bound keeps memory well below the same crawl without it, run alongside
+    (peak RSS varies by a few hundred MB between runs on a shared machine: 487 to 681 MB seen
+    bounded, 869 MB unbounded; bench/hostile.py has the figures)."""
     url = "http://hostile.test/links?n=300000"
-    code, rss_mb = crawl_peak_rss(url, *local_web_args(hostile_web.proxy_url, tmp_path,
-                                                       "--max-depth", "0"))  # fmt: skip
-    assert code == 0
-    assert rss_mb < 650  # 487 MB measured; 869 MB before the per-page bound (bench/hostile.py)
-    row = pages_by_url(tmp_path)[url]
+    rss: dict[str, int] = {}
+    for name, limit in (("bounded", "100000"), ("unbounded", "0")):
+        out = tmp_path / name
+        code, rss[name] = crawl_peak_rss(url, *local_web_args(hostile_web.proxy_url, out, "--max-depth", "0",
+                                                              "-s", f"LINKSPIDER_MAX_LINKS_PER_PAGE={limit}"))  # fmt: skip
+        assert code == 0
+    assert rss["bounded"] < 0.8 * rss["unbounded"], rss
+    row = pages_by_url(tmp_path / "bounded")[url]
     assert row["links_count"] == 100_000 and row["links_truncated"] == 200_000
+    assert pages_by_url(tmp_path / "unbounded")[url]["links_count"] == 300_000
