@@ -106,7 +106,7 @@ class BacklinksSpider(scrapy.Spider):
         self.parse_threads = 2
         self.max_links_per_page: int | None = 100_000
         self.url_length_limit = 2083
-        self.download_maxsize = 0
+        self.max_body_bytes = 0  # not download_maxsize: Scrapy reads (and deprecates) that attribute
         #: Links the page being followed could not request: its site's budget was full.
         self._over_budget = 0
         self.parse_workers: ParseWorkers | None = None
@@ -134,7 +134,7 @@ class BacklinksSpider(scrapy.Spider):
         spider.parse_threads = settings.getint("LINKSPIDER_PARSE_THREADS")
         spider.max_links_per_page = settings.getint("LINKSPIDER_MAX_LINKS_PER_PAGE") or None
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")
-        spider.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        spider.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
@@ -401,7 +401,7 @@ class BacklinksSpider(scrapy.Spider):
                 "hops": request.meta.get("hops", 0),
                 "error": describe_failure(failure, request.url, stopping=stopping,
                                           maxsize=request.meta.get("download_maxsize",
-                                                                   self.download_maxsize)),
+                                                                   self.max_body_bytes)),
                 "drop_reason": drop_reason(failure),
             },
             redirect_hops=redirect_hops,
