@@ -61,6 +61,16 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LINKSPIDER_MAX_PAGES_PER_SITE"] = args.max_pages_per_site
     if args.external_hops is not None:
         settings["LINKSPIDER_EXTERNAL_HOPS"] = args.external_hops
+    if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
+        settings["LINKSPIDER_REDIS_URL"] = args.redis
+    settings.update(fetch_settings(args))
+    return settings
+
+
+def fetch_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the settings of the fetch options ``crawl`` shares with ``check-targets``
+    (proxy, private addresses, concurrency, throttle, log level, progress, ``-s``)."""
+    settings: dict[str, Any] = {}
     if args.proxy:
         settings["LINKSPIDER_PROXY"] = args.proxy
     if args.allow_private_addresses:
@@ -75,8 +85,6 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LOG_LEVEL"] = args.log_level.upper()
     if args.quiet:
         settings["LINKSPIDER_PROGRESS"] = "off"
-    if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
-        settings["LINKSPIDER_REDIS_URL"] = args.redis
     settings.update(dict(args.settings))
     return settings
 

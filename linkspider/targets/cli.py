@@ -38,30 +38,18 @@ def add_politeness_arguments(parser: argparse.ArgumentParser) -> None:
                         help="allow loopback and private addresses (refused by default)")
     parser.add_argument("--concurrency", type=int, metavar="N", help="concurrent requests, in total and per host")
     parser.add_argument("--no-throttle", action="store_true", help="turn AutoThrottle off")
+    from linkspider.cli import _setting_pair
+
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
-                        help="any Scrapy setting")
+                        type=_setting_pair, help="any Scrapy setting")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default WARNING)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    settings: dict[str, Any] = {"LOG_LEVEL": (args.log_level or "WARNING").upper()}
-    if args.proxy:
-        settings["LINKSPIDER_PROXY"] = args.proxy
-    if args.allow_private_addresses:
-        settings["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
-    if args.concurrency:
-        settings["CONCURRENT_REQUESTS"] = settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = args.concurrency
-    if args.no_throttle:
-        settings.update(AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0)
-    if args.quiet:
-        settings["LINKSPIDER_PROGRESS"] = "off"
-    for pair in args.settings:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"-s expects NAME=VALUE, got {pair!r}")
-        settings[name] = value
-    return settings
+    from linkspider.cli import fetch_settings
+
+    return {"LOG_LEVEL": "WARNING", **fetch_settings(args)}
 
 
 def check_targets(root: str | os.PathLike[str], run_id: str, domains: list[str],
