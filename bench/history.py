@@ -27,7 +27,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkspider.schema import LINKS_SCHEMA, PAGES_SCHEMA
+from linkspider.dataset.schema import LINKS_SCHEMA, PAGES_SCHEMA
 
 START = datetime(2026, 12, 1, tzinfo=timezone.utc)
 

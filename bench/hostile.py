@@ -152,10 +152,10 @@ def parse_times(code: Path, depths: list[int], timeout: float) -> list[dict]:
     for depth in depths:
         script = (
             "import time\nfrom linkspider.web.hostile import deep_page\n"
-            "try:\n    from linkspider.parsing import parse_document\n"
+            "try:\n    from linkspider.extraction.parsing import parse_document\n"
             "    parse = lambda html: parse_document(html).extracted\n"
             "except ImportError:  # the code before the nesting cap\n"
-            "    from linkspider.extract import extract_page\n"
+            "    from linkspider.extraction.page import extract_page\n"
             "    parse = lambda html: extract_page(html, context=None)\n"
             f"html = deep_page({depth})\nt = time.process_time()\n"
             "page = parse(html)\n"

@@ -29,8 +29,8 @@ from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 from scrapy.utils.test import get_crawler
 
-from linkspider.extensions import GarbageCollectorTuning
-from linkspider.items import PageItem
+from linkspider.crawl.extensions import GarbageCollectorTuning
+from linkspider.crawl.items import PageItem
 from linkspider.spiders.backlinks import BacklinksSpider
 from pipelines.dedupe import DedupePagesPipeline
 from pipelines.normalize import NormalizeLinksPipeline

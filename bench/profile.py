@@ -18,9 +18,9 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 #: Stage -> (function, file suffix) frames whose inclusive time is that stage; the frame
 #: nearest the leaf decides, so extract_page inside parse_page counts as extraction.
 STAGES = {
-    "extract_page (lexbor parse, links, regions, dom_path)": [("extract_page", "linkspider/extract.py")],
-    "fill_link_contexts (context, word count)": [("fill_link_contexts", "linkspider/extract.py")],
-    "resolve_links (ada join, host, domain)": [("resolve_links", "linkspider/links.py")],
+    "extract_page (lexbor parse, links, regions, dom_path)": [("extract_page", "linkspider/extraction/page.py")],
+    "fill_link_contexts (context, word count)": [("fill_link_contexts", "linkspider/extraction/page.py")],
+    "resolve_links (ada join, host, domain)": [("resolve_links", "linkspider/extraction/links.py")],
     "follow (requests for in-scope links)": [("_follow", "linkspider/spiders/backlinks.py")],
     "rest of parse_page (decode, sha1, page facts)": [("parse_page", "linkspider/spiders/backlinks.py")],
     "normalize pipeline (anchor, rel, follow)": [("process_item", "pipelines/normalize.py")],

@@ -99,7 +99,7 @@ def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str |
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from linkspider.dataset import ensure_writable
+    from linkspider.dataset.layout import ensure_writable
     from linkspider.runs.context import RunContext, RunSetupError
     from linkspider.spiders.backlinks import BacklinksSpider, read_seeds
 
@@ -145,7 +145,7 @@ def _finish(stats: dict, report: bool) -> int:
     code = ExitCode(stats.get("linkspider/exit_code", ExitCode.ENDED_EARLY))
     run = f"run {stats.get('linkspider/run_id')}"
     if report and stats.get("linkspider/pages_rows_written"):
-        from linkspider.report import summarize
+        from linkspider.dataset.run_summary import summarize
 
         print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
     if code == ExitCode.OUTPUT_FAILED:
@@ -165,7 +165,7 @@ def _finish(stats: dict, report: bool) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from linkspider.dataset import OutputNotWritable
+    from linkspider.dataset.layout import OutputNotWritable
     from linkspider.runs import ExitCode, InvalidRunId
     from linkspider.runs.context import RunSetupError
 
@@ -244,7 +244,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from linkspider.htmlreport.cli import cmd_html_report, wants_html_report  # issue 12
     from linkspider.analysis.rollups import AnalysisError
     from linkspider.analysis.summary import report_section
-    from linkspider.report import ReportError, summarize
+    from linkspider.dataset.run_summary import ReportError, summarize
 
     if wants_html_report(args):
         return cmd_html_report(args)
@@ -311,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_html_report_arguments(report)
     report.set_defaults(func=cmd_report)
 
-    from linkspider.deploy import add_deploy_command
+    from linkspider.scrapyd.deploy import add_deploy_command
 
     add_deploy_command(sub)
 

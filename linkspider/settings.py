@@ -43,7 +43,7 @@ LINKSPIDER_ALLOW_PRIVATE_ADDRESSES = False
 LINKSPIDER_MAX_DEPTH = 5
 #: Pages requested per site at most; 0 = no limit. A site is the registrable domain, or the
 #: host itself when it has none (``vm``, ``github.io``): the same key decides external hops
-#: and ``is_external`` (``linkspider.domains.site_key``).
+#: and ``is_external`` (``linkspider.urls.domains.site_key``).
 LINKSPIDER_MAX_PAGES_PER_SITE = 1000
 #: Hops to other sites followed from the seed sites (0 = stay on the seed sites).
 LINKSPIDER_EXTERNAL_HOPS = 0
@@ -112,23 +112,23 @@ RETRY_TIMES = 2
 HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-TWISTED_DNS_RESOLVER = "linkspider.resolver.PublicAddressResolver"
+TWISTED_DNS_RESOLVER = "linkspider.crawl.resolver.PublicAddressResolver"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 # Scrapy's HTTP/1.1 handler with LINKSPIDER_MAX_HEADER_BYTES and clearer errors.
 DOWNLOAD_HANDLERS = {
-    "http": "linkspider.downloader.BoundedHTTP11DownloadHandler",
-    "https": "linkspider.downloader.BoundedHTTP11DownloadHandler",
+    "http": "linkspider.crawl.downloader.BoundedHTTP11DownloadHandler",
+    "https": "linkspider.crawl.downloader.BoundedHTTP11DownloadHandler",
 }
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, except that every request waiting for a host's robots.txt obeys it (robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "linkspider.robots.RobotsTxtMiddleware": 100,
-    "linkspider.middlewares.PrivateAddressMiddleware": 50,
-    "linkspider.middlewares.LocalProxyMiddleware": 740,
+    "linkspider.crawl.robots.RobotsTxtMiddleware": 100,
+    "linkspider.crawl.middlewares.PrivateAddressMiddleware": 50,
+    "linkspider.crawl.middlewares.LocalProxyMiddleware": 740,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "linkspider.middlewares.RedirectEveryHopMiddleware": 600,
+    "linkspider.crawl.middlewares.RedirectEveryHopMiddleware": 600,
 }
 
 ITEM_PIPELINES = {
@@ -138,12 +138,12 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
-    "linkspider.extensions.GarbageCollectorTuning": 0,
+    "linkspider.crawl.extensions.GarbageCollectorTuning": 0,
     "linkspider.runs.recorder.RunRecorder": 10,
     # Progress (below) replaces Scrapy's "Crawled N pages (at N pages/min)" log lines.
     "scrapy.extensions.logstats.LogStats": None,
-    "linkspider.progress.CrawlProgress": 0,
-    "linkspider.scrapyd_check.ScrapydOutputCheck": 0,
+    "linkspider.crawl.progress.CrawlProgress": 0,
+    "linkspider.scrapyd.check.ScrapydOutputCheck": 0,
     "pipelines.feed.ParquetFeedAppendGuard": 0,
 }
 
@@ -157,7 +157,7 @@ CONCURRENT_ITEMS = 4
 LOG_LEVEL = "INFO"
 
 # ---------------------------------------------------------------------------------------------
-# Progress, control servers, Scrapyd (linkspider.progress, linkspider.scrapyd_check)
+# Progress, control servers, Scrapyd (linkspider.crawl.progress, linkspider.scrapyd.check)
 # ---------------------------------------------------------------------------------------------
 
 #: Crawl progress (pages done and queued, pages/s, links, errors, elapsed): "auto" draws one

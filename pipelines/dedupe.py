@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from linkspider.distributed.dedupe import SharedSeen
-    from linkspider.items import PageItem
+    from linkspider.crawl.items import PageItem
 
 
 def page_key(url: str) -> bytes:

@@ -21,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.exporters import BaseItemExporter
 from w3lib.url import file_uri_to_path
 
-from linkspider.schema import LINK_PAGE_COLUMNS, SCHEMAS
+from linkspider.dataset.schema import LINK_PAGE_COLUMNS, SCHEMAS
 from pipelines.parquet_writer import LinksBuffer, TableBuffer
 
 if TYPE_CHECKING:

@@ -1,21 +1,21 @@
 """Fill a page item's anchor text, rel, follow and referring-domain columns.
 
 The spider resolves targets (it needs them to follow links); this pipeline does the rest of
-the per-link normalization through the pure functions of ``linkspider.links``.
+the per-link normalization through the pure functions of ``linkspider.extraction.links``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from linkspider.domains import site_key, site_keys
-from linkspider.links import clean_anchor_text, count_internal_external, describe_links
+from linkspider.urls.domains import site_key, site_keys
+from linkspider.extraction.links import clean_anchor_text, count_internal_external, describe_links
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from linkspider.items import PageItem
+    from linkspider.crawl.items import PageItem
 
 
 class NormalizeLinksPipeline:

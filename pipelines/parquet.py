@@ -1,6 +1,6 @@
 """Export pages and links as a Hive-partitioned Parquet dataset, one directory per run.
 
-Layout (``linkspider.dataset``):
+Layout (``linkspider.dataset.layout``):
 ``<LINKSPIDER_OUTPUT_DIR>/{links,pages}/crawl_date=YYYY-MM-DD/run=<run id>/part-*.parquet``.
 Rows are buffered up to ``LINKSPIDER_ROW_GROUP_ROWS`` and written as row groups into files in
 the run's staging directory. The two tables are committed together: every
@@ -11,8 +11,8 @@ when no page arrives) or ``LINKSPIDER_ROWS_PER_FILE`` rows, the ``links`` file a
 also appended to a fetch log in the staging directory, so a resume can say how many pages it
 fetches again. When writing fails (disk full, permissions), the crawl is stopped cleanly with
 ``output_failed``; the files already in place stay complete. After each commit the pipeline
-sends ``linkspider.signals.rows_committed`` (a distributed run acknowledges its requests then)
-and it commits at once on ``linkspider.signals.commit_requested``.
+sends ``linkspider.crawl.signals.rows_committed`` (a distributed run acknowledges its requests then)
+and it commits at once on ``linkspider.crawl.signals.commit_requested``.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
-from linkspider import signals as linkspider_signals
-from linkspider.dataset import ensure_writable, run_directory
+from linkspider.crawl import signals as linkspider_signals
+from linkspider.dataset.layout import ensure_writable, run_directory
 from linkspider.runs.context import RunContext
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
-from linkspider.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA
+from linkspider.dataset.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA
 from pipelines.parquet_writer import (
     LinksBuffer,
     ParquetExportError,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from linkspider.items import PageItem
+    from linkspider.crawl.items import PageItem
 
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class ParquetExportPipeline:
             self.crawler.signals.send_catch_log(linkspider_signals.rows_committed)
 
     def commit_now(self) -> None:
-        """Commit what the pipeline holds now (``linkspider.signals.commit_requested``)."""
+        """Commit what the pipeline holds now (``linkspider.crawl.signals.commit_requested``)."""
         if self.failed is None:
             try:
                 self.commit()

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkspider.dataset import process_alive
+from linkspider.dataset.layout import process_alive
 
 
 class ParquetExportError(RuntimeError):

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from scrapy.http import Headers, Request
 from scrapy.responsetypes import responsetypes
 
-from linkspider.items import PageItem
-from linkspider.schema import LINK_PAGE_COLUMNS, SCHEMAS
+from linkspider.crawl.items import PageItem
+from linkspider.dataset.schema import LINK_PAGE_COLUMNS, SCHEMAS
 from linkspider.spiders.backlinks import BacklinksSpider
 from linkspider.web.hostile import HostileConfig, HostileWeb, deep_page, many_links_page
 from linkspider.web.world import World, WorldConfig

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from linkspider.middlewares import is_public_address, refusal_reason
+from linkspider.crawl.middlewares import is_public_address, refusal_reason
 from tests.crawling import LoopbackHandler, LoopbackServer, local_web_args, read_table, run_crawl, serving
 
 ADDRESSES = [
@@ -170,7 +170,7 @@ def answer(resolver, name: str, hosts: list[str]) -> Answers:
     """Feed one DNS answer of ``hosts`` for ``name`` through the resolver's address check."""
     from twisted.internet.address import IPv4Address, IPv6Address
 
-    from linkspider.resolver import _PublicOnly
+    from linkspider.crawl.resolver import _PublicOnly
 
     received = Answers()
     check = _PublicOnly(received, name, resolver)
@@ -184,7 +184,7 @@ def answer(resolver, name: str, hosts: list[str]) -> Answers:
 def test_every_dns_answer_is_checked_a_name_turning_private_is_refused() -> None:
     from types import SimpleNamespace
 
-    from linkspider.resolver import PublicAddressResolver, refusal_for
+    from linkspider.crawl.resolver import PublicAddressResolver, refusal_for
 
     # No reactor is installed in the test process (crawls run in their own): the check under
     # test never resolves, it is handed the answers.

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from linkspider.report import create_run_view
+from linkspider.dataset.run_summary import create_run_view
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.conftest import PROJECT_ROOT
 from tests.crawling import local_web_args, read_table, run_crawl

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from linkspider.domains import host_domains, is_ip_address, registrable_domain
+from linkspider.urls.domains import host_domains, is_ip_address, registrable_domain
 from tests.conftest import vendored_file
 
 

@@ -6,7 +6,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from linkspider.encoding import parser_input, response_encoding
+from linkspider.extraction.encoding import parser_input, response_encoding
 
 CASES = [
     # (body, Content-Type, expected source)
@@ -53,7 +53,7 @@ def test_canonical_url_is_its_link_rows_url_with_the_query_in_the_pages_charset(
     from scrapy.settings import Settings
     from scrapy.utils.test import get_crawler
 
-    from linkspider.items import PageItem
+    from linkspider.crawl.items import PageItem
     from linkspider.spiders.backlinks import BacklinksSpider
 
     settings = Settings()

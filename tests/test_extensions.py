@@ -9,7 +9,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from linkspider.extensions import GarbageCollectorTuning
+from linkspider.crawl.extensions import GarbageCollectorTuning
 from linkspider.spiders.backlinks import BacklinksSpider
 
 
@@ -43,7 +43,7 @@ def test_bad_thresholds_say_what_to_give(value: str) -> None:
 def test_the_project_enables_it() -> None:
     settings = Settings()
     settings.setmodule("linkspider.settings")
-    assert "linkspider.extensions.GarbageCollectorTuning" in settings.getdict("EXTENSIONS")
+    assert "linkspider.crawl.extensions.GarbageCollectorTuning" in settings.getdict("EXTENSIONS")
     own = {k: v for k, v in settings.copy_to_dict().items() if k.startswith("LINKSPIDER_")}
     crawler = get_crawler(BacklinksSpider, own)
     extension = GarbageCollectorTuning.from_crawler(crawler)

@@ -12,11 +12,11 @@ from typing import Any
 
 from scrapy.http import HtmlResponse
 
-from linkspider.extract import extract_page
-from linkspider.links import describe_links, resolve_links
-from linkspider.encoding import parser_input
-from linkspider.domains import registrable_domain
-from linkspider.urls import url_host
+from linkspider.extraction.page import extract_page
+from linkspider.extraction.links import describe_links, resolve_links
+from linkspider.extraction.encoding import parser_input
+from linkspider.urls.domains import registrable_domain
+from linkspider.urls.normalize import url_host
 from tests.conftest import vendored_file
 
 
@@ -59,7 +59,7 @@ def test_entities_and_odd_whitespace_in_anchor_text_are_cleaned() -> None:
 def test_anchor_texts_repeated_across_pages_clean_alike_and_the_memo_stays_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from linkspider import links
+    from linkspider.extraction import links
 
     monkeypatch.setattr(links, "ANCHOR_MEMO_SIZE", 10)
     monkeypatch.setattr(links, "_ANCHORS", {})

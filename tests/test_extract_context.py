@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linkspider.extract import dom_path, extract_page
+from linkspider.extraction.page import dom_path, extract_page
 
 
 def one_link(html: str) -> dict:

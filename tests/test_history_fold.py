@@ -15,7 +15,7 @@ from linkspider.history import HistoryError, update_history
 from linkspider.history.diff import diff
 from linkspider.history.fold import changes_path, history_path
 from linkspider.runs import RunRecord, write_run_record
-from linkspider.schema import LINKS_SCHEMA, PAGES_SCHEMA
+from linkspider.dataset.schema import LINKS_SCHEMA, PAGES_SCHEMA
 
 PAGE = "http://a.example/page"
 T1, T2 = "http://t.example/one", "http://t.example/two"
@@ -252,7 +252,7 @@ def test_diff_refuses_an_unknown_run(tmp_path: Path) -> None:
 
 
 def test_tables_are_written_with_their_declared_schemas(tmp_path: Path) -> None:
-    from linkspider.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA
+    from linkspider.dataset.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA
 
     write_run(tmp_path, 1, [page()], [link()])
     write_run(tmp_path, 2, [page()], [link(anchor="Other")])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from linkspider.nesting import MAX_NESTING_DEPTH
+from linkspider.extraction.nesting import MAX_NESTING_DEPTH
 from linkspider.web.hostile import DEEP_LINKS, HostileConfig, HostileWeb
 from linkspider.web.server import LocalWebProcess
 from tests.conftest import PROJECT_ROOT

@@ -7,9 +7,9 @@ import time
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from linkspider.extract import extract_page
-from linkspider.nesting import MAX_NESTING_DEPTH, MAX_SELECT_OPTIONS, SCAN_ABOVE_TAGS, cap_nesting
-from linkspider.parsing import parse_document
+from linkspider.extraction.page import extract_page
+from linkspider.extraction.nesting import MAX_NESTING_DEPTH, MAX_SELECT_OPTIONS, SCAN_ABOVE_TAGS, cap_nesting
+from linkspider.extraction.parsing import parse_document
 from linkspider.web.hostile import DEEP_LINKS, deep_page
 from linkspider.web.world import World, WorldConfig
 

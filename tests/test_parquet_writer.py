@@ -10,7 +10,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from linkspider.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
+from linkspider.dataset.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
 from pipelines.parquet_writer import LinksBuffer, ParquetExportError, RollingParquetWriter, TableBuffer
 
 

@@ -21,7 +21,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from linkspider.cli import build_parser, crawl_settings
-from linkspider.progress import CLEAR_LINE, CrawlProgress, RateMeter
+from linkspider.crawl.progress import CLEAR_LINE, CrawlProgress, RateMeter
 from linkspider.spiders.backlinks import BacklinksSpider
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.conftest import PROJECT_ROOT

@@ -21,7 +21,7 @@ from linkspider.runs import InvalidRunId, new_run_id, validate_run_id
 from linkspider.runs.context import RunContext
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from pipelines.parquet import ParquetExportPipeline
-from linkspider.items import PageItem
+from linkspider.crawl.items import PageItem
 from tests.conftest import PROJECT_ROOT
 from tests.crawling import crawl_command, local_web_args
 

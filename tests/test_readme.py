@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkspider.schema import data_dictionary_markdown
+from linkspider.dataset.schema import data_dictionary_markdown
 from tests.conftest import PROJECT_ROOT
 
 
@@ -11,7 +11,7 @@ def test_readme_data_dictionary_matches_the_schema() -> None:
     start = readme.index("<!-- data-dictionary:start -->\n") + len("<!-- data-dictionary:start -->\n")
     end = readme.index("<!-- data-dictionary:end -->")
     assert readme[start:end] == data_dictionary_markdown(), (
-        "README data dictionary is out of date: regenerate it with python -m linkspider.schema --update-readme"
+        "README data dictionary is out of date: regenerate it with python -m linkspider.dataset.schema --update-readme"
     )
 
 

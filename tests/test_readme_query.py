@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from linkspider.links import describe_links, resolve_links
-from linkspider.extract import extract_page
-from linkspider.items import PageItem
+from linkspider.extraction.links import describe_links, resolve_links
+from linkspider.extraction.page import extract_page
+from linkspider.crawl.items import PageItem
 from linkspider.runs.context import RunContext
 from pipelines.parquet import ParquetExportPipeline
 from tests.conftest import PROJECT_ROOT

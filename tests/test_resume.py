@@ -17,7 +17,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from linkspider.dataset import run_files
+from linkspider.dataset.layout import run_files
 from linkspider.runs import read_run_record
 from linkspider.web import World, WorldConfig
 from linkspider.web.server import LocalWeb

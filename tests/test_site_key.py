@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linkspider.domains import site_key, site_keys
-from linkspider.links import describe_links
+from linkspider.urls.domains import site_key, site_keys
+from linkspider.extraction.links import describe_links
 
 SITES = [
     ("www.news-1.com", "news-1.com"),

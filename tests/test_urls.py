@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from linkspider.links import resolve_links
-from linkspider.urls import (
+from linkspider.extraction.links import resolve_links
+from linkspider.urls.normalize import (
     base_directory,
     document_base_url,
     resolve_href,
@@ -129,7 +129,7 @@ def test_memoized_targets_match_the_wpt_suite_from_sibling_pages() -> None:
 
 
 def test_target_memo_stays_within_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    from linkspider import links
+    from linkspider.extraction import links
 
     monkeypatch.setattr(links, "TARGET_MEMO_SIZE", 10)
     monkeypatch.setattr(links, "_TARGETS", {})

@@ -28,7 +28,7 @@ from linkspider.analysis.rollups import (
     referring_domains_table,
 )
 from linkspider.analysis.signals import domain_signals_table
-from linkspider.schema import SCHEMAS
+from linkspider.dataset.schema import SCHEMAS
 
 TABLES = ("domain_rank", "page_rank", "referring_domains", "anchors", "domain_signals")
 

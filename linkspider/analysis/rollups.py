@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from linkspider.analysis import queries
 from linkspider.analysis.anchors import brand_names, classify_anchor
-from linkspider.dataset import run_files
+from linkspider.dataset.layout import run_files
 
 
 class AnalysisError(RuntimeError):

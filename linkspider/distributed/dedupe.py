@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from linkspider.distributed.frontier import Frontier
-    from linkspider.items import PageItem
+    from linkspider.crawl.items import PageItem
 
 
 class SharedSeen:

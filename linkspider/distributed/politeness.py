@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from linkspider.distributed.scheduler import PERMIT_META
 from linkspider.distributed.worker import WorkerState
-from linkspider.urls import url_host
+from linkspider.urls.normalize import url_host
 
 if TYPE_CHECKING:
     from scrapy import Request

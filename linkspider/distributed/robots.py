@@ -18,7 +18,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from linkspider.distributed.worker import WorkerState
-from linkspider.robots import RobotsTxtMiddleware
+from linkspider.crawl.robots import RobotsTxtMiddleware
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -13,7 +13,7 @@ from a queue, stats), and replaces the queue by ``linkspider.distributed.frontie
   cluster-wide) and decodes it as JSON of ``linkspider.distributed.entries``; an entry that is
   not one (a pickle) is moved aside with an error line, never executed.
 - An entry is acknowledged when the Parquet pipeline has committed its page's rows
-  (``linkspider.signals.rows_committed``); until then a heartbeat renews its lease every
+  (``linkspider.crawl.signals.rows_committed``); until then a heartbeat renews its lease every
   ``LINKSPIDER_REDIS_LEASE_SECONDS``/3. Expired leases (dead workers) are requeued by any
   worker. The worker stops once nothing is queued or in flight, cluster-wide, for
   ``LINKSPIDER_REDIS_IDLE_SECONDS``; on a clean stop it gives back the leases it still holds.
@@ -37,13 +37,13 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from linkspider import signals as linkspider_signals
+from linkspider.crawl import signals as linkspider_signals
 from linkspider.distributed.entries import InvalidEntry, decode_entry, encode_entry
 from linkspider.distributed.fingerprints import fingerprint
 from linkspider.distributed.worker import WorkerState
-from linkspider.domains import site_key
-from linkspider.items import LEASE_META
-from linkspider.urls import url_host
+from linkspider.urls.domains import site_key
+from linkspider.crawl.items import LEASE_META
+from linkspider.urls.normalize import url_host
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

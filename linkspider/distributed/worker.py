@@ -60,9 +60,9 @@ def distributed_settings(settings: BaseSettings) -> None:
     settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     middlewares["linkspider.distributed.politeness.SharedPolitenessMiddleware"] = 950
-    if middlewares.get("linkspider.robots.RobotsTxtMiddleware") is not None:  # one fetch per host
-        priority = middlewares.pop("linkspider.robots.RobotsTxtMiddleware")
-        middlewares["linkspider.robots.RobotsTxtMiddleware"] = None
+    if middlewares.get("linkspider.crawl.robots.RobotsTxtMiddleware") is not None:  # one fetch per host
+        priority = middlewares.pop("linkspider.crawl.robots.RobotsTxtMiddleware")
+        middlewares["linkspider.crawl.robots.RobotsTxtMiddleware"] = None
         middlewares["linkspider.distributed.robots.SharedRobotsTxtMiddleware"] = priority
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 

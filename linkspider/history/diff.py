@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkspider.dataset import STAGING
+from linkspider.dataset.layout import STAGING
 from linkspider.history import fold, queries
 from linkspider.history.fold import HistoryError
 from linkspider.history.update import comparable_runs, settings_default, update_history

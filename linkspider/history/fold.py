@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from linkspider.dataset import STAGING, run_files
+from linkspider.dataset.layout import STAGING, run_files
 from linkspider.history import queries
 from linkspider.history.identity import TRACKED_KINDS, TRANSIENT_REASONS, sql_list, unreachable_pattern
-from linkspider.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
+from linkspider.dataset.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
 
 #: Parquet key-value metadata of link_history: the runs folded into it, oldest first.
 FOLDED_RUNS_KEY = "linkspider.history.runs"

@@ -37,11 +37,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkspider.dataset import run_files
+from linkspider.dataset.layout import run_files
 from linkspider.history import fold, queries
 from linkspider.history.identity import TRACKED_KINDS, sql_list, unreachable_pattern
-from linkspider.schema import MONITOR_SCHEMA
-from linkspider.urls import resolve_href, split_fragment
+from linkspider.dataset.schema import MONITOR_SCHEMA
+from linkspider.urls.normalize import resolve_href, split_fragment
 
 
 class MonitorExit(IntEnum):
@@ -215,13 +215,13 @@ def _read_run(fetch_root: Path, run_id: str) -> tuple[dict[str, str], dict[str, 
 
 
 def _links_schema() -> pa.Schema:
-    from linkspider.schema import LINKS_SCHEMA
+    from linkspider.dataset.schema import LINKS_SCHEMA
 
     return LINKS_SCHEMA
 
 
 def _pages_schema() -> pa.Schema:
-    from linkspider.schema import PAGES_SCHEMA
+    from linkspider.dataset.schema import PAGES_SCHEMA
 
     return PAGES_SCHEMA
 

@@ -39,7 +39,7 @@ def comparable_runs(root: str | os.PathLike[str]) -> list[str]:
         return complete_runs(root)
     import duckdb
 
-    from linkspider.dataset import table_glob
+    from linkspider.dataset.layout import table_glob
 
     if not any((root / "pages").glob("*/run=*/*.parquet")):
         return []

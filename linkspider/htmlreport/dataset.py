@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkspider.dataset import run_files
+from linkspider.dataset.layout import run_files
 
 ANALYSIS_TABLES = ("referring_domains", "domain_rank", "page_rank", "anchors", "domain_signals")
 
@@ -61,7 +61,7 @@ def open_views(root: str | os.PathLike[str], run_id: str, memory_limit: str = "1
         _view(con, name, files)
         views.present.add(name)
     if not links:  # a run whose pages hold no links: an empty links view of the right shape
-        from linkspider.schema import LINKS_SCHEMA
+        from linkspider.dataset.schema import LINKS_SCHEMA
 
         con.register("links", LINKS_SCHEMA.empty_table())
     if _view(con, "targets", sorted((root / "targets" / f"run={run_id}").glob("part-*.parquet"))):

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from linkspider.dataset import staging_directory
+from linkspider.dataset.layout import staging_directory
 from linkspider.runs.ids import new_run_id, validate_run_id
 from linkspider.runs.journal import (
     RunJournal,

@@ -19,7 +19,7 @@ import duckdb
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from linkspider.dataset import run_files, staging_directory
+from linkspider.dataset.layout import run_files, staging_directory
 
 #: Rows fetched from DuckDB at a time when replaying a run's links.
 BATCH_ROWS = 8_192

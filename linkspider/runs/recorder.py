@@ -23,7 +23,7 @@ from linkspider import __version__
 from linkspider.runs.context import RunContext, crawl_settings_json
 from linkspider.runs.exitcodes import outcome
 from linkspider.runs.records import RunRecord, write_run_record
-from linkspider.schema import SCHEMA_VERSION
+from linkspider.dataset.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -4,7 +4,7 @@ A record is written when a run starts, renewed on a heartbeat while it runs, and
 when it ends, each time by writing a new file in the staging directory and renaming it over
 ``runs/run=<id>/run.parquet``, so a reader always finds a whole record. A run killed outright
 leaves ``status = 'running'`` with a heartbeat that stops; ``read_runs`` reports it as
-``interrupted``. Columns are documented in ``linkspider.schema`` (``RUNS_FIELDS``).
+``interrupted``. Columns are documented in ``linkspider.dataset.schema`` (``RUNS_FIELDS``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from linkspider.dataset import process_alive, run_record_path, staging_directory
-from linkspider.schema import RUNS_SCHEMA
+from linkspider.dataset.layout import process_alive, run_record_path, staging_directory
+from linkspider.dataset.schema import RUNS_SCHEMA
 
 #: Statuses stored in the table; ``interrupted`` is only ever derived when reading.
 STORED_STATUSES = ("running", "complete", "partial", "failed")

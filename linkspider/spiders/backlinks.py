@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import HtmlResponse
 
-from linkspider.domains import registrable_domain, site_key, site_keys
-from linkspider.encoding import parser_input, response_encoding
-from linkspider.extract import fill_link_contexts
-from linkspider.failures import describe_failure, drop_reason, failure_status
-from linkspider.items import LEASE_META, PageItem
-from linkspider.links import page_nofollow_reason, page_says_noindex, resolve_links
-from linkspider.parsing import (
+from linkspider.urls.domains import registrable_domain, site_key, site_keys
+from linkspider.extraction.encoding import parser_input, response_encoding
+from linkspider.extraction.page import fill_link_contexts
+from linkspider.crawl.failures import describe_failure, drop_reason, failure_status
+from linkspider.crawl.items import LEASE_META, PageItem
+from linkspider.extraction.links import page_nofollow_reason, page_says_noindex, resolve_links
+from linkspider.extraction.parsing import (
     ParseDeadlineExceeded,
     ParsedDocument,
     ParseWorkers,
@@ -34,7 +34,7 @@ from linkspider.parsing import (
 )
 from linkspider.runs.context import RunContext, RunSetupError
 from linkspider.runs.recorder import seeds_digest
-from linkspider.urls import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host, url_scheme
+from linkspider.urls.normalize import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host, url_scheme
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

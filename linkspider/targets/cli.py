@@ -56,7 +56,7 @@ def check_targets(root: str | os.PathLike[str], run_id: str, domains: list[str],
                   overrides: dict[str, Any]) -> Counter[str]:  # fmt: skip
     """Check the run's targets not checked yet; return the outcomes of the new rows (and
     ``crawl``: how many came from the run's own pages)."""
-    from linkspider.dataset import ensure_writable
+    from linkspider.dataset.layout import ensure_writable
     from linkspider.targets.selection import checked_urls, crawled_rows, run_targets
     from linkspider.targets.writer import write_targets
 
@@ -116,7 +116,7 @@ def latest_complete_run(root: str | os.PathLike[str]) -> str | None:
 
 
 def cmd_check_targets(args: argparse.Namespace) -> int:
-    from linkspider.dataset import OutputNotWritable, run_files
+    from linkspider.dataset.layout import OutputNotWritable, run_files
 
     root = Path(args.out)
     run_id = args.run or latest_complete_run(root)

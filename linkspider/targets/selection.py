@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from linkspider.dataset import run_files
-from linkspider.schema import TARGETS_SCHEMA
+from linkspider.dataset.layout import run_files
+from linkspider.dataset.schema import TARGETS_SCHEMA
 from linkspider.targets.outcome import error_is_refusal, target_outcome
 
 #: Distinct external http(s) targets of the run's links ({links}: the run's files; $domains:
@@ -75,8 +75,8 @@ def checked_urls(root: str | os.PathLike[str], run_id: str) -> set[str]:
 
 def crawled_rows(root: str | os.PathLike[str], run_id: str, urls: Sequence[str]) -> pa.Table:
     """Return ``targets`` rows for those of ``urls`` the run fetched itself (from ``pages``)."""
-    from linkspider.domains import registrable_domain
-    from linkspider.urls import url_host
+    from linkspider.urls.domains import registrable_domain
+    from linkspider.urls.normalize import url_host
 
     files = run_files(root, "pages", run_id)
     if not files or not urls:

@@ -1,14 +1,14 @@
 """The ``check_targets`` spider: how each target URL answers, with the crawler's politeness.
 
 Runs in Scrapy's engine with the project's settings, so robots.txt
-(``linkspider.robots.RobotsTxtMiddleware``), the address rule (``PrivateAddressMiddleware``,
+(``linkspider.crawl.robots.RobotsTxtMiddleware``), the address rule (``PrivateAddressMiddleware``,
 ``PublicAddressResolver``), the proxy, per-host concurrency and AutoThrottle all apply. Each
 URL is requested once with HEAD; where the answer's status is in
 ``LINKSPIDER_TARGETS_HEAD_REFUSED`` (405, 501: servers that refuse HEAD) it is requested with
 GET, whose body is not downloaded (the download stops at the headers). Redirects are not
 followed by Scrapy but by ``linkspider.targets.chains``, so a URL shared by several chains is
 still requested once. A check is one attempt: no retries (``RETRY_ENABLED`` off). One item
-per target (``linkspider.schema.TARGETS_SCHEMA``), written by ``TargetsParquetPipeline``.
+per target (``linkspider.dataset.schema.TARGETS_SCHEMA``), written by ``TargetsParquetPipeline``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 
-from linkspider.domains import registrable_domain
-from linkspider.middlewares import PrivateAddressRefused, _location_target
-from linkspider.resolver import refusal_for
+from linkspider.urls.domains import registrable_domain
+from linkspider.crawl.middlewares import PrivateAddressRefused, _location_target
+from linkspider.crawl.resolver import refusal_for
 from linkspider.spiders.backlinks import describe_failure
 from linkspider.targets.chains import Answer, ChainResolver, Resolved
-from linkspider.urls import FETCHABLE_SCHEMES, split_fragment, url_host
+from linkspider.urls.normalize import FETCHABLE_SCHEMES, split_fragment, url_host
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,7 +46,7 @@ class TargetCheckSpider(scrapy.Spider):
         "EXTENSIONS": {
             "linkspider.runs.recorder.RunRecorder": _OFF,  # a check is not a crawl run
             "pipelines.feed.ParquetFeedAppendGuard": _OFF,
-            "linkspider.scrapyd_check.ScrapydOutputCheck": _OFF,
+            "linkspider.scrapyd.check.ScrapydOutputCheck": _OFF,
         },
         "RETRY_ENABLED": False,
         "LINKSPIDER_HISTORY_UPDATE": False,

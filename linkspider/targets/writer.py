@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import task
 
-from linkspider.dataset import staging_directory
-from linkspider.schema import TARGETS_SCHEMA
+from linkspider.dataset.layout import staging_directory
+from linkspider.dataset.schema import TARGETS_SCHEMA
 from linkspider.targets.selection import targets_directory
 from pipelines.parquet_writer import RollingParquetWriter, TableBuffer
 

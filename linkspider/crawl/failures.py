@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from linkspider.downloader import ResponseHeadersTooLarge, ShortBody
-from linkspider.resolver import refusal_for
-from linkspider.urls import url_host
+from linkspider.crawl.downloader import ResponseHeadersTooLarge, ShortBody
+from linkspider.crawl.resolver import refusal_for
+from linkspider.urls.normalize import url_host
 
 if TYPE_CHECKING:
     from twisted.python.failure import Failure

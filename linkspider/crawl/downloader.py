@@ -6,7 +6,7 @@ in memory, so a response whose status line and headers pass ``LINKSPIDER_MAX_HEA
 refused (:class:`ResponseHeadersTooLarge`, with the status the server sent). A body cut short
 of its ``Content-Length`` fails with :class:`ShortBody` saying how many bytes came of how
 many. Both reach the spider's errback inside Twisted's ``ResponseFailed`` (or Scrapy's
-``ResponseDataLossError``); ``linkspider.failures`` reads them out.
+``ResponseDataLossError``); ``linkspider.crawl.failures`` reads them out.
 """
 
 from __future__ import annotations

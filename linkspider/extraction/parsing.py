@@ -1,6 +1,6 @@
 """Bounded parsing: the nesting cap, then extraction, on the reactor or in a worker thread.
 
-:func:`parse_document` is the pure part: the nesting cap (``linkspider.nesting``) then
+:func:`parse_document` is the pure part: the nesting cap (``linkspider.extraction.nesting``) then
 ``extract_page``. :class:`ParseWorkers` runs it off the reactor thread for large documents
 (``LINKSPIDER_PARSE_THREAD_BYTES``), so the crawl keeps downloading while a big page is
 parsed, and gives up on one after ``LINKSPIDER_PARSE_DEADLINE`` seconds: lexbor releases the
@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from linkspider.extract import ExtractedPage, extract_page
-from linkspider.nesting import MAX_NESTING_DEPTH, cap_nesting
+from linkspider.extraction.page import ExtractedPage, extract_page
+from linkspider.extraction.nesting import MAX_NESTING_DEPTH, cap_nesting
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from linkspider.domains import registrable_domain, site_key, site_keys
-from linkspider.urls import (
+from linkspider.urls.domains import registrable_domain, site_key, site_keys
+from linkspider.urls.normalize import (
     base_directory,
     document_base_url,
     encode_query_for_document,
@@ -250,7 +250,7 @@ def describe_links(
 ) -> dict[str, list]:
     """Return the anchor, rel and follow columns of a page's links.
 
-    ``target_sites`` and ``referring_site`` are sites (``linkspider.domains.site_key``: the
+    ``target_sites`` and ``referring_site`` are sites (``linkspider.urls.domains.site_key``: the
     registrable domain, else the host): a link is external when its target's site differs.
 
     ``anchor_text`` is the cleaned text, or the cleaned alt text when the text is empty

@@ -17,7 +17,7 @@ from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import implementer
 
-from linkspider.middlewares import is_public_address
+from linkspider.crawl.middlewares import is_public_address
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, IHostResolution

@@ -4,7 +4,7 @@
 (how a crawl reaches the project's local web). ``PrivateAddressMiddleware`` refuses URLs whose
 host is a loopback, private, link-local or otherwise non-public IP literal, or a
 ``localhost`` name, unless ``LINKSPIDER_ALLOW_PRIVATE_ADDRESSES`` is set; host names that
-resolve to such addresses are refused by ``linkspider.resolver.PublicAddressResolver``.
+resolve to such addresses are refused by ``linkspider.crawl.resolver.PublicAddressResolver``.
 ``RedirectEveryHopMiddleware`` follows redirects to pages already fetched.
 """
 
@@ -19,7 +19,7 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
-from linkspider.urls import resolve_href, split_fragment
+from linkspider.urls.normalize import resolve_href, split_fragment
 
 if TYPE_CHECKING:
     from scrapy import Spider

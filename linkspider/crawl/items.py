@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from collections.abc import Iterator
 from typing import Any
 
-from linkspider.extract import ExtractedPage
-from linkspider.links import redirect_link
+from linkspider.extraction.page import ExtractedPage
+from linkspider.extraction.links import redirect_link
 
 
 #: Request meta: the id of the shared-frontier entry (lease) a request works for, in a
@@ -23,7 +23,7 @@ LEASE_META = "linkspider_lease"
 class PageItem:
     """One fetched (or failed) URL.
 
-    ``page`` holds the values of the ``pages`` table row (see ``linkspider.schema``);
+    ``page`` holds the values of the ``pages`` table row (see ``linkspider.dataset.schema``);
     ``links`` holds the ``links`` table columns for the page's links, filled by the spider
     (target columns) and the normalize pipeline (anchor, rel and follow columns); ``raw`` is
     the extracted page the normalize pipeline reads and then clears; ``redirect_hops`` are the

@@ -1,0 +1,1 @@
+"""Scrapyd: deploying the project (``deploy``) and checking a Scrapyd job's output (``check``)."""
