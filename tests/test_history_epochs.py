@@ -19,7 +19,8 @@ import pytest
 
 from linkspider.history.fold import changes_path, history_path
 from linkspider.web import LocalWebProcess, World, WorldConfig
-from linkspider.web.epochs import LINK_CHANGES, PAGE_CHANGES, EpochTruth, plan_epoch
+from linkspider.web.epoch_truth import EpochTruth
+from linkspider.web.epochs import LINK_CHANGES, PAGE_CHANGES, plan_epoch
 from tests.conftest import PROJECT_ROOT
 from tests.crawling import local_web_args, run_crawl
 
@@ -72,12 +73,12 @@ def row_key(row: dict, fields: tuple[str, ...]) -> tuple:
 
 def test_each_epoch_changes_every_kind_in_a_known_share() -> None:
     for epoch in (1, 2):
-        plan = plan_epoch(dataclasses.replace(CONFIG, epoch=epoch))
+        plan = plan_epoch(dataclasses.replace(CONFIG, epoch=epoch), World)
         fresh = Counter(plan.page_changes.values())
         assert set(fresh) == set(PAGE_CHANGES) and min(fresh.values()) >= 3
         assert set(plan.link_changes.values()) == set(LINK_CHANGES) and plan.added_links
         assert plan.down_site is not None
-    assert plan_epoch(dataclasses.replace(CONFIG, epoch=1)).down_site != plan.down_site
+    assert plan_epoch(dataclasses.replace(CONFIG, epoch=1), World).down_site != plan.down_site
 
 
 def test_epoch_zero_is_the_default_world_byte_for_byte() -> None:
@@ -90,7 +91,7 @@ def test_epoch_zero_is_the_default_world_byte_for_byte() -> None:
 
 def test_the_down_host_drops_every_connection() -> None:
     world = World(dataclasses.replace(CONFIG, epoch=1))
-    down = world.sites[plan_epoch(world.config).down_site]
+    down = world.sites[plan_epoch(world.config, World).down_site]
     with pytest.raises(ConnectionError):
         world.respond(down.host, "/")
 
@@ -134,7 +135,7 @@ def test_link_history_after_epoch_2_equals_the_truth(dataset: Path, truth: Epoch
 
 
 def test_links_of_the_host_down_for_one_epoch_are_unknown_then_live_again(dataset: Path) -> None:
-    down = World(CONFIG).sites[plan_epoch(dataclasses.replace(CONFIG, epoch=1)).down_site]
+    down = World(CONFIG).sites[plan_epoch(dataclasses.replace(CONFIG, epoch=1), World).down_site]
     prefix = down.origin + "/"
 
     def on_down_host(path: Path) -> list[dict]:

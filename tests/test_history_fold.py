@@ -296,7 +296,7 @@ def test_epoch_truth_is_written_as_jsonl(tmp_path: Path) -> None:
     import json
 
     from linkspider.web import WorldConfig
-    from linkspider.web.epochs import EpochTruth
+    from linkspider.web.epoch_truth import EpochTruth
 
     truth = EpochTruth(WorldConfig(seed=2, sites=8, pages_per_site=8), 2)
     truth.write(tmp_path)

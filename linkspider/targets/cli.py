@@ -38,16 +38,16 @@ def add_politeness_arguments(parser: argparse.ArgumentParser) -> None:
                         help="allow loopback and private addresses (refused by default)")
     parser.add_argument("--concurrency", type=int, metavar="N", help="concurrent requests, in total and per host")
     parser.add_argument("--no-throttle", action="store_true", help="turn AutoThrottle off")
-    from linkspider.cli import _setting_pair
+    from linkspider.cli.options import setting_pair
 
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
-                        type=_setting_pair, help="any Scrapy setting")
+                        type=setting_pair, help="any Scrapy setting")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default WARNING)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    from linkspider.cli import fetch_settings
+    from linkspider.cli.options import fetch_settings
 
     return {"LOG_LEVEL": "WARNING", **fetch_settings(args)}
 

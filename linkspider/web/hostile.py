@@ -45,7 +45,7 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import parse_qs
 
-from linkspider.web.world import WebResponse
+from linkspider.web.model import WebResponse
 
 __all__ = ["DEEP_LINKS", "GROW_STEP", "HOSTILE_HOSTS", "TRAP_HOSTS", "HostileConfig", "HostileWeb"]
 

@@ -461,7 +461,7 @@ def run_web(args: argparse.Namespace) -> int:
         if args.ground_truth:
             world.write_ground_truth(args.ground_truth)
             if world.config.epoch:
-                from linkspider.web.epochs import EpochTruth
+                from linkspider.web.epoch_truth import EpochTruth
 
                 EpochTruth(world.config, world.config.epoch).write(args.ground_truth)
             print(f"ground truth written to {args.ground_truth}", flush=True)

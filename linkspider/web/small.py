@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from linkspider.web.world import WebResponse
+from linkspider.web.model import WebResponse
 
 _HTML = [("Content-Type", "text/html; charset=utf-8")]
 

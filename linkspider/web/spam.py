@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from linkspider.web.world import Site, _Link, _Page
+from linkspider.web.model import Site, _Link, _Page
 
 if TYPE_CHECKING:
     from linkspider.web.world import World

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from linkspider.web.world import World, WebResponse, _PageBuilder
+    from linkspider.web.model import WebResponse
+    from linkspider.web.pages import PageBuilder
+    from linkspider.web.world import World
 
 ROT_HOSTS = ("www.old-partner.net", "blog.gone-vendor.com")
 HEAD_REFUSING_HOST = "cdn.head-refused.org"
@@ -112,7 +114,7 @@ def is_rot_host(host: str) -> bool:
 
 def respond(host: str, path: str) -> WebResponse:
     """Answer a GET for ``path`` on a rot host (raises for ``REFUSING_HOST``)."""
-    from linkspider.web.world import WebResponse
+    from linkspider.web.model import WebResponse
 
     if host == REFUSING_HOST:
         raise ConnectionRefusedByHost(f"{host} refuses connections")
@@ -127,7 +129,7 @@ def respond(host: str, path: str) -> WebResponse:
 
 def respond_head(host: str, path: str) -> WebResponse | None:
     """Answer a HEAD where it differs from GET (405/501 on ``HEAD_REFUSING_HOST``), else None."""
-    from linkspider.web.world import WebResponse
+    from linkspider.web.model import WebResponse
 
     if host != HEAD_REFUSING_HOST or path == "/robots.txt":
         return None
@@ -144,7 +146,7 @@ def rot_urls() -> list[str]:
     return urls
 
 
-def add_rot_links(builder: _PageBuilder) -> None:
+def add_rot_links(builder: PageBuilder) -> None:
     """Append the link-rot block to a page being built (every third page of every site), with
     a random generator of its own so the rest of the world is unchanged."""
     site, k = builder.site, builder.k
