@@ -221,7 +221,7 @@ LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"
 LINKSPIDER_HISTORY_UPDATE = True
 
 # ---------------------------------------------------------------------------------------------
-# Target checks (linkspider.targets: linkspider check-targets, crawl --check-targets; issue 12)
+# Target checks (linkspider.targets: linkspider check-targets, crawl --check-targets)
 # ---------------------------------------------------------------------------------------------
 
 #: Statuses of a HEAD answer that mean "HEAD refused": the target is requested again with GET

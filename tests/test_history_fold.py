@@ -1,4 +1,4 @@
-"""The history's rules (issue 10, "Meaning, fixed here") on small hand-written datasets:
+"""The history's rules (the meaning of a link across runs) on small hand-written datasets:
 identity and pairing, live, lost reasons, not crawled, transient failures, restored, and
 that only complete runs are compared."""
 

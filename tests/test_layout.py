@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT
@@ -123,3 +124,13 @@ def test_no_module_is_past_the_size_to_split() -> None:
     long = {name: n for name, path in _modules().items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_no_text_names_an_issue_number_instead_of_what_it_means() -> None:
+    pattern = re.compile(r"\bissues? ?#?[0-9]+", re.IGNORECASE)
+    files = [PROJECT_ROOT / "README.md", *(PROJECT_ROOT / "docs").rglob("*.md")]
+    for folder in ("linkspider", "pipelines", "tests", "bench", "scripts"):
+        files += [p for p in (PROJECT_ROOT / folder).rglob("*") if p.suffix in (".py", ".md", ".sh")]
+    named = [f"{p.relative_to(PROJECT_ROOT)}: {m.group(0)}" for p in files if p != Path(__file__)
+             for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    assert named == []

@@ -1,4 +1,4 @@
-"""The backlink profile of a crawl run, computed from the dataset alone (issue 11).
+"""The backlink profile of a crawl run, computed from the dataset alone.
 
 - ``graph``: PageRank and harmonic centrality on integer graphs (scipy.sparse);
 - ``ranks``: the 0-100 log-scale score (authority, link score);

@@ -112,13 +112,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(f"linkspider crawl: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     code = _finish(stats, args.report)
-    # link history (issue 10): fold the run into link_history when it ended complete
+    # link history: fold the run into link_history when it ended complete
     # (a distributed run's workers each end complete: fold it once, with linkspider history update)
     if code == ExitCode.COMPLETE and not args.redis and str(overrides.get("LINKSPIDER_HISTORY_UPDATE", "1")).lower() not in ("0", "false"):
         from linkspider.history.cli import history_after_crawl
 
         history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
-    if args.check_targets and stats.get("linkspider/pages_rows_written"):  # issue 12
+    if args.check_targets and stats.get("linkspider/pages_rows_written"):
         from linkspider.targets.cli import check_after_crawl, politeness_argv
 
         check_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"], politeness_argv(args))
@@ -138,7 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides["LINKSPIDER_ALLOW_PRIVATE_ADDRESSES"] = True
         overrides.setdefault("LOG_LEVEL", "WARNING")
         stats = run_crawl(world.seeds(), overrides)
-        if stats.get("linkspider/pages_rows_written"):  # issue 12: targets, analysis, HTML report
+        if stats.get("linkspider/pages_rows_written"):  # targets, analysis, HTML report
             from linkspider.htmlreport.demo import check_demo_targets
 
             check_demo_targets(stats, overrides["LINKSPIDER_PROXY"])

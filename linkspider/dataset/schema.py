@@ -175,7 +175,7 @@ RUNS_FIELDS = [
 ]
 
 
-# -- link_history and link_changes: links across runs (linkspider.history, issue 10) -----------
+# -- link_history and link_changes: links across runs (linkspider.history) -----------
 
 LINK_HISTORY_FIELDS = [
     _field("source_url", pa.string(), "Final URL of the page the link is on (identity, with "
@@ -274,7 +274,7 @@ MONITOR_FIELDS = [
 ]
 
 
-# --- analysis tables (issue 11): linkspider.analysis, DIR/analysis/run=ID/<table>.parquet ------
+# --- analysis tables: linkspider.analysis, DIR/analysis/run=ID/<table>.parquet ------
 
 _RUN_ID = _field("run_id", pa.string(), "Run id of the crawl the table analyzes.", False)
 
@@ -386,7 +386,7 @@ def table_schema(fields: list[pa.Field], table: str) -> pa.Schema:
     )
 
 
-# --- hostile web (issue 14): what the crawl's limits did to a page or request
+# --- hostile web: what the crawl's limits did to a page or request
 PAGES_FIELDS.extend([
     _field("drop_reason", DICT_STRING,
            "Why this URL was not fetched, not parsed, or parsed only in part; null when none. "
@@ -413,12 +413,12 @@ LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "runs": RUNS_SCHEMA}
-# linkspider.history (issue 10)
+# linkspider.history
 LINK_HISTORY_SCHEMA = table_schema(LINK_HISTORY_FIELDS, "link_history")
 LINK_CHANGES_SCHEMA = table_schema(LINK_CHANGES_FIELDS, "link_changes")
 MONITOR_SCHEMA = table_schema(MONITOR_FIELDS, "monitor")
 SCHEMAS.update(link_history=LINK_HISTORY_SCHEMA, link_changes=LINK_CHANGES_SCHEMA, monitor=MONITOR_SCHEMA)
-# linkspider.analysis (issue 11)
+# linkspider.analysis
 ANALYSIS_SCHEMAS = {
     name: table_schema(fields, name) for name, fields in (
         ("referring_domains", REFERRING_DOMAINS_FIELDS), ("domain_rank", DOMAIN_RANK_FIELDS),
@@ -428,7 +428,7 @@ ANALYSIS_SCHEMAS = {
 }  # fmt: skip
 SCHEMAS.update(ANALYSIS_SCHEMAS)
 
-# --- targets: the status of the links' targets (linkspider check-targets, issue 12)
+# --- targets: the status of the links' targets (linkspider check-targets)
 TARGETS_FIELDS = [
     _field("run_id", pa.string(), "Run id whose links' targets were checked.", False),
     _field("url", pa.string(), "Target URL as the links record it (no fragment).", False),

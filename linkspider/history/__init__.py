@@ -1,4 +1,4 @@
-"""Links across scheduled runs (issue 10): identity and pairing, the ``link_changes`` of each
+"""Links across scheduled runs: identity and pairing, the ``link_changes`` of each
 step, the ``link_history`` of every link, and the backlink monitor. Reads only the dataset.
 
 - ``identity``: what a link is across runs, live, lost reasons;

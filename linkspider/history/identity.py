@@ -1,4 +1,4 @@
-"""What a link *is* across runs, and what a run says about it (issue 10, "Meaning, fixed here").
+"""What a link *is* across runs, and what a run says about it (the meaning of a link across runs).
 
 - Identity: the source page URL and the target URL without fragment; repeated occurrences of
   one target on one page are paired between runs by (anchor text, region), then by order on

@@ -68,7 +68,7 @@ FROM run_links
 WHERE link_kind IN ({kinds})
 """
 
-#: Pair every current link with an identity of ``prior`` (issue 10, link identity): same
+#: Pair every current link with an identity of ``prior`` (link identity): same
 #: source and target; repeated occurrences paired by (anchor text, region) first, in order on
 #: the page, then the rest by order on the page; what is left gets a new occurrence number
 #: after the highest one that identity ever had. Most (source, target) pairs occur once in

@@ -1,4 +1,4 @@
-"""The HTML and JSON report (issue 12): ``linkspider report --html FILE --json FILE``.
+"""The HTML and JSON report: ``linkspider report --html FILE --json FILE``.
 
 Reads only the dataset, through DuckDB: a run's links and pages, its ``targets``, its analysis
 tables (``linkspider analyze``) and the link history.

@@ -1,4 +1,4 @@
-"""Target checks (issue 12): the status of the URLs a run's links point to, in the ``targets``
+"""Target checks: the status of the URLs a run's links point to, in the ``targets``
 table. Reads the run's links and pages from the dataset; fetches with the crawler's settings.
 
 - ``outcome``: ok / redirected / broken / blocked, from a status, an error and a chain;

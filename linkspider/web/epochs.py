@@ -23,7 +23,7 @@ on hosts that are up; the home page never changes, so every page stays reachable
 touch only ``a`` text links to http targets that occur once on their page, and added links go
 to targets the page does not link yet, so a link's identity by construction is the identity
 the history's pairing rule gives it. ``EpochTruth`` folds the epochs 0..k by the rules of
-``linkspider.history`` (issue 10's "Meaning, fixed here") from the world's clean model, never
+``linkspider.history`` (the meaning of a link across runs) from the world's clean model, never
 from the crawled data: the link_changes of each step and the link_history after the last.
 """
 

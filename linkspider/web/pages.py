@@ -488,7 +488,7 @@ class PageBuilder:
         self.internal("/private/", "Members area", form="root")
         self.raw(" ")
         self.internal("/private/secret.html", "Secret plans", form="abs")
-        if World.has_loop(site):
+        if type(self.world).has_loop(site):
             self.raw(" ")
             self.internal("/loop-a", "Endless redirect", form="root")
         self.raw("</p>\n<p>")
