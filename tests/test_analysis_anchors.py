@@ -1,4 +1,4 @@
-"""Anchor classes, first rule wins (README, Anchor classes); the generic list's provenance;
+"""Anchor classes, first rule wins (docs/analysis.md, Anchor classes); the generic list's provenance;
 the ``--brand`` and ``--keywords`` inputs."""
 
 from __future__ import annotations

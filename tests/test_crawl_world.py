@@ -17,6 +17,7 @@ import pytest
 from linkspider.dataset.run_summary import create_run_view
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.conftest import PROJECT_ROOT
+from tests.test_docs import manual_text
 from tests.crawling import local_web_args, read_table, run_crawl
 
 #: Every ground-truth link field is compared; these name the row.
@@ -176,7 +177,7 @@ def test_content_sha1_is_the_hash_of_the_served_bytes(world: World, crawl: Path)
 
 
 def test_readme_broken_links_query_joins_links_to_pages(world: World, crawl: Path) -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = manual_text()
     (query,) = [q for q in re.findall(r'duckdb\.sql\("""(.*?)"""\)', readme, re.S)
                 if "p.status >= 400" in q]
     rows = duckdb.connect().execute(query.replace("output/", f"{crawl}/")).fetchall()

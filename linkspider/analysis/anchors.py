@@ -1,4 +1,4 @@
-"""Anchor-text classes of a backlink, first matching rule wins (README, Anchor classes).
+"""Anchor-text classes of a backlink, first matching rule wins (docs/analysis.md, Anchor classes).
 
 1. ``empty``: no text (an image without alt text, an empty element).
 2. ``image``: the text is an image's alt text (``anchor_from_alt``).

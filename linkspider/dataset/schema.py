@@ -1,6 +1,6 @@
 """The dataset's schema, declared once: the ``links`` and ``pages`` tables.
 
-Each field carries its description in the field metadata; the README's data dictionary is
+Each field carries its description in the field metadata; the data dictionary (docs/dataset.md) is
 checked against these descriptions by a test, and the schema version is stored in every
 Parquet file's metadata (``linkspider.schema_version``).
 """
@@ -141,7 +141,7 @@ RUNS_FIELDS = [
            "nothing fetched, crash). A 'running' row whose heartbeat_at is older than "
            "3 x heartbeat_seconds (or whose process is gone) is a killed run: `linkspider runs` "
            "reports it as interrupted.", False),
-    _field("exit_code", pa.int16(), "Exit code of the crawl command (see README, Exit codes); "
+    _field("exit_code", pa.int16(), "Exit code of the crawl command (see docs/runs.md, Exit codes); "
            "null while running."),
     _field("finish_reason", pa.string(), "Scrapy's finish reason (finished, shutdown, "
            "closespider_pagecount, output_failed, ...); null while running."),
@@ -312,7 +312,7 @@ DOMAIN_RANK_FIELDS = [
            "external a, area and image link, nofollow included (as Common Crawl's graph).", False),
     _field("harmonic_centrality", pa.float64(), "Sum over the other domains of 1/distance to "
            "this one in the followed graph; exact up to 5,000 domains, estimated from 1,000 "
-           "pivots beyond (README, Backlink profile).", False),
+           "pivots beyond (docs/analysis.md).", False),
     _field("authority", pa.float64(), "0-100: 100 * ln(pagerank / min) / ln(max / min) over "
            "the graph's PageRank values.", False),
     _field("referring_domains", pa.int64(), "In-degree: domains linking to it (followed).", False),
@@ -338,13 +338,13 @@ ANCHORS_FIELDS = [
     _field("target_domain", pa.string(), "Registrable domain the backlinks point to.", False),
     _field("anchor_text", pa.string(), "Anchor text (alt text for image links) as stored.", False),
     _field("anchor_class", pa.string(), "empty, image, naked_url, generic, branded, compound, "
-           "exact, partial or other: the first rule that matches (README, Anchor classes).",
+           "exact, partial or other: the first rule that matches (docs/analysis.md, Anchor classes).",
            False),
     _field("backlinks", pa.int64(), "External body links to the target with this anchor.", False),
     _field("referring_domains", pa.int64(), "Distinct referring domains among them.", False),
 ]
 
-#: Spam signals of linkspider.analysis.signals (formulas in the README, Spam signals).
+#: Spam signals of linkspider.analysis.signals (formulas in docs/analysis.md, Spam signals).
 SIGNAL_DESCRIPTIONS = {
     "links_per_linked_domain": "Backlinks given / distinct target domains (diversity).",
     "followed_share": "Followed backlinks given / backlinks given.",
@@ -474,11 +474,15 @@ def type_name(type_: pa.DataType) -> str:
     return "bool" if pa.types.is_boolean(type_) else str(type_)
 
 
+#: The page the data dictionary is written into, between its two markers.
+DICTIONARY_PAGE = "docs/dataset.md"
+
+
 def data_dictionary_markdown() -> str:
-    """Return the README's data dictionary: one Markdown table per dataset table."""
+    """Return the data dictionary: one Markdown table per dataset table."""
     out: list[str] = []
     for table, schema in SCHEMAS.items():
-        out.append(f"#### `{table}`\n")
+        out.append(f"### `{table}`\n")
         out.append("| column | type | null | meaning |")
         out.append("|---|---|---|---|")
         for f in schema:
@@ -489,8 +493,8 @@ def data_dictionary_markdown() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def update_readme(path: str = "README.md") -> bool:
-    """Rewrite the data dictionary between the README's markers; return True if it changed."""
+def update_dictionary(path: str = DICTIONARY_PAGE) -> bool:
+    """Rewrite the data dictionary between the page's markers; return True if it changed."""
     from pathlib import Path
 
     start, end = "<!-- data-dictionary:start -->\n", "<!-- data-dictionary:end -->"
@@ -504,7 +508,8 @@ def update_readme(path: str = "README.md") -> bool:
 if __name__ == "__main__":
     import sys
 
-    if "--update-readme" in sys.argv:
-        print("README.md updated" if update_readme() else "README.md already up to date")
+    if "--update-docs" in sys.argv or "--update-readme" in sys.argv:
+        changed = update_dictionary()
+        print(f"{DICTIONARY_PAGE} updated" if changed else f"{DICTIONARY_PAGE} already up to date")
     else:
         print(data_dictionary_markdown(), end="")

@@ -45,7 +45,7 @@ from linkspider.urls.normalize import resolve_href, split_fragment
 
 
 class MonitorExit(IntEnum):
-    """Exit codes of ``linkspider monitor`` (README, Monitor)."""
+    """Exit codes of ``linkspider monitor`` (docs/history.md, Monitor)."""
 
     OK = 0  #: every expected link is ok
     DEGRADED = 1  #: some link is degraded, none is missing

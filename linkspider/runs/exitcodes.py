@@ -1,4 +1,4 @@
-"""Exit codes of ``linkspider crawl``, distinct so a scheduler can act on each (README, Exit
+"""Exit codes of ``linkspider crawl``, distinct so a scheduler can act on each (docs/runs.md, Exit
 codes), and how a finished run's outcome maps to one."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ point), leaving the refused egg stored as the project's newest version, which ev
 then runs. This command builds the egg where the output can be seen, checks that it names its
 settings module, uploads it with ``scrapyd-deploy --egg`` (so targets, projects and credentials
 come from ``scrapy.cfg`` as usual), and exits non-zero unless Scrapyd answers ``ok``, after
-removing a refused version again. README: "Scrapyd".
+removing a refused version again. docs/runs.md, Scrapyd.
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ class _Link:
     title_attr: str | None = None
     hreflang: str | None = None
     target_attr: str | None = None
-    #: Anchor class by construction (README, Anchor classes), for ground_truth_anchor_classes.
+    #: Anchor class by construction (docs/analysis.md, Anchor classes), for ground_truth_anchor_classes.
     anchor_class: str = "other"
 
 

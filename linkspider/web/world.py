@@ -447,7 +447,7 @@ class World:
     def ground_truth_anchor_classes(self) -> list[dict]:
         """One row per body link of kind a/area/image (as :meth:`ground_truth_links`): its
         ``source_url``, ``position``, ``target_domain``, ``anchor_text``, ``anchor_from_alt``
-        and ``anchor_class``, the class the world built the anchor to have (README, Anchor
+        and ``anchor_class``, the class the world built the anchor to have (docs/analysis.md, Anchor
         classes: empty, image, naked_url, generic, branded, compound, exact, partial, other)."""
         rows = []
         for row in self.ground_truth_links():

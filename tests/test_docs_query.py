@@ -1,4 +1,4 @@
-"""The README's DuckDB example for content-area backlinks runs and answers the question."""
+"""The manual's DuckDB example for content-area backlinks runs and answers the question."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from linkspider.crawl.items import PageItem
 from linkspider.runs.context import RunContext
 from pipelines.parquet import ParquetExportPipeline
 from tests.conftest import PROJECT_ROOT
+from tests.test_docs import manual_text
 
 PAGES = {
     "http://blog.a.com/post": (
@@ -44,7 +45,7 @@ def write_dataset(root: Path) -> None:
 
 def test_readme_content_area_query(tmp_path: Path) -> None:
     write_dataset(tmp_path)
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = manual_text()
     (query,) = [q for q in re.findall(r'duckdb\.sql\("""(.*?)"""\)', readme, re.S)
                 if "region IN" in q]
     query = query.replace("output/", f"{tmp_path}/")
