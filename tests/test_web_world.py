@@ -15,7 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from linkspider.web.world import ALL_LINK_KINDS, ROBOTS_TXT, World, WorldConfig
+from linkspider.web.model import ALL_LINK_KINDS, ROBOTS_TXT
+from linkspider.web.world import World, WorldConfig
 
 SPECIAL_SCHEMES = ("mailto:", "tel:", "javascript:")
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
