@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up with the test dependencies, then run the whole test suite. Extra arguments go to
-# pytest. Exits non-zero when a test fails or none ran (pytest's exit code 5).
+# Set up with the test dependencies, then run the whole test suite over every core
+# (pytest-xdist). Extra arguments go to pytest. Exits non-zero when a test fails or none ran
+# (pytest's exit code 5); pytest's last line gives the time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
@@ -15,4 +16,9 @@ if ! command -v chromium >/dev/null 2>&1; then
         echo "chromium is missing (apt-get install -y chromium as root): the report tests will fail" >&2
     fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# Many tests wait on a crawl in another process: one worker more than the cores keeps them busy.
+# loadfile: a file's tests run one after the other on one worker, so its module fixtures
+# (the crawls most files share) are built once, not once per worker that visits it.
+workers="${LINKSPIDER_TEST_WORKERS:-$(( $(nproc) + 1 ))}"
+echo "running the suite with $workers workers; pytest's last line says how long it took" >&2
+exec .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from tests.conftest import PROJECT_ROOT
+from tests.forkserver import fork_server
 
 CRAWL_TIMEOUT = 180
 
@@ -24,17 +25,21 @@ def crawl_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "linkspider", "crawl", *args]
 
 
+def run_linkspider(*args: str, timeout: float = CRAWL_TIMEOUT, cwd: Path = PROJECT_ROOT,
+                   env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``linkspider ARGS`` in a process of its own to completion, output captured (forked
+    from the worker's fork server, ``tests/forkserver.py``, where it runs)."""
+    env = {**(os.environ if env is None else env), "PYTHONPATH": str(PROJECT_ROOT)}
+    server = fork_server(PROJECT_ROOT)
+    if server is not None:
+        return server.run(list(args), cwd, env, timeout)
+    return subprocess.run([sys.executable, "-m", "linkspider", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=env, check=False)  # fmt: skip
+
+
 def run_crawl(*args: str, timeout: float = CRAWL_TIMEOUT) -> subprocess.CompletedProcess[str]:
     """Run ``linkspider crawl`` with ``args`` to completion; fail the test on a timeout."""
-    return subprocess.run(
-        crawl_command(*args),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        check=False,
-    )
+    return run_linkspider("crawl", *args, timeout=timeout)
 
 
 def local_web_args(proxy_url: str, out: Path, *extra: str) -> list[str]:

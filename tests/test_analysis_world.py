@@ -6,7 +6,6 @@ measures; the spam labels against the flagged domains)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import pytest
 
 from linkspider.analysis.dataset import analysis_path, latest_analyzed_run
 from linkspider.web import LocalWebProcess, World, WorldConfig
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import local_web_args, read_table, run_crawl
+from tests.crawling import local_web_args, read_table, run_crawl, run_linkspider
 
 RUN = "analysis-world"
 BODY = ("a", "area", "image")
@@ -43,9 +41,8 @@ def dataset(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
     keywords = out / "keywords.txt"
     keywords.write_text("".join(f"{domain}\t{word}\n" for domain, words in world.spam.keywords().items()
                                 for word in words), encoding="utf-8")  # fmt: skip
-    analyzed = subprocess.run([sys.executable, "-m", "linkspider", "analyze", "--out", str(out),
-                               "--keywords", str(keywords), "--target", world.spam.money.registrable_domain],
-                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    analyzed = run_linkspider("analyze", "--out", str(out), "--keywords", str(keywords),
+                              "--target", world.spam.money.registrable_domain, timeout=300)  # fmt: skip
     assert analyzed.returncode == 0, analyzed.stderr[-3000:]
     return out
 
@@ -292,8 +289,7 @@ def test_signals_equal_their_formulas_on_the_truth(world: World, dataset: Path) 
 
 
 def linkspider(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linkspider", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return run_linkspider(*args, timeout=300)
 
 
 def test_report_prints_the_targets_profile(world: World, dataset: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 from linkspider.dataset.schema import DICTIONARY_PAGE, data_dictionary_markdown
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.conftest import PROJECT_ROOT
+from tests.crawling import run_linkspider
 
 README = PROJECT_ROOT / "README.md"
 DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md"))
@@ -84,10 +85,8 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
                 continue
             for argv in _commands(block):
                 assert argv[0] == ".venv/bin/linkspider"
-                argv = [sys.executable, "-m", "linkspider", *argv[1:]]
-                argv = [a.replace("http://127.0.0.1:8899", web.proxy_url) for a in argv]
-                done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=env,
-                                      timeout=180)  # fmt: skip
+                argv = [a.replace("http://127.0.0.1:8899", web.proxy_url) for a in argv[1:]]
+                done = run_linkspider(*argv, cwd=tmp_path, timeout=180)
                 assert done.returncode == 0, (argv, done.stdout[-2000:], done.stderr[-2000:])
     out = tmp_path / "output"
     assert (out / "report.html").stat().st_size > 10_000

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -21,8 +19,7 @@ from linkspider.history.fold import changes_path, history_path
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from linkspider.web.epoch_truth import EpochTruth
 from linkspider.web.epochs import LINK_CHANGES, PAGE_CHANGES, plan_epoch
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import local_web_args, run_crawl
+from tests.crawling import local_web_args, run_crawl, run_linkspider
 
 CONFIG = WorldConfig(seed=3, sites=50, pages_per_site=8)
 EPOCHS = 2
@@ -155,19 +152,16 @@ def test_links_of_the_host_down_for_one_epoch_are_unknown_then_live_again(datase
 def test_history_update_rebuilds_the_same_history_from_the_runs(dataset: Path, tmp_path: Path) -> None:
     for table in ("links", "pages"):
         shutil.copytree(dataset / table, tmp_path / table)
-    result = subprocess.run([sys.executable, "-m", "linkspider", "history", "update", "--out", str(tmp_path)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    result = run_linkspider("history", "update", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "folded run epoch-2: " in result.stdout
     assert pq.read_table(history_path(tmp_path)).equals(pq.read_table(history_path(dataset)))
-    again = subprocess.run([sys.executable, "-m", "linkspider", "history", "update", "--out", str(tmp_path)],
-                           cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    again = run_linkspider("history", "update", "--out", str(tmp_path))
     assert "up to date" in again.stdout
 
 
 def test_diff_prints_counts_by_change_and_reason(dataset: Path, truth: EpochTruth) -> None:
-    result = subprocess.run([sys.executable, "-m", "linkspider", "diff", "--out", str(dataset)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    result = run_linkspider("diff", "--out", str(dataset))
     assert result.returncode == 0, result.stderr
     counts = Counter((r["change"], r["reason"] or "") for r in truth.link_changes(2))
     for (change, reason), n in counts.items():
@@ -206,12 +200,9 @@ def write_expected(path: Path, links: list[tuple[tuple, dict]]) -> Path:
 
 
 def run_monitor(web: LocalWebProcess, expected: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "linkspider", "monitor", str(expected), "--out", str(out), "--proxy", web.proxy_url,
-         "--allow-private-addresses", "--no-throttle", "--concurrency", "8", *extra],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )  # fmt: skip
+    return run_linkspider("monitor", str(expected), "--out", str(out), "--proxy", web.proxy_url,
+                          "--allow-private-addresses", "--no-throttle", "--concurrency", "8", *extra,
+                          timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -270,11 +261,9 @@ def test_monitor_from_history_checks_the_live_backlinks_of_a_domain(
     target = World(CONFIG).sites[7].registrable_domain
     out = tmp_path / "out"
     shutil.copytree(dataset / "link_history", out / "link_history")
-    result = subprocess.run(
-        [sys.executable, "-m", "linkspider", "monitor", "--from-history", target, "--out", str(out),
-         "--proxy", epoch_1_web.proxy_url, "--allow-private-addresses", "--no-throttle"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=300,
-    )  # fmt: skip
+    result = run_linkspider("monitor", "--from-history", target, "--out", str(out), "--proxy",
+                            epoch_1_web.proxy_url, "--allow-private-addresses", "--no-throttle",
+                            timeout=300)  # fmt: skip
     assert result.returncode in (0, 1, 3), result.stderr[-2000:]
     live = [r for r in pq.read_table(history_path(dataset)).to_pylist()
             if r["status"] == "live" and r["is_external"] and r["target_domain"] == target]  # fmt: skip
@@ -285,7 +274,6 @@ def test_monitor_from_history_checks_the_live_backlinks_of_a_domain(
 def test_monitor_rejects_a_bad_expected_file_with_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "expected.csv"
     path.write_text("source_url,target\nnot a url,example.com\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "linkspider", "monitor", str(path), "--out", str(tmp_path)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    result = run_linkspider("monitor", str(path), "--out", str(tmp_path))
     assert result.returncode == 2
     assert "line 2" in result.stderr and "not an http(s) URL" in result.stderr

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,16 +16,14 @@ import pytest
 from linkspider.web.server import LocalWebProcess
 from linkspider.web.world import World, WorldConfig
 from tests.browser import Browser, ensure_chromium
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import local_web_args, run_crawl
+from tests.crawling import local_web_args, run_crawl, run_linkspider
 
 RUNS = ("rot-e0", "rot-e1")
 BACKLINK = ("is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme IN ('http', 'https')")
 
 
 def linkspider(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linkspider", *args], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=300, check=False, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+    return run_linkspider(*args, timeout=300)
 
 
 @pytest.fixture(scope="module")

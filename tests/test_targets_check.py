@@ -3,10 +3,8 @@ where HEAD is refused; robots.txt and the private-address rule obeyed (a server 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -19,17 +17,14 @@ import pytest
 from linkspider.web.server import LocalWebProcess
 from linkspider.web.targets import REFUSING_HOST, ROT_HOSTS, rot_urls, target_truth
 from linkspider.web.world import World, WorldConfig
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import local_web_args, read_table, run_crawl
+from tests.crawling import local_web_args, read_table, run_crawl, run_linkspider
 
 SEED_HOST, TARGET_HOST, DEAD_HOST = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 
 
 def check_targets(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``linkspider check-targets`` with ``args``."""
-    return subprocess.run([sys.executable, "-m", "linkspider", "check-targets", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=180, check=False,
-                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+    return run_linkspider("check-targets", *args, timeout=180)
 
 
 def targets_rows(out: Path, run_id: str) -> list[dict]:

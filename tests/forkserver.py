@@ -1,0 +1,168 @@
+"""A fork server for the suite's ``linkspider`` commands: the same command, started faster.
+
+Every crawl of the suite is a ``linkspider`` process of its own, and most of what such a process
+costs on a small world is importing Scrapy, Twisted, pyarrow and linkspider (about 1.5 s of CPU
+of 2). This server imports them once per test worker, then forks one child per command: the
+child runs ``linkspider.cli.main(argv)`` with the caller's working directory, environment and
+output files, exactly as ``python -m linkspider`` would, through the real Scrapy engine and
+reactor (none is installed before the fork). Tests that signal or watch a crawl process of
+their own still start ``python -m linkspider`` themselves.
+
+Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env) with its stdin,
+stdout and stderr as passed file descriptors; the server answers ``pid N`` at once and
+``status N`` (the wait status) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+#: Imported before any fork: what a crawl, an analysis or a report would import anyway.
+PRELOAD = (
+    "linkspider.cli", "linkspider.cli.crawl", "linkspider.spiders.backlinks", "linkspider.settings",
+    "linkspider.crawl.downloader", "linkspider.crawl.middlewares", "linkspider.crawl.robots",
+    "linkspider.crawl.progress", "linkspider.crawl.extensions", "linkspider.runs.recorder",
+    "linkspider.history.cli", "linkspider.targets.cli", "linkspider.analysis.analyze",
+    "pipelines.parquet", "pipelines.dedupe", "pipelines.normalize", "pipelines.feed",
+    "scrapy.crawler", "scrapy.core.downloader.handlers.http11", "duckdb", "pyarrow.parquet",
+)
+
+
+def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: list[int]) -> None:
+    listener.close()
+    conn.close()
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    random.seed()  # each child its own random state, as a new process would have
+    sys.argv = ["linkspider", *request["argv"]]
+    code: int | str | None = 0
+    try:
+        from linkspider.cli import main
+
+        code = main(request["argv"])
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:  # what python -m would print
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(int(code or 0))
+
+
+def _wait(conn: socket.socket, pid: int) -> None:
+    _, status = os.waitpid(pid, 0)
+    try:
+        conn.sendall(f"status {status}\n".encode())
+    finally:
+        conn.close()
+
+
+def serve(path: str) -> None:
+    """Import PRELOAD, then fork a child for each request on the Unix socket ``path``."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    assert "twisted.internet.reactor" not in sys.modules, "a reactor was installed before forking"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    print("ready", flush=True)
+    while True:
+        conn, _ = listener.accept()
+        message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+        request = json.loads(message.decode())
+        pid = os.fork()
+        if pid == 0:
+            _child(conn, listener, request, fds)
+        for fd in fds:
+            os.close(fd)
+        conn.sendall(f"pid {pid}\n".encode())
+        threading.Thread(target=_wait, args=(conn, pid), daemon=True).start()
+
+
+class ForkServer:
+    """The client side: one server process per test worker, started on first use."""
+
+    def __init__(self, project_root: Path) -> None:
+        self.root = project_root
+        self.folder = tempfile.mkdtemp(prefix="linkspider-fork-")
+        self.path = os.path.join(self.folder, "server.sock")
+        env = {**os.environ, "PYTHONPATH": str(project_root)}
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.forkserver", self.path],
+                                        cwd=project_root, env=env, stdout=subprocess.PIPE)  # fmt: skip
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the suite's fork server did not start")
+        atexit.register(self.close)
+
+    def run(self, argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run ``linkspider argv`` in a forked child; like ``subprocess.run(capture_output=True,
+        text=True)``, raising ``subprocess.TimeoutExpired`` (after killing it) on a timeout."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+                open(os.devnull, "rb") as stdin, socket.socket(socket.AF_UNIX) as conn:  # fmt: skip
+            conn.connect(self.path)
+            request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+            socket.send_fds(conn, [request], [stdin.fileno(), out.fileno(), err.fileno()])
+            reader = conn.makefile("r")
+            pid = int(reader.readline().split()[1])
+            conn.settimeout(timeout)
+            try:
+                line = reader.readline()
+            except (TimeoutError, socket.timeout):
+                os.kill(pid, 9)
+                raise subprocess.TimeoutExpired(["linkspider", *argv], timeout) from None
+            status = int(line.split()[1])
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(
+                [sys.executable, "-m", "linkspider", *argv], os.waitstatus_to_exitcode(status),
+                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for name in os.listdir(self.folder):
+            os.unlink(os.path.join(self.folder, name))
+        os.rmdir(self.folder)
+
+
+_server: ForkServer | None = None
+_lock = threading.Lock()
+
+
+def fork_server(project_root: Path) -> ForkServer | None:
+    """This worker's fork server, or None where forking is off or cannot work here."""
+    global _server
+    if os.environ.get("LINKSPIDER_TEST_FORKSERVER", "1") == "0" or not hasattr(os, "fork"):
+        return None
+    with _lock:
+        if _server is None:
+            _server = ForkServer(project_root)
+        return _server
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
