@@ -5,6 +5,7 @@ measures; the spam labels against the flagged domains)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -73,7 +74,7 @@ def domain_graphs(world: World) -> tuple[nx.DiGraph, nx.DiGraph]:
 
 def test_the_tables_are_written_where_the_contract_says(dataset: Path) -> None:
     assert latest_analyzed_run(dataset) == RUN
-    for name in ("domain_rank", "page_rank", "referring_domains", "anchors", "domain_signals"):
+    for name in ("domain_rank", "link_scores", "page_rank", "referring_domains", "anchors", "domain_signals"):
         path = analysis_path(dataset, RUN, name)
         assert path.name == f"{name}.parquet" and "domain_rank" in str(analysis_path(dataset, RUN, "domain_rank"))
         assert pq.read_table(path).column_names[0] == "run_id"
@@ -212,6 +213,81 @@ def test_page_rank_equals_networkx_per_site(world: World, dataset: Path) -> None
         assert {u: got[site][u]["inlinks"] for u in want} == {u: inlinks[u] for u in want}
         scores = [row["link_score"] for row in got[site].values()]
         assert min(scores) == 0.0 and max(scores) == 100.0
+
+
+def crawl_rank_model(out: Path) -> dict:
+    metadata = pq.read_schema(analysis_path(out, RUN, "link_scores")).metadata
+    return json.loads(metadata[b"linkspider.analysis.crawl_rank"])
+
+
+def test_link_scores_has_one_row_per_link_keyed_like_links(dataset: Path) -> None:
+    links = read_table(dataset, "links").select(["source_url", "target_url", "position"]).to_pylist()
+    scores = table(dataset, "link_scores")
+    key = lambda row: (row["source_url"], row["target_url"], row["position"])  # noqa: E731
+    assert Counter(map(key, scores)) == Counter(map(key, links))
+
+
+def test_crawl_rank_is_teleport_plus_dangling_share_plus_incoming_equity(dataset: Path) -> None:
+    model = crawl_rank_model(dataset)
+    scores = [row for row in table(dataset, "link_scores") if row["weight"] is not None]
+    incoming: Counter = Counter()
+    rank_of: dict[str, float] = {}
+    for row in scores:
+        incoming[row["target_node"]] += row["equity"]
+        rank_of[row["target_node"]] = row["target_crawl_rank"]
+        rank_of[row["source_node"]] = row["source_crawl_rank"]
+    base = model["teleport"] + model["dangling_share"]
+    assert len(rank_of) > 100
+    for node, rank in rank_of.items():
+        assert abs(base + incoming[node] - rank) <= 1e-9 * rank, node
+    page_ranks = {row["url"]: row["crawl_rank"] for row in table(dataset, "page_rank")}
+    assert all(rank_of.get(url, base) == rank for url, rank in page_ranks.items())
+
+
+def test_equity_leaving_a_page_is_its_rank_times_the_damping_factor(dataset: Path) -> None:
+    leaving: Counter = Counter()
+    weights: Counter = Counter()
+    rank_of: dict[str, float] = {}
+    for row in table(dataset, "link_scores"):
+        if row["weight"] is not None:
+            leaving[row["source_node"]] += row["equity"]
+            weights[row["source_node"]] += row["weight"]
+            rank_of[row["source_node"]] = row["source_crawl_rank"]
+    passing = [node for node in rank_of if weights[node] > 0]
+    assert len(passing) > 100
+    for node in passing:
+        assert leaving[node] == pytest.approx(0.85 * rank_of[node], rel=1e-9)
+    for node in set(rank_of) - set(passing):  # every link nofollow: a dangling page
+        assert leaving[node] == 0.0
+
+
+def test_nofollow_links_pass_no_equity(dataset: Path) -> None:
+    scores = table(dataset, "link_scores")
+    unfollowed = [row for row in scores if not row["follow"]]
+    assert unfollowed and all(row["equity"] in (0.0, None) for row in unfollowed)
+    followed_main = [row for row in scores if row["follow"] and row["region"] == "main"
+                     and row["link_kind"] == "a" and row["weight"] is not None]
+    assert followed_main and all(row["equity"] > 0 for row in followed_main)
+
+
+def test_crawl_rank_equals_networkx_with_the_same_weights(world: World, dataset: Path) -> None:
+    """networkx's weighted PageRank over the graph of link_scores' nodes and weights, with
+    every fetched page a node."""
+    scores = [row for row in table(dataset, "link_scores") if row["weight"] is not None]
+    graph = nx.DiGraph()
+    rank_of: dict[str, float] = {}
+    for row in scores:
+        s, t = row["source_node"], row["target_node"]
+        graph.add_edge(s, t, weight=graph.get_edge_data(s, t, {"weight": 0.0})["weight"] + row["weight"])
+        rank_of[s], rank_of[t] = row["source_crawl_rank"], row["target_crawl_rank"]
+    model = crawl_rank_model(dataset)
+    fetched = {row["final_url"] for row in read_table(dataset, "pages").to_pylist()
+               if row["final_url"] and row["status"] is not None}
+    forwarded = {url for url in fetched if url not in graph}
+    graph.add_nodes_from(forwarded - {r["source_url"] for r in scores})
+    assert graph.number_of_nodes() == model["nodes"]
+    want = nx.pagerank(graph, weight="weight", tol=1e-12, max_iter=1000)
+    assert max(abs(want[node] - rank) for node, rank in rank_of.items()) < 1e-9
 
 
 def test_per_url_rows_for_the_target(world: World, dataset: Path) -> None:

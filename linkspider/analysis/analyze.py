@@ -2,7 +2,8 @@
 
 Reads only the dataset (the run's ``links`` and ``pages`` files, ``link_history`` when it
 exists) and writes ``DIR/analysis/run=ID/<table>.parquet``, each file atomically, in the order
-``domain_rank``, ``page_rank``, ``referring_domains``, ``anchors``, ``domain_signals``.
+``domain_rank``, ``link_scores``, ``page_rank``, ``referring_domains``, ``anchors``,
+``domain_signals``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from linkspider.analysis.dataset import analysis_path, write_table
 from linkspider.analysis.domain_rank import domain_rank_table
+from linkspider.analysis.equity import link_scores
 from linkspider.analysis.page_rank import page_rank_table
 from linkspider.analysis.rollups import (
     AnalysisError,
@@ -30,7 +32,7 @@ from linkspider.analysis.rollups import (
 from linkspider.analysis.signals import domain_signals_table
 from linkspider.dataset.schema import SCHEMAS
 
-TABLES = ("domain_rank", "page_rank", "referring_domains", "anchors", "domain_signals")
+TABLES = ("domain_rank", "link_scores", "page_rank", "referring_domains", "anchors", "domain_signals")
 
 
 @dataclass
@@ -130,7 +132,12 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     started = time.monotonic()
     ranks = done("domain_rank", domain_rank_table(con, run_id), started)
     started = time.monotonic()
-    done("page_rank", page_rank_table(con, run_id), started)
+    scores, crawl_ranks = link_scores(con, run_id)
+    done("link_scores", scores, started)
+    del scores
+    started = time.monotonic()
+    done("page_rank", page_rank_table(con, run_id, crawl_ranks), started)
+    del crawl_ranks
     started = time.monotonic()
     targets = [t.lower() for t in options.targets]
     done("referring_domains", referring_domains_table(con, run_id, ranks.select(["domain", "authority"]),

@@ -46,8 +46,11 @@ def forwarding(rows: list[tuple[str, str, str]]) -> dict[str, str]:
     return resolved
 
 
-def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str) -> pa.Table:
-    """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``)."""
+def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
+                    crawl_ranks: dict[str, float] | None = None) -> pa.Table:  # fmt: skip
+    """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``);
+    ``crawl_ranks`` (URL -> rank over the whole run, ``linkspider.analysis.equity``) fills
+    the ``crawl_rank`` column."""
     forward = forwarding(con.execute(queries.URL_FORWARDS).fetchall())
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for site, source, target in con.execute(queries.INTERNAL_EDGES).fetchall():
@@ -74,4 +77,6 @@ def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str) -> pa.Table:
                      "url": pa.array(columns["url"], pa.string()),
                      "pagerank": pa.array(columns["pagerank"], pa.float64()),
                      "link_score": pa.array(columns["link_score"], pa.float64()),
-                     "inlinks": pa.array(columns["inlinks"], pa.int64())})  # fmt: skip
+                     "inlinks": pa.array(columns["inlinks"], pa.int64()),
+                     "crawl_rank": pa.array([(crawl_ranks or {}).get(url) for url in columns["url"]],
+                                            pa.float64())})  # fmt: skip

@@ -34,6 +34,19 @@ FROM run_links
 WHERE NOT is_external AND follow AND {_BODY} AND referring_domain IS NOT NULL
 """
 
+#: Every link of the run, in file order, with what the equity model reads (``equity``).
+CRAWL_LINKS = """
+SELECT source_url, target_url, position, link_kind::VARCHAR AS link_kind,
+       target_scheme::VARCHAR AS target_scheme, is_external, follow, region::VARCHAR AS region
+FROM run_links
+"""
+
+#: Final URLs of the run's fetched pages: nodes of the crawl graph even without links.
+FETCHED_PAGES = """
+SELECT DISTINCT final_url FROM run_pages WHERE final_url IS NOT NULL AND status IS NOT NULL
+ORDER BY 1
+"""
+
 #: Where a URL passes its equity: HTTP redirects, meta refresh and canonicals elsewhere.
 URL_FORWARDS = """
 SELECT source_url, target_url, link_kind::VARCHAR AS link_kind

@@ -331,6 +331,41 @@ PAGE_RANK_FIELDS = [
            "authority formula), like Screaming Frog's Link Score.", False),
     _field("inlinks", pa.int64(), "Followed internal links pointing at the page (after "
            "redirects and canonicals; self-links aside).", False),
+    _field("crawl_rank", pa.float64(), "PageRank over the whole run's page graph (every fetched "
+           "page and link target, internal and external links) weighted as a reasonable surfer: "
+           "the model of link_scores.equity (docs/analysis.md, Link equity); sums to 1 over the "
+           "run's nodes. crawl_rank = teleport + dangling share + the equity of the incoming links."),
+]
+
+LINK_SCORES_FIELDS = [
+    _RUN_ID,
+    _field("source_url", pa.string(), "Page the link is on (links.source_url).", False),
+    _field("target_url", pa.string(), "The link's target (links.target_url).", False),
+    _field("position", pa.int32(), "The link's position on the page (links.position); with "
+           "source_url and target_url, the key of the link in links."),
+    _field("link_kind", pa.string(), "links.link_kind.", False),
+    _field("is_external", pa.bool_(), "links.is_external.", False),
+    _field("follow", pa.bool_(), "links.follow: false passes no equity.", False),
+    _field("region", pa.string(), "links.region."),
+    _field("weight", pa.float64(), "Reasonable-surfer weight of a body link (a, area, image; "
+           "http/https): region weight / (1 + position / 100), region weights main 1, body 0.8, "
+           "aside 0.5, header 0.4, nav 0.4, footer 0.2; 0 when not followed; null for other rows."),
+    _field("link_share", pa.float64(), "weight / the sum of the weights of the source page's "
+           "body links (0 when that sum is 0); null for rows that are not body links."),
+    _field("equity", pa.float64(), "Share of the crawl's rank this link passes: 0.85 x the "
+           "source page's crawl_rank x link_share. 0 for nofollow and non-http(s) or non-body "
+           "links; null for redirect, meta_refresh and canonical rows (their source stands for "
+           "their target). The model's teleport and dangling share are in the file's metadata "
+           "(linkspider.analysis.crawl_rank)."),
+    _field("source_node", pa.string(), "URL whose node the source page is in the crawl graph: "
+           "source_url after redirects, meta refresh and canonicals (null for rows that are not "
+           "body links)."),
+    _field("target_node", pa.string(), "URL whose node receives the equity: target_url after "
+           "redirects, meta refresh and canonicals (null for rows that are not body links)."),
+    _field("source_crawl_rank", pa.float64(), "crawl_rank of the source page's node (null for "
+           "rows that are not body links)."),
+    _field("target_crawl_rank", pa.float64(), "crawl_rank of the target's node (after "
+           "redirects and canonicals; null for rows that are not body links)."),
 ]
 
 ANCHORS_FIELDS = [
@@ -422,7 +457,8 @@ SCHEMAS.update(link_history=LINK_HISTORY_SCHEMA, link_changes=LINK_CHANGES_SCHEM
 ANALYSIS_SCHEMAS = {
     name: table_schema(fields, name) for name, fields in (
         ("referring_domains", REFERRING_DOMAINS_FIELDS), ("domain_rank", DOMAIN_RANK_FIELDS),
-        ("page_rank", PAGE_RANK_FIELDS), ("anchors", ANCHORS_FIELDS),
+        ("page_rank", PAGE_RANK_FIELDS), ("link_scores", LINK_SCORES_FIELDS),
+        ("anchors", ANCHORS_FIELDS),
         ("domain_signals", DOMAIN_SIGNALS_FIELDS),
     )
 }  # fmt: skip
