@@ -444,6 +444,19 @@ PAGES_FIELDS.extend([
     _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
 ])
 
+# --- web archives: the record a page was read from (linkspider extract)
+PAGES_FIELDS.extend([
+    _field("warc_filename", DICT_STRING,
+           "The archive file the page was read from (linkspider extract; absolute path); null "
+           "for a fetched page."),
+    _field("warc_offset", pa.int64(),
+           "Byte offset of the page's record in warc_filename (its gzip member's start): "
+           "warcio's or FastWARC's readers seek there to read the raw record."),
+    _field("warc_record_type", DICT_STRING,
+           "revisit when the record was a revisit (its payload taken from the capture it "
+           "refers to, when in the files read); null for a response record."),
+])
+
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
