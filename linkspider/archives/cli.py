@@ -92,7 +92,7 @@ def extract_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.log_level:
         settings["LOG_LEVEL"] = args.log_level
     if args.quiet:
-        settings["LINKSPIDER_PROGRESS"] = False
+        settings["LINKSPIDER_PROGRESS"] = "off"
     for name, value in args.settings:
         settings[name] = value
     return settings

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,11 @@ from linkspider.archives.records import (
 )
 from linkspider.crawl.items import PageItem
 from linkspider.spiders.backlinks import BacklinksSpider
-from linkspider.urls.normalize import FETCHABLE_SCHEMES, resolve_href, url_scheme
+from linkspider.urls.domains import registrable_domain
+from linkspider.urls.normalize import FETCHABLE_SCHEMES, resolve_href, url_host, url_scheme
 
 logger = logging.getLogger(__name__)
 
-#: Redirect hops a chain may have, as Scrapy's REDIRECT_MAX_TIMES.
-MAX_REDIRECTS = 20
 #: Redirects waiting for their target's record; past this the oldest are written unresolved.
 MAX_PENDING_REDIRECTS = 100_000
 #: Headers of the record that no longer describe the decoded body handed to the parser.
@@ -75,6 +75,7 @@ class ArchiveSpider(BacklinksSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiveSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_depth = 0  # nothing is followed: the archive is the crawl
+        spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES")
         return spider
 
     async def start(self) -> Any:
@@ -177,37 +178,45 @@ class ArchiveSpider(BacklinksSpider):
             yield from self._page_items(record, [(a, b, s) for a, b, s, _ in chain])
 
     def _redirect(self, record: ArchivedResponse, target: str) -> Iterator[PageWork]:
-        """Let a 3xx record wait for its target; a loop or too long a chain is written now."""
+        """Let a 3xx record wait for its target's record. As Scrapy's RedirectMiddleware, a
+        chain is followed ``REDIRECT_MAX_TIMES`` hops; the record past that ends it with the
+        row a crawl writes for it (a loop is such a chain)."""
         hop = (record.url, target, record.status, record)
         chains = self._pending.pop(record.url, None) or [[]]
         for chain in chains:
-            chain = [*chain, hop]
-            if target in {a for a, _, _, _ in chain} or len(chain) > MAX_REDIRECTS:
-                why = "a redirect loop" if len(chain) <= MAX_REDIRECTS else (
-                    f"more than {MAX_REDIRECTS} redirects")
-                yield from self._unresolved(chain, f"redirect not followed: {why} ({chain[0][0]} "
-                                                   f"-> ... -> {target})")  # fmt: skip
+            if len(chain) >= self.max_redirects:
+                yield self._too_many_redirects(chain, record.url)
                 continue
-            self._pending.setdefault(target, []).append(chain)
+            self._pending.setdefault(target, []).append([*chain, hop])
         while len(self._pending) > MAX_PENDING_REDIRECTS:
             oldest = next(iter(self._pending))
             for chain in self._pending.pop(oldest):
-                yield from self._unresolved(chain, None)
+                yield from self._unresolved(chain)
+
+    def _too_many_redirects(self, chain: list, url: str) -> PageWork:
+        hops = [(a, b, s) for a, b, s, _ in chain]
+        host = url_host(hops[0][0])
+        page = {
+            "fetched_at": int(time.time() * 1_000_000), "url": hops[0][0], "final_url": None,
+            "host": host, "domain": registrable_domain(host), "status": None,
+            "redirect_chain": [{"url": a, "status": s} for a, _, s in hops], "depth": 0,
+            "hops": 0, "error": f"redirect loop or too many redirects at {url}", "drop_reason": None,
+        }  # fmt: skip
+        return PageWork(chain[-1][3], [PageItem(page, redirect_hops=hops)])
 
     def _unresolved_redirects(self) -> Iterator[PageWork]:
         pending, self._pending = self._pending, {}
         for chains in pending.values():
             for chain in chains:
-                yield from self._unresolved(chain, None)
+                yield from self._unresolved(chain)
 
-    def _unresolved(self, chain: list, note: str | None) -> Iterator[PageWork]:
+    def _unresolved(self, chain: list) -> Iterator[PageWork]:
         """Write a redirect chain whose target is not in the archive: the last 3xx page with
         the whole chain's hops as ``redirect`` links."""
         last = chain[-1][3]
         hops = [(a, b, s) for a, b, s, _ in chain]
         for work in self._page_items(last, hops[:-1]):
             work.redirect_hops = hops
-            work.note = note
             yield work
 
     def _revisited(self, record: ArchivedResponse) -> ArchivedResponse:
@@ -256,9 +265,8 @@ class PageWork:
     def __init__(self, record: ArchivedResponse, result: Any) -> None:
         self.record = record
         self.result = result
-        #: an unresolved redirect chain: all its hops, and why it stopped
+        #: an unresolved redirect chain: all its hops
         self.redirect_hops: list[tuple[str, str, int]] | None = None
-        self.note: str | None = None
 
     async def items(self) -> list[PageItem]:
         result = await self.result if inspect.iscoroutine(self.result) else list(self.result)
@@ -275,6 +283,4 @@ class PageWork:
             if self.redirect_hops is not None:
                 item.redirect_hops = self.redirect_hops
                 page["redirect_chain"] = [{"url": a, "status": s} for a, _, s in self.redirect_hops]
-            if self.note:
-                page["note"] = self.note
         return items
