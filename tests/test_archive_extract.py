@@ -4,6 +4,7 @@ links and pages as a crawl of the same pages, through the crawl's own page work.
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import threading
 from datetime import datetime, timezone
@@ -157,3 +158,45 @@ def test_two_processes_write_the_same_rows_as_one(crawled: tuple[Path, Path], tm
                      read_table(two, "links").num_rows, 4)]
     writer_ids = {p.name.rsplit("-", 1)[0] for p in (two / "pages").rglob("*.parquet")}
     assert len(writer_ids) == 2, "each process writes its own part files"
+
+
+@pytest.fixture(scope="module")
+def wget_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Mirror two sites of the world with GNU wget writing a WARC, and crawl the same sites
+    with linkspider; return the WARC and the crawl's dataset."""
+    if shutil.which("wget") is None:
+        pytest.fail("GNU wget is missing: scripts/test.sh installs it (apt-get install -y wget)")
+    root = tmp_path_factory.mktemp("wget")
+    world = World(WORLD)
+    seeds = world.seeds()[:2]
+    with LocalWebProcess(world) as web:
+        proxy = web.proxy_url
+        wget = subprocess.run(
+            ["wget", "--quiet", "--recursive", "--level", "10", "--no-verbose",
+             "-e", "use_proxy=yes", "-e", f"http_proxy={proxy}", "--warc-file", str(root / "site"),
+             "--no-warc-keep-log", "--directory-prefix", str(root / "mirror"), *seeds],
+            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert wget.returncode in (0, 8), wget.stderr[-2000:]  # 8: some pages answered 404
+        crawl = run_crawl(*seeds, *local_web_args(proxy, root / "crawl"), "--max-depth", "10")
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    return root / "site.warc.gz", root / "crawl"
+
+
+def test_a_wget_archive_gives_the_links_a_crawl_of_the_same_pages_gives(
+        wget_archive: tuple[Path, Path], tmp_path: Path) -> None:
+    warc, crawl = wget_archive
+    result = extract(str(warc), "--out", str(tmp_path), "--processes", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    crawl_pages = read_table(crawl, "pages").to_pylist()
+    wget_pages = read_table(tmp_path, "pages").to_pylist()
+    html = lambda pages: {p["url"] for p in pages if p["status"] == 200 and p["content_type"] == "text/html"
+                          and not p["redirect_chain"]}  # noqa: E731
+    both = html(crawl_pages) & html(wget_pages)
+    assert len(both) >= 10, "wget and the crawl fetched enough of the same pages"
+
+    def rows(root: Path) -> list[tuple]:
+        links = read_table(root, "links")
+        links = links.filter(pa.array([u in both for u in links["source_url"].to_pylist()]))
+        return comparable(links, ("source_url", "link_kind", "position", "target_url"))
+
+    assert rows(tmp_path) == rows(crawl)

@@ -109,7 +109,7 @@ def dechunk(data: bytes) -> bytes:
     while pos < len(data):
         end = data.find(b"\r\n", pos)
         if end < 0:
-            break
+            return bytes(out) if out else data
         size_text = data[pos:end].split(b";", 1)[0].strip()
         try:
             size = int(size_text, 16)
@@ -244,11 +244,13 @@ def _read_with_fastwarc(path: Path, max_body_bytes: int, counts: ReadCounts,
 
     wanted = WarcRecordType.response | WarcRecordType.revisit
     name = str(path)
+    last = None
     try:
         with open(path, "rb") as handle:
             handle.seek(start_offset)
             for record in ArchiveIterator(handle, parse_http=False, fsspec_args=False):
                 counts.records += 1
+                last = record.stream_pos + start_offset
                 record_type = record.record_type
                 if not record_type & wanted:
                     counts.skipped[_type_name(record_type)] += 1
@@ -272,6 +274,46 @@ def _read_with_fastwarc(path: Path, max_body_bytes: int, counts: ReadCounts,
     except OSError as exc:
         raise ArchiveError(f"{path}: damaged archive after {counts.records:,} records ({exc}); "
                            "the records before the damage were read") from None
+    problem = _tail_problem(path, start_offset if last is None else last, last is None)
+    if problem:
+        raise ArchiveError(f"{path}: damaged archive after {counts.records:,} records ({problem}); "
+                           "the records before the damage were read")
+
+
+def _tail_problem(path: Path, offset: int, no_record: bool) -> str | None:
+    """Return what is wrong after the last record a reader found at ``offset`` (a reader
+    may stop quietly at a truncated gzip member or record), or None when the file ends
+    there cleanly."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        compressed = handle.read(2) == b"\x1f\x8b"
+        handle.seek(offset)
+        if no_record:
+            return "no record could be read"
+        if compressed:
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            while not decompressor.eof:
+                data = handle.read(CHUNK)
+                if not data:
+                    return "the last gzip member breaks off: the file is truncated"
+                decompressor.decompress(data, CHUNK)  # the output is not needed: its end is
+                while decompressor.unconsumed_tail and not decompressor.eof:
+                    decompressor.decompress(decompressor.unconsumed_tail, CHUNK)
+            rest = decompressor.unused_data + handle.read(CHUNK)
+        else:
+            head = handle.read(1 << 20)
+            end = head.find(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head[:end].split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), None)  # fmt: skip
+            if end < 0 or length is None:
+                return "the last record's header is incomplete"
+            if offset + end + 4 + length > path.stat().st_size:
+                return "the last record breaks off: the file is truncated"
+            handle.seek(offset + end + 4 + length)
+            rest = handle.read(CHUNK)
+    if rest.strip(b"\r\n\x00"):
+        return "bytes after the last readable record are not a WARC record"
+    return None
 
 
 def _type_name(record_type: object) -> str:
@@ -348,10 +390,9 @@ def _read_with_warcio(path: Path, max_body_bytes: int, counts: ReadCounts,
                 if record_type not in ("response", "revisit"):
                     counts.skipped[record_type or "unknown"] += 1
                     continue
-                offset = records.get_record_offset() + start_offset
                 h = record.rec_headers
                 response = _http_response(
-                    record.raw_stream, None, name, offset,
+                    record.raw_stream, None, name, 0,
                     clean_target_uri(h.get_header("WARC-Target-URI")), h.get_header("WARC-Date"),
                     h.get_header("WARC-IP-Address"), record_type, h.get_header("WARC-Payload-Digest"),
                     (clean_target_uri(h.get_header("WARC-Refers-To-Target-URI")),
@@ -360,6 +401,8 @@ def _read_with_warcio(path: Path, max_body_bytes: int, counts: ReadCounts,
                 if response is None:
                     counts.skipped["not_http"] += 1
                     continue
+                # warcio finds the record's offset by reading to its end: after the payload
+                response.offset = records.get_record_offset() + start_offset
                 counts.responses += 1
                 yield response
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
