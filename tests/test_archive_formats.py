@@ -52,6 +52,17 @@ def arc_file(path: Path, pages: list[tuple[str, bytes]]) -> Path:
     return path
 
 
+def zstd_file(plain: Path) -> Path:
+    """Compress a WARC file with zstd (FastWARC's writer), as some archives now ship."""
+    from fastwarc.stream_io import ZstdWriter
+
+    path = plain.with_suffix(".warc.zst")
+    writer = ZstdWriter(str(path), fsspec_args=False)
+    writer.write(plain.read_bytes())
+    writer.close()
+    return path
+
+
 def extract(*args: str) -> tuple[int, str]:
     result = run_linkspider("extract", "--log-level", "WARNING", "--quiet", "--processes", "1", *args,
                             timeout=60)  # fmt: skip
@@ -82,7 +93,8 @@ def test_every_warc_version_gives_the_pages_links(tmp_path: Path, version: str) 
 def test_plain_and_gzip_warc_and_arc_files_give_the_same_links(tmp_path: Path) -> None:
     files = [warc_file(tmp_path / "a.warc.gz", [("http://a.example/", PAGE)]),
              warc_file(tmp_path / "b.warc", [("http://a.example/", PAGE)], compress=False),
-             arc_file(tmp_path / "c.arc.gz", [("http://a.example/", PAGE)])]
+             arc_file(tmp_path / "c.arc.gz", [("http://a.example/", PAGE)]),
+             zstd_file(warc_file(tmp_path / "d.warc", [("http://a.example/", PAGE)], compress=False))]
     for path in files:
         out = tmp_path / f"out-{path.name}"
         code, stderr = extract(str(path), "--out", str(out))
@@ -255,3 +267,41 @@ def test_an_oversized_payload_and_a_compression_bomb_are_rows_not_memory(tmp_pat
     for url in ("http://a.example/big", "http://a.example/bomb"):
         assert pages[url]["drop_reason"] == "body_too_large" and "DOWNLOAD_MAXSIZE" in pages[url]["error"]
     assert pages["http://a.example/"]["links_count"] == 2
+
+
+# --- resume ------------------------------------------------------------------------------------
+
+
+def test_a_killed_extract_resumes_and_writes_every_record_once(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import PROJECT_ROOT
+
+    pages = [(f"http://s{i % 50}.example/p{i}", PAGE.replace(b"/next", b"/n%d" % i)) for i in range(6000)]
+    files = [warc_file(tmp_path / f"a{n}.warc.gz", pages[n::3]) for n in range(3)]
+    out = tmp_path / "out"
+    args = ["extract", *map(str, files), "--out", str(out), "--run-id", "killed", "--quiet",
+            "--log-level", "WARNING", "--processes", "1", "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.2"]
+    process = subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=PROJECT_ROOT,
+                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list((out / "pages").rglob("*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    written = read_table(out, "pages").num_rows
+    assert 0 < written < 6000, "killed part way"
+    result = run_linkspider("extract", "--out", str(out), "--resume", "killed", "--quiet",
+                            "--log-level", "WARNING", "--processes", "1", timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = read_table(out, "pages")
+    assert table.num_rows == 6000
+    assert len(set(zip(table["warc_filename"].to_pylist(), table["warc_offset"].to_pylist()))) == 6000
+    assert read_table(out, "links").num_rows == 12000
+    run = read_table(out, "runs").to_pylist()[0]
+    assert (run["status"], run["resumed"], run["pages"]) == ("complete", 1, 6000)

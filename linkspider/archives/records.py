@@ -193,13 +193,13 @@ def archive_kind(path: Path) -> str:
         try:
             if head[:2] == b"\x1f\x8b":
                 head = gzip.GzipFile(fileobj=handle).read(16)
-            elif head[:4] == b"\x28\xb5\x2f\xfd":
-                import zstandard  # noqa: F401  (only when a zstd archive is given)
+            elif head[:4] == b"\x28\xb5\x2f\xfd":  # zstd, as FastWARC reads and writes it
+                from fastwarc.stream_io import ZstdReader
 
-                head = zstandard.ZstdDecompressor().stream_reader(handle).read(16)
+                head = ZstdReader(handle, fsspec_args=False).read(16)
             else:
                 head = handle.read(16)
-        except (OSError, EOFError, ImportError, Exception):
+        except (OSError, EOFError, ValueError):
             return "unknown"
     if head.startswith(b"WARC/"):
         return "warc"
@@ -285,6 +285,8 @@ def _tail_problem(path: Path, offset: int, no_record: bool) -> str | None:
     may stop quietly at a truncated gzip member or record), or None when the file ends
     there cleanly."""
     with open(path, "rb") as handle:
+        if handle.read(4) == b"\x28\xb5\x2f\xfd":  # zstd: offsets are not seekable; FastWARC
+            return "no record could be read" if no_record else None  # raises on a broken frame
         handle.seek(offset)
         compressed = handle.read(2) == b"\x1f\x8b"
         handle.seek(offset)
