@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 # The HTML report's tests render it in headless Chromium, the web-archive tests compare with
-# GNU wget's WARC files (Debian's packages): install what is missing.
+# GNU wget's WARC files and run a PySpark job on Java 17 (Debian's packages): install what is
+# missing.
 missing=""
-for tool in chromium wget; do
-    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+for need in chromium:chromium wget:wget java:openjdk-17-jre-headless; do
+    command -v "${need%%:*}" >/dev/null 2>&1 || missing="$missing ${need#*:}"
 done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

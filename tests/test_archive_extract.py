@@ -200,3 +200,25 @@ def test_a_wget_archive_gives_the_links_a_crawl_of_the_same_pages_gives(
         return comparable(links, ("source_url", "link_kind", "position", "target_url"))
 
     assert rows(tmp_path) == rows(crawl)
+
+
+def test_a_spark_job_writes_the_same_rows_as_one_process(crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    from linkspider.archives.spark import check_spark
+
+    missing = check_spark()
+    if missing:
+        pytest.fail(f"extract --spark cannot be tested: {missing}")
+    crawl, warc = crawled
+    copy = tmp_path / "copy.warc.gz"  # two files: two tasks on local[2]
+    copy.write_bytes(warc.read_bytes())
+    result = extract(str(warc), f"file://{copy}", "--out", str(tmp_path / "spark"), "--spark",
+                     "local[2]", "--run-id", "spark", timeout=240)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    links = read_table(tmp_path / "spark", "links")
+    files = set(read_table(tmp_path / "spark", "pages")["warc_filename"].to_pylist())
+    assert files == {str(warc), str(copy)}
+    key = ("source_url", "link_kind", "position", "target_url")
+    crawl_rows = comparable(read_table(crawl, "links"), key)
+    assert sorted(comparable(links, key)) == sorted(crawl_rows * 2), "each file: the crawl's links"
+    run = read_table(tmp_path / "spark", "runs").to_pylist()[0]
+    assert (run["status"], run["exit_code"], run["links"]) == ("complete", 0, links.num_rows)

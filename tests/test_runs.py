@@ -45,7 +45,7 @@ def test_outcome_maps_each_ending_to_a_distinct_exit_code() -> None:
     assert outcome("closespider_pagecount", 3, None) == ("partial", ExitCode.ENDED_EARLY)
     assert outcome("finished", 0, None) == ("failed", ExitCode.NOTHING_FETCHED)
     assert outcome("output_failed", 3, "disk full") == ("failed", ExitCode.OUTPUT_FAILED)
-    assert len({int(code) for code in ExitCode}) == len(ExitCode) == 6
+    assert len({int(code) for code in ExitCode}) == len(ExitCode) == 7  # 6: damaged archives (extract)
 
 
 def test_runs_command_lists_status_and_json(tmp_path: Path, capsys) -> None:

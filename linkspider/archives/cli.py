@@ -13,6 +13,7 @@ import argparse
 import glob
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,13 @@ def archive_paths(arguments: list[str]) -> list[str]:
     archive suffixes) and glob patterns name, sorted within each argument, duplicates
     dropped; raise ``ExtractUsageError`` for a path that names nothing."""
     found: list[str] = []
+    from linkspider.archives.spark import is_remote, local_path
+
     for argument in arguments:
+        if is_remote(argument):  # s3://, hdfs://...: copied when read (linkspider.archives.spark)
+            found.append(argument)
+            continue
+        argument = local_path(argument)
         matches = sorted(glob.glob(argument, recursive=True)) if glob.has_magic(argument) else [argument]
         if not matches:
             raise ExtractUsageError(f"{argument}: no file matches this pattern")
@@ -52,7 +59,7 @@ def archive_paths(arguments: list[str]) -> list[str]:
     result: list[str] = []
     seen: set[str] = set()
     for name in found:
-        absolute = str(Path(name).absolute())
+        absolute = name if is_remote(name) else str(Path(name).absolute())
         if absolute not in seen:
             seen.add(absolute)
             result.append(absolute)
@@ -99,17 +106,19 @@ def extract_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec | None = None,
-                shares: list[list[str]] | None = None) -> dict:
+                shares: list[list[str]] | None = None, spark: str | None = None) -> dict:
     """Run the archive spider over ``files`` in this process; return the final stats.
 
     ``shares``: lists of files for worker processes this run starts and waits for (their
-    rows go into the same run). ``worker``: this process is such a worker; it joins the run
-    the spec names and writes no run record.
+    rows go into the same run), or for the tasks of a Spark job on master ``spark``.
+    ``worker``: this process is such a worker; it joins the run the spec names and writes no
+    run record.
     """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from linkspider.archives.spark import localized
     from linkspider.archives.spider import ArchiveSpider
     from linkspider.dataset.layout import ensure_writable
     from linkspider.runs.context import RunContext
@@ -133,9 +142,14 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
     RunContext._by_crawler[crawler] = context
     failures: list[Any] = []
     own = files if not shares else [f for f in files if not any(f in share for share in shares)]
+    temp = tempfile.TemporaryDirectory(prefix="linkspider-extract-")
+    own, names = localized(own, temp.name)
     process.crawl(crawler, files=own, all_files=files, skip=skip, shares=shares or [],
-                  overrides=overrides).addErrback(failures.append)  # fmt: skip
-    process.start()
+                  overrides=overrides, spark=spark, names=names).addErrback(failures.append)  # fmt: skip
+    try:
+        process.start()
+    finally:
+        temp.cleanup()
     if failures:
         failures[0].raiseException()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
@@ -158,6 +172,8 @@ def add_extract_command(sub: argparse._SubParsersAction) -> None:
                          help="continue a killed extract: records already written are skipped")
     extract.add_argument("--processes", type=int, metavar="N",
                          help="processes reading files in parallel (default: the cores)")
+    extract.add_argument("--spark", metavar="MASTER",
+                         help="run the files as the tasks of a PySpark job (local[2], spark://HOST:7077, yarn)")
     extract.add_argument("--report", action="store_true", help="print a summary at the end")
     extract.add_argument("-s", "--set", dest="settings", action="append", default=[],
                          type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
@@ -191,11 +207,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print("linkspider extract: give archive files, directories or patterns", file=sys.stderr)
             return ExitCode.USAGE
         files = archive_paths(args.paths)
-        processes = args.processes or os.cpu_count() or 1
-        if processes < 1:
-            raise ExtractUsageError("--processes must be 1 or more")
-        shares = share_files(files, processes) if files else []
-        stats = run_extract(files, overrides, shares=shares[1:])
+        if args.spark:
+            from linkspider.archives.spark import check_spark
+
+            missing = check_spark()
+            if missing:
+                raise ExtractUsageError(f"--spark: {missing}")
+            stats = run_extract(files, overrides, shares=[[f] for f in files], spark=args.spark)
+        else:
+            processes = args.processes or os.cpu_count() or 1
+            if processes < 1:
+                raise ExtractUsageError("--processes must be 1 or more")
+            shares = share_files(files, processes) if files else []
+            stats = run_extract(files, overrides, shares=shares[1:])
     except OutputNotWritable as exc:
         print(f"linkspider extract: {exc}", file=sys.stderr)
         return ExitCode.OUTPUT_NOT_WRITABLE

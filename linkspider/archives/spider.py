@@ -54,7 +54,8 @@ class ArchiveSpider(BacklinksSpider):
 
     def __init__(self, files: list[str] | None = None, skip: dict[str, set[int]] | None = None,
                  all_files: list[str] | None = None, shares: list[list[str]] | None = None,
-                 overrides: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 overrides: dict[str, Any] | None = None, spark: str | None = None,
+                 names: dict[str, str] | None = None, **kwargs: Any) -> None:
         self.archive_files = [str(f) for f in files or []]
         if not self.archive_files and not shares:
             raise ValueError("no archive files: give .warc, .warc.gz, .arc or .arc.gz files")
@@ -66,6 +67,10 @@ class ArchiveSpider(BacklinksSpider):
         self.skip = skip or {}
         self.shares = shares or []
         self.overrides = overrides or {}
+        #: the Spark master whose tasks read the shares (else local worker processes)
+        self.spark = spark
+        #: the name a local file is recorded under (a Spark task's copy of an s3:// file)
+        self.names = names or {}
         self.counts = ReadCounts()
         self.file_errors: list[str] = []
         self._pending: dict[str, list[list[tuple[str, str, int, ArchivedResponse]]]] = {}
@@ -82,9 +87,12 @@ class ArchiveSpider(BacklinksSpider):
         workers = None
         if self.shares:  # other processes read the other shares into this run
             from linkspider.archives.parallel import Workers
+            from linkspider.archives.spark import SparkWorkers
             from linkspider.runs.context import RunContext
 
-            workers = Workers(RunContext.for_crawler(self.crawler), self.shares, self.overrides)
+            context = RunContext.for_crawler(self.crawler)
+            workers = (SparkWorkers(context, self.shares, self.overrides, self.spark) if self.spark
+                       else Workers(context, self.shares, self.overrides))  # fmt: skip
             workers.start()
         try:
             async for item in self._read_own_files():
@@ -99,8 +107,15 @@ class ArchiveSpider(BacklinksSpider):
     async def _wait_for(self, workers: Any) -> None:
         from scrapy.exceptions import CloseSpider
 
+        from linkspider.archives.spark import SparkJobFailed
+
         lost = []
-        for spec, code in await workers.wait():
+        try:
+            ended = await workers.wait()
+        except SparkJobFailed as exc:
+            logger.error("%s; continue the run with --resume", exc)
+            raise CloseSpider("worker_failed") from None
+        for spec, code in ended:
             errors = spec.read_errors()
             if errors is None or code not in (0, 4, 6):
                 lost.append(f"worker on {len(spec.files)} file(s) ended with code {code}")
@@ -115,7 +130,7 @@ class ArchiveSpider(BacklinksSpider):
     async def _read_own_files(self) -> Any:
         for name in self.archive_files:
             path = Path(name)
-            skip = self.skip.get(name, set())
+            skip = self.skip.get(self.names.get(name, name), set())
             try:
                 for record in read_archive(path, self.max_body_bytes or 1 << 62, self.counts):
                     if record.offset in skip:  # a resumed run wrote it already
@@ -202,7 +217,7 @@ class ArchiveSpider(BacklinksSpider):
             "redirect_chain": [{"url": a, "status": s} for a, _, s in hops], "depth": 0,
             "hops": 0, "error": f"redirect loop or too many redirects at {url}", "drop_reason": None,
         }  # fmt: skip
-        return PageWork(chain[-1][3], [PageItem(page, redirect_hops=hops)])
+        return PageWork(chain[-1][3], [PageItem(page, redirect_hops=hops)], self.names)
 
     def _unresolved_redirects(self) -> Iterator[PageWork]:
         pending, self._pending = self._pending, {}
@@ -253,18 +268,19 @@ class ArchiveSpider(BacklinksSpider):
         if record.problem is not None:
             page, redirect_hops, _ = self._page_row(response)
             page.update(error=record.problem, drop_reason=record.problem_reason)
-            yield PageWork(record, [PageItem(page, redirect_hops=redirect_hops)])
+            yield PageWork(record, [PageItem(page, redirect_hops=redirect_hops)], self.names)
         else:
-            yield PageWork(record, self.parse_page(response))
+            yield PageWork(record, self.parse_page(response), self.names)
 
 
 class PageWork:
     """The spider's output for one record: items now, or a parse under way in a worker thread
     (a big document, bounded by ``LINKSPIDER_PARSE_DEADLINE`` as in a crawl)."""
 
-    def __init__(self, record: ArchivedResponse, result: Any) -> None:
+    def __init__(self, record: ArchivedResponse, result: Any, names: dict[str, str]) -> None:
         self.record = record
         self.result = result
+        self.filename = names.get(record.filename, record.filename)
         #: an unresolved redirect chain: all its hops
         self.redirect_hops: list[tuple[str, str, int]] | None = None
 
@@ -274,7 +290,7 @@ class PageWork:
         items = [item for item in result if isinstance(item, PageItem)]
         for item in items:
             page = item.page
-            page["warc_filename"] = record.filename
+            page["warc_filename"] = self.filename
             page["warc_offset"] = record.offset
             if record.date is not None:
                 page["fetched_at"] = int(record.date.timestamp() * 1_000_000)
