@@ -305,3 +305,16 @@ def test_a_killed_extract_resumes_and_writes_every_record_once(tmp_path: Path) -
     assert read_table(out, "links").num_rows == 12000
     run = read_table(out, "runs").to_pylist()[0]
     assert (run["status"], run["resumed"], run["pages"]) == ("complete", 1, 6000)
+
+
+def test_paths_can_come_from_a_file_as_common_crawl_lists_them(tmp_path: Path) -> None:
+    good = warc_file(tmp_path / "good.warc.gz", [("http://a.example/", PAGE)])
+    listing = tmp_path / "warc.paths"
+    listing.write_text(f"# one path per line\n{good}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, stderr = extract("--paths-from", str(listing), "--out", str(out))
+    assert code == 0, stderr
+    assert links_of(out) == EXPECTED
+    code, stderr = extract("--paths-from", str(tmp_path / "nope.paths"), "--out", str(out))
+    assert code == ExitCode.USAGE
+    assert_one_clear_line(stderr, "nope.paths")

@@ -66,6 +66,17 @@ def archive_paths(arguments: list[str]) -> list[str]:
     return result
 
 
+def read_paths_file(name: str) -> list[str]:
+    """Return the paths listed in file ``name`` (``-``: stdin), one per line, ``#`` comments."""
+    handle = sys.stdin if name == "-" else open(name, encoding="utf-8")  # noqa: SIM115
+    try:
+        lines = [line.split("#", 1)[0].strip() for line in handle]
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+    return [line for line in lines if line]
+
+
 def extracted_offsets(root: Path, run_id: str) -> dict[str, set[int]]:
     """Return, per archive file, the record offsets a run has already written."""
     from linkspider.runs.journal import RunJournal
@@ -166,6 +177,9 @@ def add_extract_command(sub: argparse._SubParsersAction) -> None:
         "extract", help="read WARC/ARC web archives into links and pages, as a crawl writes them")
     extract.add_argument("paths", nargs="*", metavar="PATH",
                          help=".warc, .warc.gz, .arc, .arc.gz files, directories or glob patterns")
+    extract.add_argument("--paths-from", metavar="FILE",
+                         help="read more paths from FILE, one per line (- for stdin), e.g. Common "
+                              "Crawl's warc.paths")
     extract.add_argument("--out", metavar="DIR", help="dataset root (default: output)")
     extract.add_argument("--run-id", help="identifier of this run (default: from the time)")
     extract.add_argument("--resume", metavar="RUN_ID",
@@ -203,6 +217,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             stats = run_extract(spec.files, overrides, worker=spec)
             failed = stats.get("linkspider/archive_files_failed", 0)
             return int(ExitCode.ARCHIVE_DAMAGED if failed else ExitCode.COMPLETE)
+        if args.paths_from:
+            args.paths = [*args.paths, *read_paths_file(args.paths_from)]
         if not args.paths and not args.resume:
             print("linkspider extract: give archive files, directories or patterns", file=sys.stderr)
             return ExitCode.USAGE
