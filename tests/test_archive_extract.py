@@ -80,7 +80,7 @@ def comparable(table: pa.Table, key: tuple[str, ...]) -> list[tuple]:
     names = [n for n in table.column_names if n not in RUN_COLUMNS]
     rows = table.select(names).to_pylist()
     return sorted((tuple(repr(r[n]) for n in names) for r in rows),
-                  key=lambda t: tuple(t[names.index(k)] for k in key))  # fmt: skip
+                  key=lambda t: (tuple(t[names.index(k)] for k in key), t))  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -318,3 +318,21 @@ def test_paths_can_come_from_a_file_as_common_crawl_lists_them(tmp_path: Path) -
     code, stderr = extract("--paths-from", str(tmp_path / "nope.paths"), "--out", str(out))
     assert code == ExitCode.USAGE
     assert_one_clear_line(stderr, "nope.paths")
+
+
+def test_one_big_gzip_file_is_read_by_every_process_in_byte_ranges(tmp_path: Path) -> None:
+    pages = [(f"http://s{i % 7}.example/p{i}", PAGE.replace(b"/next", b"/n%d" % i)) for i in range(900)]
+    warc = warc_file(tmp_path / "big.warc.gz", pages)
+    one, three = tmp_path / "one", tmp_path / "three"
+    assert extract(str(warc), "--out", str(one))[0] == 0
+    result = run_linkspider("extract", str(warc), "--out", str(three), "--processes", "3", "--quiet",
+                            "--log-level", "WARNING", timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for table in ("pages", "links"):
+        a, b = read_table(one, table), read_table(three, table)
+        assert a.num_rows == b.num_rows
+    offsets = read_table(three, "pages")["warc_offset"].to_pylist()
+    assert sorted(offsets) == sorted(read_table(one, "pages")["warc_offset"].to_pylist())
+    assert links_of(three) == links_of(one)
+    writers = {p.name.rsplit("-", 1)[0] for p in (three / "pages").rglob("*.parquet")}
+    assert len(writers) == 3, "three processes wrote parts"

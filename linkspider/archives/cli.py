@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linkspider.archives.parallel import WorkerSpec
+    from linkspider.archives.parallel import Piece, WorkerSpec
 
 #: File names read when a directory is given.
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.zstd")
@@ -117,13 +117,13 @@ def extract_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec | None = None,
-                shares: list[list[str]] | None = None, spark: str | None = None) -> dict:
+                shares: list[list[Piece]] | None = None, spark: str | None = None) -> dict:
     """Run the archive spider over ``files`` in this process; return the final stats.
 
-    ``shares``: lists of files for worker processes this run starts and waits for (their
-    rows go into the same run), or for the tasks of a Spark job on master ``spark``.
-    ``worker``: this process is such a worker; it joins the run the spec names and writes no
-    run record.
+    ``shares`` (``linkspider.archives.parallel.share_files``): the first is this process's
+    work, the others go to worker processes this run starts and waits for (their rows go
+    into the same run), or to the tasks of a Spark job on master ``spark``. ``worker``: this
+    process is such a worker; it joins the run the spec names and writes no run record.
     """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
     from scrapy.crawler import CrawlerProcess
@@ -152,11 +152,16 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
     crawler = process.create_crawler(ArchiveSpider)
     RunContext._by_crawler[crawler] = context
     failures: list[Any] = []
-    own = files if not shares else [f for f in files if not any(f in share for share in shares)]
+    if worker is not None:
+        own: list[Piece] = [(f, *worker.ranges.get(f, [0, None])) for f in files]  # type: ignore[misc]
+    else:
+        own = shares[0] if shares else [(f, 0, None) for f in files]
     temp = tempfile.TemporaryDirectory(prefix="linkspider-extract-")
-    own, names = localized(own, temp.name)
-    process.crawl(crawler, files=own, all_files=files, skip=skip, shares=shares or [],
-                  overrides=overrides, spark=spark, names=names).addErrback(failures.append)  # fmt: skip
+    paths, names = localized([name for name, _, _ in own], temp.name)
+    ranges = {path: (start, end) for path, (_, start, end) in zip(paths, own) if start or end is not None}
+    process.crawl(crawler, files=paths, ranges=ranges, all_files=files, skip=skip,
+                  shares=(shares or [])[1:], overrides=overrides, spark=spark,
+                  names=names).addErrback(failures.append)  # fmt: skip
     try:
         process.start()
     finally:
@@ -229,13 +234,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
             missing = check_spark()
             if missing:
                 raise ExtractUsageError(f"--spark: {missing}")
-            stats = run_extract(files, overrides, shares=[[f] for f in files], spark=args.spark)
+            tasks = [[(f, 0, None)] for f in files]
+            stats = run_extract(files, overrides, shares=[[], *tasks], spark=args.spark)
         else:
             processes = args.processes or os.cpu_count() or 1
             if processes < 1:
                 raise ExtractUsageError("--processes must be 1 or more")
             shares = share_files(files, processes) if files else []
-            stats = run_extract(files, overrides, shares=shares[1:])
+            stats = run_extract(files, overrides, shares=shares)
     except OutputNotWritable as exc:
         print(f"linkspider extract: {exc}", file=sys.stderr)
         return ExitCode.OUTPUT_NOT_WRITABLE

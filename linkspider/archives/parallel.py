@@ -32,6 +32,8 @@ class WorkerSpec:
     crawl_date: str
     started_at: str
     files: list[str]
+    #: byte ranges ``[start, end]`` of files read in part (``share_files``)
+    ranges: dict[str, list] = field(default_factory=dict)
     path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -62,18 +64,56 @@ class WorkerSpec:
             return None
 
 
-def share_files(files: list[str], processes: int) -> list[list[str]]:
-    """Return ``files`` shared into at most ``processes`` lists of about equal bytes (largest
-    first onto the lightest share); the first share is the calling process's."""
-    count = max(1, min(processes, len(files)))
-    shares: list[list[str]] = [[] for _ in range(count)]
-    loads = [0] * count
-    for name in sorted(files, key=lambda f: -_size(f)):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(name)
-        loads[lightest] += _size(name) or 1
-    order = {name: i for i, name in enumerate(files)}
-    return [sorted(share, key=order.__getitem__) for share in shares if share]
+#: A part of the work: an archive file, or the records of a gzip file that start in a byte
+#: range ``[start, end)`` (end None: to the end of the file).
+Piece = tuple[str, int, "int | None"]
+
+
+def share_files(files: list[str], processes: int) -> list[list[Piece]]:
+    """Return the work of ``files`` shared into at most ``processes`` lists of about equal
+    bytes; the first is the calling process's.
+
+    With at least as many files as processes, whole files go largest first onto the lightest
+    share. With fewer, the files' bytes are cut into ``processes`` contiguous ranges, so one
+    big ``.warc.gz`` (each record its own gzip member, as archive crawlers write it) is read by
+    every process; a file that is not gzip goes whole to the share its first byte falls in.
+    """
+    if len(files) >= processes or processes <= 1:
+        count = max(1, min(processes, len(files)))
+        shares: list[list[Piece]] = [[] for _ in range(count)]
+        loads = [0] * count
+        for name in sorted(files, key=lambda f: -_size(f)):
+            lightest = loads.index(min(loads))
+            shares[lightest].append((name, 0, None))
+            loads[lightest] += _size(name) or 1
+        order = {name: i for i, name in enumerate(files)}
+        return [sorted(share, key=lambda p: order[p[0]]) for share in shares if share]
+    sizes = [_size(f) for f in files]
+    total = sum(sizes) or 1
+    bounds = [total * k // processes for k in range(processes + 1)]
+    shares = [[] for _ in range(processes)]
+    start_of_file = 0
+    for name, size in zip(files, sizes):
+        end_of_file = start_of_file + size
+        if not _is_gzip(name):
+            owner = max(k for k in range(processes) if bounds[k] <= start_of_file)
+            shares[owner].append((name, 0, None))
+        else:
+            for k in range(processes):
+                low, high = max(bounds[k], start_of_file), min(bounds[k + 1], end_of_file)
+                if low < high or (size == 0 and low == start_of_file == bounds[k]):
+                    shares[k].append((name, low - start_of_file,
+                                      None if high >= end_of_file else high - start_of_file))
+        start_of_file = end_of_file
+    return [share for share in shares if share]
+
+
+def _is_gzip(name: str) -> bool:
+    try:
+        with open(name, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
 
 
 def _size(name: str) -> int:
@@ -96,7 +136,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class Workers:
     """The worker processes of a run, started from specs in its staging directory."""
 
-    def __init__(self, context: RunContext, shares: list[list[str]], overrides: dict[str, Any]) -> None:
+    def __init__(self, context: RunContext, shares: list[list[Piece]], overrides: dict[str, Any]) -> None:
         self.context = context
         self.specs: list[WorkerSpec] = []
         self.processes: list[subprocess.Popen] = []
@@ -107,8 +147,7 @@ class Workers:
         staging = self.context.staging
         staging.mkdir(parents=True, exist_ok=True)
         for number, share in enumerate(self.shares, start=1):
-            spec = WorkerSpec(str(self.context.root), self.context.run_id, self.context.crawl_date,
-                              self.context.started_at.isoformat(), share)  # fmt: skip
+            spec = spec_for(self.context, share)
             spec.write(staging / f"extract-worker-{os.getpid()}-{number}.json")
             argv = [sys.executable, "-m", "linkspider", "extract", "--worker-spec", spec.path,
                     "--quiet"]  # fmt: skip
@@ -130,6 +169,14 @@ class Workers:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+
+
+def spec_for(context: RunContext, share: list[Piece], **extra: Any) -> WorkerSpec:
+    """Return the spec of a worker reading ``share`` into the run of ``context``."""
+    ranges = {name: [start, end] for name, start, end in share if start or end is not None}
+    return WorkerSpec(str(context.root), context.run_id, context.crawl_date,
+                      context.started_at.isoformat(), [name for name, _, _ in share], ranges,
+                      extra=dict(extra))  # fmt: skip
 
 
 def note_damaged_files(root: str, run_id: str, errors: list[str]) -> None:

@@ -226,6 +226,33 @@ def read_archive(path: Path, max_body_bytes: int, counts: ReadCounts, start_offs
         yield from _read_with_fastwarc(path, max_body_bytes, counts, start_offset)
 
 
+def member_start_after(path: Path, offset: int) -> int | None:
+    """Return the offset of the first gzip member at or after ``offset`` that holds the start
+    of a WARC or ARC record (a ``.warc.gz`` read in byte ranges), or None when there is none.
+    A byte pattern inside compressed data can look like a gzip header: a candidate counts
+    only when it decompresses to a record's first bytes."""
+    with open(path, "rb") as handle:
+        position = offset
+        handle.seek(position)
+        window = handle.read(1 << 20)
+        while window:
+            found = window.find(b"\x1f\x8b\x08")
+            while found >= 0:
+                candidate = position + found
+                handle.seek(candidate)
+                try:
+                    head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(handle.read(CHUNK), 16)
+                except zlib.error:
+                    head = b""
+                if head.startswith((b"WARC/", b"filedesc://")) or (head[:7] in (b"http://", b"https:/")):
+                    return candidate
+                found = window.find(b"\x1f\x8b\x08", found + 1)
+            position += max(1, len(window) - 2)
+            handle.seek(position)
+            window = handle.read(1 << 20)
+    return None
+
+
 def _warc_version(path: Path) -> bytes:
     with open(path, "rb") as handle:
         head = handle.read(2)
@@ -250,12 +277,12 @@ def _read_with_fastwarc(path: Path, max_body_bytes: int, counts: ReadCounts,
             handle.seek(start_offset)
             for record in ArchiveIterator(handle, parse_http=False, fsspec_args=False):
                 counts.records += 1
-                last = record.stream_pos + start_offset
+                last = record.stream_pos  # FastWARC: from the file's start (it tells the handle)
                 record_type = record.record_type
                 if not record_type & wanted:
                     counts.skipped[_type_name(record_type)] += 1
                     continue
-                offset = record.stream_pos + start_offset
+                offset = record.stream_pos
                 headers = record.headers
                 response = _http_response(
                     record.reader, record.content_length, name, offset,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from linkspider.archives.parallel import WorkerSpec
+from linkspider.archives.parallel import Piece, WorkerSpec, spec_for
 from linkspider.runs.context import RunContext
 
 
@@ -93,7 +93,7 @@ def run_task(spec_json: str) -> tuple[int, list[str]]:
 class SparkWorkers:
     """The workers of an extract run as the tasks of a Spark job (one task per file)."""
 
-    def __init__(self, context: RunContext, shares: list[list[str]], overrides: dict[str, Any],
+    def __init__(self, context: RunContext, shares: list[list[Piece]], overrides: dict[str, Any],
                  master: str) -> None:
         self.context = context
         self.shares = shares
@@ -108,9 +108,8 @@ class SparkWorkers:
         staging = self.context.staging
         staging.mkdir(parents=True, exist_ok=True)
         for number, share in enumerate(self.shares, start=1):
-            spec = WorkerSpec(str(self.context.root), self.context.run_id, self.context.crawl_date,
-                              self.context.started_at.isoformat(), share,
-                              extra={"settings": {k: str(v) for k, v in self.overrides.items()}})
+            spec = spec_for(self.context, share,
+                            settings={k: str(v) for k, v in self.overrides.items()})  # fmt: skip
             spec.write(staging / f"spark-task-{os.getpid()}-{number}.json")
             self.specs.append(spec)
         self._thread = threading.Thread(target=self._job, name="spark-driver", daemon=True)

@@ -32,6 +32,7 @@ from linkspider.archives.records import (
     ArchiveError,
     ArchivedResponse,
     ReadCounts,
+    member_start_after,
     read_archive,
 )
 from linkspider.crawl.items import PageItem
@@ -55,7 +56,8 @@ class ArchiveSpider(BacklinksSpider):
     def __init__(self, files: list[str] | None = None, skip: dict[str, set[int]] | None = None,
                  all_files: list[str] | None = None, shares: list[list[str]] | None = None,
                  overrides: dict[str, Any] | None = None, spark: str | None = None,
-                 names: dict[str, str] | None = None, **kwargs: Any) -> None:
+                 names: dict[str, str] | None = None,
+                 ranges: dict[str, tuple[int, int | None]] | None = None, **kwargs: Any) -> None:
         self.archive_files = [str(f) for f in files or []]
         if not self.archive_files and not shares:
             raise ValueError("no archive files: give .warc, .warc.gz, .arc or .arc.gz files")
@@ -71,6 +73,8 @@ class ArchiveSpider(BacklinksSpider):
         self.spark = spark
         #: the name a local file is recorded under (a Spark task's copy of an s3:// file)
         self.names = names or {}
+        #: files read in part: the records that start in ``[start, end)``
+        self.ranges = ranges or {}
         self.counts = ReadCounts()
         self.file_errors: list[str] = []
         self._pending: dict[str, list[list[tuple[str, str, int, ArchivedResponse]]]] = {}
@@ -131,8 +135,16 @@ class ArchiveSpider(BacklinksSpider):
         for name in self.archive_files:
             path = Path(name)
             skip = self.skip.get(self.names.get(name, name), set())
+            start, end = self.ranges.get(name, (0, None))
             try:
-                for record in read_archive(path, self.max_body_bytes or 1 << 62, self.counts):
+                if start:
+                    start = member_start_after(path, start)
+                    if start is None or (end is not None and start >= end):
+                        continue  # no record starts in this range: another process's
+                for record in read_archive(path, self.max_body_bytes or 1 << 62, self.counts,
+                                           start_offset=start):  # fmt: skip
+                    if end is not None and record.offset >= end:
+                        break  # the next range's first record
                     if record.offset in skip:  # a resumed run wrote it already
                         self.counts.skipped["already_extracted"] += 1
                         self._pending.pop(record.url, None)
