@@ -437,7 +437,9 @@ PAGES_FIELDS.extend([
            "Content-Length), nesting_depth (elements beyond LINKSPIDER_MAX_NESTING_DEPTH "
            "flattened, links kept), links_per_page (links past LINKSPIDER_MAX_LINKS_PER_PAGE "
            "not recorded), parse_deadline (not parsed within LINKSPIDER_PARSE_DEADLINE, no "
-           "links)."),
+           "links); for a sitemap file (--sitemaps): sitemap_invalid, sitemap_too_large, "
+           "sitemap_too_many_urls, sitemap_loop, sitemap_nesting, sitemap_files "
+           "(docs/sitemaps.md)."),
     _field("tags_beyond_depth", pa.int32(),
            "Tags nested deeper than LINKSPIDER_MAX_NESTING_DEPTH, dropped before parsing "
            "(their text and links kept); null when none."),

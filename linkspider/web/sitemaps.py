@@ -8,9 +8,9 @@ construction:
     robots.txt says ``Sitemap: http://sitemapped.test/sitemap_index.xml``, an index of
     ``/sitemaps/pages.xml.gz`` (a gzip urlset of the ``ORPHANS`` pages ``/orphan-{k}.html``,
     with lastmod, changefreq, priority and a ``de`` alternate each) and ``/sitemaps/linked.txt``
-    (a text sitemap of ``/`` and ``/about.html``). ``/`` links to ``/about.html``, which links
-    home; each orphan links home only, so its sitemap is the only way to it. ``/sitemap.xml``
-    is a 404.
+    (a text sitemap of ``/`` and ``/about.html``). ``/`` links to ``/about.html`` and
+    ``/unlisted.html`` (in no sitemap), which link home; each orphan links home only, so its
+    sitemap is the only way to it. ``/sitemap.xml`` is a 404.
 ``textmap.test``
     robots.txt says ``Sitemap: /sitemap.txt`` (a relative URL): a text sitemap of
     ``/t-1.html``, ``/t-2.html``, a line that is no URL and ``http://elsewhere.test/x`` (off
@@ -134,8 +134,8 @@ class SitemapWeb:
         if path == "/sitemaps/linked.txt":
             return WebResponse(200, [_TEXT], f"{origin}/\n{origin}/about.html\n".encode())
         if path == "/":
-            return _page('<a href="/about.html">about</a>')
-        if path == "/about.html" or (path.startswith("/orphan-") and path.endswith(".html")
+            return _page('<a href="/about.html">about</a> <a href="/unlisted.html">unlisted</a>')
+        if path in ("/about.html", "/unlisted.html") or (path.startswith("/orphan-") and path.endswith(".html")
                                      and path[8:-5].isdigit() and 0 < int(path[8:-5]) <= ORPHANS):  # fmt: skip
             return _page('<a href="/">home</a>')
         return WebResponse(404, [_HTML], b"<title>not found</title>")
