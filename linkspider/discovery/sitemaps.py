@@ -176,7 +176,7 @@ def parse_sitemap(body: bytes, base_url: str, max_urls: int = PROTOCOL_MAX_URLS)
 def _text_sitemap(body: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
     """Return a text sitemap's entries: every line that is an absolute http(s) URL."""
     parsed = ParsedSitemap("text", [])
-    for line in body.decode("utf-8", "replace").splitlines():
+    for line in body.decode("utf-8-sig", "replace").splitlines():
         line = line.strip()
         if not line.lower().startswith(("http://", "https://")):
             continue
