@@ -293,3 +293,17 @@ def test_sitemaps_are_refused_in_a_distributed_run(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "linkspider crawl: --sitemaps does not work in a distributed run (--redis) yet: crawl "
         "the sitemaps in a single-process run"]
+
+
+def test_a_resumed_run_fetches_the_rest_of_the_sitemap_and_writes_each_row_once(web, tmp_path: Path) -> None:
+    args = [*local_web_args(web.proxy_url, tmp_path, "--sitemaps"), "--run-id", "short"]
+    first = run_crawl("http://sitemapped.test/", *args, "-s", "CLOSESPIDER_PAGECOUNT=8")
+    assert first.returncode == 1, first.stderr[-3000:]  # ended early
+    assert len(pages(tmp_path)) < 33
+    assert read_table(tmp_path, "sitemap_urls").num_rows > 0  # so the resumed run has some
+    again = run_crawl(*args, "--resume", "short")
+    assert again.returncode == 0, again.stderr[-3000:]
+    urls = read_table(tmp_path, "pages").column("url").to_pylist()
+    assert len(urls) == len(set(urls)) == 33
+    listed = [(r["url"], r["sitemap"]) for r in read_table(tmp_path, "sitemap_urls").to_pylist()]
+    assert len(listed) == len(set(listed)) == 32

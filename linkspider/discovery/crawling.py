@@ -6,7 +6,9 @@ each file once, ``LINKSPIDER_SITEMAP_MAX_FILES`` files a site), writes every URL
 ``sitemap_urls`` table and requests those on the seed's site as depth-1 pages
 (``discovered_by = sitemap``) within ``LINKSPIDER_MAX_PAGES_PER_SITE``. A sitemap that cannot
 be read gets a ``pages`` row with its ``drop_reason``; a missing or non-sitemap
-``/sitemap.xml`` (a guess) gets none. The manual is docs/sitemaps.md.
+``/sitemap.xml`` (a guess) gets none. A resumed run reads the sitemaps again (their URLs
+requested already are not requested twice) without writing rows it has already. The manual is
+docs/sitemaps.md.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from linkspider.discovery.sitemaps import (
     robots_sitemap_urls,
     sitemap_body,
 )
+from linkspider.dataset.layout import run_files
 from linkspider.urls.domains import registrable_domain, site_key
 from linkspider.urls.normalize import url_host
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from scrapy.http import Response
     from scrapy.settings import Settings
@@ -55,6 +59,16 @@ def seed_origins(seed_urls: list[str]) -> list[str]:
         if origin not in origins:
             origins.append(origin)
     return origins
+
+
+def stored_sitemap_files(root: str | Path, run_id: str) -> set[str]:
+    """Return the sitemap files whose rows a run's ``sitemap_urls`` files hold."""
+    import pyarrow.parquet as pq
+
+    stored: set[str] = set()
+    for path in run_files(root, "sitemap_urls", run_id):
+        stored.update(pq.read_table(path, columns=["sitemap"]).column("sitemap").unique().to_pylist())
+    return stored
 
 
 class SitemapDiscovery:
@@ -82,6 +96,8 @@ class SitemapDiscovery:
         self._sitemaps_seen: set[str] = set()
         self._sitemaps_noted: set[str] = set()
         self._sitemap_files: Counter[str] = Counter()
+        #: sitemaps whose rows a resumed run has already (``stored_sitemap_files``)
+        self._sitemaps_stored: set[str] = set()
 
     def _sitemap_stat(self, name: str, count: int = 1) -> None:
         crawler = getattr(self, "crawler", None)
@@ -90,8 +106,10 @@ class SitemapDiscovery:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def sitemap_start_requests(self) -> Iterator[scrapy.Request]:
-        """Yield a robots.txt request per seed origin (its callback asks for the sitemaps)."""
+    def sitemap_start_requests(self, stored: set[str] | None = None) -> Iterator[scrapy.Request]:
+        """Yield a robots.txt request per seed origin (its callback asks for the sitemaps);
+        ``stored``: the sitemaps whose rows the (resumed) run has already."""
+        self._sitemaps_stored = stored or set()
         for origin in seed_origins(self.seed_urls):  # type: ignore[attr-defined]
             site = site_key(url_host(origin + "/")) or origin
             yield scrapy.Request(
@@ -134,10 +152,22 @@ class SitemapDiscovery:
         return scrapy.Request(url, callback=self.parse_sitemap_file, errback=self.on_sitemap_error,
                               meta=meta, dont_filter=True)  # fmt: skip
 
-    def _sitemap_refused(self, url: str, reason: str, note: str) -> PageItem:
+    def _has_row(self, url: str) -> bool:
+        """Return True when ``url`` has its ``pages`` row already (a resumed run's, or the row
+        of a page the crawl requested); else count it as having one from now on."""
+        requested = self._requested  # type: ignore[attr-defined]
+        key = hash(url)
+        if key in requested:
+            return True
+        requested.add(key)
+        return False
+
+    def _sitemap_refused(self, url: str, reason: str, note: str) -> PageItem | None:
         """Return the ``pages`` row of a sitemap file the limits kept from being read."""
         host = url_host(url)
         self._sitemap_stat(reason)
+        if self._has_row(url):
+            return None
         return PageItem({
             "fetched_at": int(time.time() * 1_000_000), "url": url, "final_url": None,
             "host": host, "domain": registrable_domain(host), "status": None,
@@ -175,7 +205,7 @@ class SitemapDiscovery:
             if guess:
                 self._sitemap_stat("well_known_missing")
                 return
-            yield self._sitemap_failed(response, "sitemap_invalid",
+            yield from self._sitemap_failed(response, "sitemap_invalid",
                                        f"the sitemap answered HTTP {response.status}")  # fmt: skip
             return
         try:
@@ -185,7 +215,7 @@ class SitemapDiscovery:
             if guess and exc.reason == "sitemap_invalid":  # e.g. a soft-404 HTML page
                 self._sitemap_stat("well_known_missing")
                 return
-            yield self._sitemap_failed(response, exc.reason, str(exc))
+            yield from self._sitemap_failed(response, exc.reason, str(exc))
             return
         self._sitemap_stat("files_read")
         if parsed.kind == "sitemapindex":
@@ -193,7 +223,7 @@ class SitemapDiscovery:
         else:
             yield from self._urlset_output(response, parsed)
         if parsed.entries_over_limit:
-            yield self._sitemap_failed(response, "sitemap_too_many_urls", (
+            yield from self._sitemap_failed(response, "sitemap_too_many_urls", (
                 f"read its first LINKSPIDER_SITEMAP_MAX_URLS={self.sitemap_max_urls:,} "
                 f"entries; {parsed.entries_over_limit:,} more not read (the protocol allows "
                 "50,000 a file)"), error=False)  # fmt: skip
@@ -233,7 +263,8 @@ class SitemapDiscovery:
             })  # fmt: skip
             if scoped:
                 in_scope.append(entry.url)
-        yield SitemapItem(rows)
+        if response.url not in self._sitemaps_stored:
+            yield SitemapItem(rows)
         if self.max_depth < 1:  # type: ignore[attr-defined]
             return
         before = self._over_budget  # type: ignore[has-type]
@@ -244,15 +275,18 @@ class SitemapDiscovery:
         self._sitemap_stat("urls_over_budget", self._over_budget - before)
 
     def _sitemap_failed(self, response: Response, reason: str, message: str,
-                        error: bool = True) -> PageItem:  # fmt: skip
-        """Return the ``pages`` row of a sitemap file read in part or not at all."""
+                        error: bool = True) -> list[PageItem]:  # fmt: skip
+        """Return the ``pages`` row of a sitemap file read in part or not at all (none when
+        the URL has its row already)."""
+        self._sitemap_stat(reason)
         page, redirect_hops, _ = self._page_row(response)  # type: ignore[attr-defined]
+        if self._has_row(page["url"]):
+            return []
         page.update(depth=1, drop_reason=reason)
         page["note"] = f"sitemap {response.url}: {message}"
         if error:
             page["error"] = page["note"]
-        self._sitemap_stat(reason)
-        return PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))
+        return [PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))]
 
     def on_sitemap_error(self, failure: Failure) -> Iterator[PageItem]:
         """A sitemap that could not be fetched: its row (none for a guessed /sitemap.xml)."""
@@ -261,6 +295,8 @@ class SitemapDiscovery:
             self._sitemap_stat("well_known_missing")
             return
         for item in self.on_error(failure):  # type: ignore[attr-defined]
+            if self._has_row(item.page["url"]):
+                continue
             if item.page.get("drop_reason") == "body_too_large":
                 item.page["error"] = (
                     f"sitemap {request.url}: over LINKSPIDER_SITEMAP_MAX_BYTES="

@@ -25,7 +25,7 @@ from linkspider.extraction.encoding import parser_input, response_encoding
 from linkspider.extraction.page import fill_link_contexts
 from linkspider.crawl.failures import describe_failure, drop_reason, failure_status
 from linkspider.crawl.items import LEASE_META, PageItem
-from linkspider.discovery.crawling import SitemapDiscovery
+from linkspider.discovery.crawling import SitemapDiscovery, stored_sitemap_files
 from linkspider.extraction.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.extraction.parsing import (
     ParseDeadlineExceeded,
@@ -168,7 +168,8 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
             for request in self._resumed_requests(context.journal()):
                 yield request
         if self.sitemaps:
-            for request in self.sitemap_start_requests():
+            stored = stored_sitemap_files(context.root, context.run_id) if resuming else None
+            for request in self.sitemap_start_requests(stored):
                 yield request
 
     def _mark_requested(self, urls: Iterable[str]) -> None:
