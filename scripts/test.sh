@@ -5,15 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-# The HTML report's tests render it in headless Chromium (Debian's package).
-if ! command -v chromium >/dev/null 2>&1; then
+# The HTML report's tests render it in headless Chromium, the web-archive tests compare with
+# GNU wget's WARC files (Debian's packages): install what is missing.
+missing=""
+for tool in chromium wget; do
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing Debian's chromium for the report tests" >&2
+        echo "installing Debian's$missing for the report and web-archive tests" >&2
         DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
-            && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-            || echo "could not install chromium: the report tests will fail and say so" >&2
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null \
+            || echo "could not install$missing: the tests that need it will fail and say so" >&2
     else
-        echo "chromium is missing (apt-get install -y chromium as root): the report tests will fail" >&2
+        echo "missing:$missing (apt-get install -y$missing as root): the tests that need it will fail" >&2
     fi
 fi
 # Many tests wait on a crawl in another process: one worker more than the cores keeps them busy.

@@ -70,12 +70,14 @@ EXAMPLES = {
     "check-targets": "linkspider check-targets --out output --run run-1",
     "analyze": "linkspider analyze --out output --brand example.com=Example",
     "web": "linkspider web --sites 24 --port 8899",
+    "extract": "linkspider extract crawl-data/*.warc.gz --out output --processes 4",
 }
 
 SUMMARY = """\
 commands:
   crawl          crawl seed sites and write their links and pages as Parquet
   demo           crawl the bundled local web, then write a report (no internet needed)
+  extract        read WARC/ARC web archives into links and pages, as a crawl writes them
   runs           list a dataset's runs and how each ended
   report         print a run's summary and backlink profile, or write it as HTML or JSON
   analyze        compute a run's backlink profile: referring domains, ranks, anchors, signals
@@ -156,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     from linkspider.analysis.cli import add_analysis_commands  # analyze
     from linkspider.web.server import add_web_arguments
 
+    from linkspider.archives.cli import add_extract_command
+
+    add_extract_command(sub)
     add_deploy_command(sub)
     add_history_commands(sub)
     add_targets_commands(sub)

@@ -127,7 +127,8 @@ PAGES_FIELDS = [
     _field("discovered_by", DICT_STRING,
            "How the crawl first found the URL: seed, link (a link of a fetched page), sitemap "
            "(listed in a seed site's sitemap, or the sitemap file itself in a row of its own), "
-           "redirect (a meta refresh target); null in datasets before schema version 4."),
+           "redirect (a meta refresh target), archive (read from a web archive by linkspider "
+           "extract); null in datasets before schema version 4."),
     _field("links_count", pa.int32(),
            "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
            False),
@@ -449,6 +450,19 @@ PAGES_FIELDS.extend([
            "Links in scope not requested because their site had its "
            "LINKSPIDER_MAX_PAGES_PER_SITE pages already; null when none."),
     _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
+])
+
+# --- web archives: the record a page was read from (linkspider extract)
+PAGES_FIELDS.extend([
+    _field("warc_filename", DICT_STRING,
+           "The archive file the page was read from (linkspider extract; absolute path); null "
+           "for a fetched page."),
+    _field("warc_offset", pa.int64(),
+           "Byte offset of the page's record in warc_filename (its gzip member's start): "
+           "warcio's or FastWARC's readers seek there to read the raw record."),
+    _field("warc_record_type", DICT_STRING,
+           "revisit when the record was a revisit (its payload taken from the capture it "
+           "refers to, when in the files read); null for a response record."),
 ])
 
 # --- sitemap_urls: the URLs the seed sites' sitemaps list (linkspider.discovery, --sitemaps)

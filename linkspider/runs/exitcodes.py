@@ -15,6 +15,9 @@ class ExitCode(IntEnum):
     OUTPUT_NOT_WRITABLE = 3  #: the output directory cannot be written; checked before any request
     NOTHING_FETCHED = 4  #: no page answered 2xx: every seed was refused, unreachable or failed
     OUTPUT_FAILED = 5  #: writing failed mid-crawl (disk full, permissions); stopped cleanly
+    #: linkspider extract: some archive files were not archives or broke off; what could be
+    #: read is in the dataset
+    ARCHIVE_DAMAGED = 6
 
 
 #: The finish reason the export pipeline closes the spider with when writing fails.

@@ -1,0 +1,217 @@
+"""``linkspider extract``: read web archives into the dataset, as a crawl writes it.
+
+One process runs the ``archive`` spider (``linkspider.archives.spider``) through Scrapy's
+engine, with the crawl's settings and pipelines, so the run has the same ``links`` and
+``pages`` tables, the same run record and exit codes (docs/runs.md) and the same resume. With
+``--processes N`` (default: the cores) the files are shared out over N such processes, each
+writing its own part files into the one run; this process then writes the run's record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkspider.archives.parallel import WorkerSpec
+
+#: File names read when a directory is given.
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.zstd")
+
+
+class ExtractUsageError(ValueError):
+    """The archives or options given cannot be used; the message says why."""
+
+
+def archive_paths(arguments: list[str]) -> list[str]:
+    """Return the archive files that files, directories (searched recursively for the
+    archive suffixes) and glob patterns name, sorted within each argument, duplicates
+    dropped; raise ``ExtractUsageError`` for a path that names nothing."""
+    found: list[str] = []
+    for argument in arguments:
+        matches = sorted(glob.glob(argument, recursive=True)) if glob.has_magic(argument) else [argument]
+        if not matches:
+            raise ExtractUsageError(f"{argument}: no file matches this pattern")
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                files = sorted(str(p) for p in path.rglob("*") if p.is_file()
+                               and p.name.lower().endswith(ARCHIVE_SUFFIXES))  # fmt: skip
+                if not files:
+                    raise ExtractUsageError(f"{path}: no .warc, .warc.gz, .arc or .arc.gz file in "
+                                            "this directory")  # fmt: skip
+                found.extend(files)
+            elif path.is_file():
+                found.append(str(path))
+            else:
+                raise ExtractUsageError(f"{path}: no such file or directory")
+    result: list[str] = []
+    seen: set[str] = set()
+    for name in found:
+        absolute = str(Path(name).absolute())
+        if absolute not in seen:
+            seen.add(absolute)
+            result.append(absolute)
+    return result
+
+
+def extracted_offsets(root: Path, run_id: str) -> dict[str, set[int]]:
+    """Return, per archive file, the record offsets a run has already written."""
+    from linkspider.runs.journal import RunJournal
+
+    table = RunJournal(root, run_id)._pages_column("warc_filename", "warc_offset")
+    done: dict[str, set[int]] = {}
+    if table is None:
+        return done
+    for name, offset in zip(table.column("warc_filename").to_pylist(),
+                            table.column("warc_offset").to_pylist()):  # fmt: skip
+        if name is not None and offset is not None:
+            done.setdefault(name, set()).add(offset)
+    return done
+
+
+def extract_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the Scrapy settings of an extract (command-line priority)."""
+    settings: dict[str, Any] = {
+        # nothing is fetched; the links are not folded into the history (run history update)
+        "LINKSPIDER_HISTORY_UPDATE": False,
+        "ROBOTSTXT_OBEY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+        "LINKSPIDER_MAX_DEPTH": 0,
+    }
+    if args.out:
+        settings["LINKSPIDER_OUTPUT_DIR"] = args.out
+    if args.run_id:
+        settings["LINKSPIDER_RUN_ID"] = args.run_id
+    if args.resume:
+        settings.update(LINKSPIDER_RUN_ID=args.resume, LINKSPIDER_RESUME=True)
+    if args.log_level:
+        settings["LOG_LEVEL"] = args.log_level
+    if args.quiet:
+        settings["LINKSPIDER_PROGRESS"] = "off"
+    for name, value in args.settings:
+        settings[name] = value
+    return settings
+
+
+def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec | None = None,
+                shares: list[list[str]] | None = None) -> dict:
+    """Run the archive spider over ``files`` in this process; return the final stats.
+
+    ``shares``: lists of files for worker processes this run starts and waits for (their
+    rows go into the same run). ``worker``: this process is such a worker; it joins the run
+    the spec names and writes no run record.
+    """
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from linkspider.archives.spider import ArchiveSpider
+    from linkspider.dataset.layout import ensure_writable
+    from linkspider.runs.context import RunContext
+
+    settings = get_project_settings()
+    settings.setdict(overrides, priority="cmdline")
+    if worker is not None:
+        settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"),
+                                    "linkspider.runs.recorder.RunRecorder": None}, priority="cmdline")
+        context = worker.context()
+    else:
+        context = RunContext.from_settings(settings)
+    settings.set("LINKSPIDER_RUN_ID", context.run_id, priority="cmdline")
+    if not files and context.previous is not None:
+        files = list(context.previous.seeds)
+        shares = None
+    ensure_writable(context.root, context.run_id)
+    skip = extracted_offsets(context.root, context.run_id) if context.resume or worker else {}
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ArchiveSpider)
+    RunContext._by_crawler[crawler] = context
+    failures: list[Any] = []
+    own = files if not shares else [f for f in files if not any(f in share for share in shares)]
+    process.crawl(crawler, files=own, all_files=files, skip=skip, shares=shares or [],
+                  overrides=overrides).addErrback(failures.append)  # fmt: skip
+    process.start()
+    if failures:
+        failures[0].raiseException()
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    stats["linkspider/run_id"] = context.run_id
+    stats["linkspider/output_dir"] = str(context.root)
+    if worker is not None:
+        worker.write_result(stats.get("linkspider/archive_errors") or [])
+    return stats
+
+
+def add_extract_command(sub: argparse._SubParsersAction) -> None:
+    """Add ``linkspider extract``."""
+    extract = sub.add_parser(
+        "extract", help="read WARC/ARC web archives into links and pages, as a crawl writes them")
+    extract.add_argument("paths", nargs="*", metavar="PATH",
+                         help=".warc, .warc.gz, .arc, .arc.gz files, directories or glob patterns")
+    extract.add_argument("--out", metavar="DIR", help="dataset root (default: output)")
+    extract.add_argument("--run-id", help="identifier of this run (default: from the time)")
+    extract.add_argument("--resume", metavar="RUN_ID",
+                         help="continue a killed extract: records already written are skipped")
+    extract.add_argument("--processes", type=int, metavar="N",
+                         help="processes reading files in parallel (default: the cores)")
+    extract.add_argument("--report", action="store_true", help="print a summary at the end")
+    extract.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                         type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
+    extract.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+    extract.add_argument("--quiet", action="store_true", help="no progress line")
+    extract.add_argument("--worker-spec", help=argparse.SUPPRESS)
+    extract.set_defaults(func=cmd_extract)
+
+
+def _setting_pair(text: str) -> tuple[str, str]:
+    from linkspider.cli.options import setting_pair
+
+    return setting_pair(text)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from linkspider.archives.parallel import WorkerSpec, share_files
+    from linkspider.cli.crawl import _finish
+    from linkspider.dataset.layout import OutputNotWritable
+    from linkspider.runs import ExitCode, InvalidRunId
+    from linkspider.runs.context import RunSetupError
+
+    overrides = extract_settings(args)
+    try:
+        if args.worker_spec:
+            spec = WorkerSpec.read(args.worker_spec)
+            stats = run_extract(spec.files, overrides, worker=spec)
+            failed = stats.get("linkspider/archive_files_failed", 0)
+            return int(ExitCode.ARCHIVE_DAMAGED if failed else ExitCode.COMPLETE)
+        if not args.paths and not args.resume:
+            print("linkspider extract: give archive files, directories or patterns", file=sys.stderr)
+            return ExitCode.USAGE
+        files = archive_paths(args.paths)
+        processes = args.processes or os.cpu_count() or 1
+        if processes < 1:
+            raise ExtractUsageError("--processes must be 1 or more")
+        shares = share_files(files, processes) if files else []
+        stats = run_extract(files, overrides, shares=shares[1:])
+    except OutputNotWritable as exc:
+        print(f"linkspider extract: {exc}", file=sys.stderr)
+        return ExitCode.OUTPUT_NOT_WRITABLE
+    except (ExtractUsageError, RunSetupError, InvalidRunId, ValueError, OSError) as exc:
+        print(f"linkspider extract: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    code = _finish(stats, args.report)
+    errors = stats.get("linkspider/archive_errors") or []
+    if errors and code == ExitCode.COMPLETE:
+        from linkspider.archives.parallel import note_damaged_files
+
+        note_damaged_files(stats["linkspider/output_dir"], stats["linkspider/run_id"], errors)
+        print(f"linkspider extract: {len(errors)} file(s) could not be read whole; the records "
+              "before each break are in the dataset:", file=sys.stderr)
+        for line in errors:
+            print(f"  {line}", file=sys.stderr)
+        return ExitCode.ARCHIVE_DAMAGED
+    return code
+
