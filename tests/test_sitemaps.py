@@ -19,6 +19,7 @@ from linkspider.discovery.sitemaps import (
     robots_sitemap_urls,
     sitemap_body,
 )
+from linkspider.web import World, WorldConfig
 from linkspider.web.hostile import compressed_zeros
 from linkspider.web.server import LocalWebProcess
 from linkspider.web.sitemaps import BAD_SITEMAPS, SitemapWeb, sitemap_index, urlset
@@ -125,6 +126,13 @@ def test_robots_sitemap_lines_are_resolved_once_each_and_http_only() -> None:
               b"Sitemap: https://cdn.b.net/s.xml.gz\nSitemap: ftp://a.com/f\n")  # fmt: skip
     assert robots_sitemap_urls(robots, "http://a.com/robots.txt") == [
         "http://a.com/a.xml", "https://cdn.b.net/s.xml.gz"]
+
+
+def test_the_sitemap_sites_pass_other_hosts_to_the_world() -> None:
+    world = World(WorldConfig(sites=2))
+    host = world.seeds()[0].split("/")[2]
+    assert SitemapWeb(world).respond(host, "/").body == world.respond(host, "/").body
+    assert SitemapWeb().respond(host, "/").status == 502
 
 
 def test_seed_origins_are_distinct_in_order() -> None:
@@ -244,10 +252,13 @@ def test_a_bad_sitemap_is_a_row_with_its_drop_reason(bad_crawl, case: str, reaso
                                                      status: int | None) -> None:  # fmt: skip
     row = pages(bad_crawl[0])[f"http://badmaps.test{BAD_SITEMAPS[case]}"]
     assert (row["drop_reason"], row["status"], row["discovered_by"]) == (reason, status, "sitemap")
+    assert row["depth"] == 1
     if case in ("many", "loop"):  # read (once, or in part): a note, no error
         assert row["error"] is None and row["note"]
     else:
         assert row["error"].startswith(f"sitemap http://badmaps.test{BAD_SITEMAPS[case]}: ")
+    if case in ("huge", "bomb"):
+        assert "LINKSPIDER_SITEMAP_MAX_BYTES=8,000,000" in row["error"]
 
 
 def test_an_endless_chain_of_indexes_stops_at_max_nesting(bad_crawl) -> None:

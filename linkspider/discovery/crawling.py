@@ -300,6 +300,7 @@ class SitemapDiscovery:
             if item.page.get("drop_reason") == "body_too_large":
                 item.page["error"] = (
                     f"sitemap {request.url}: over LINKSPIDER_SITEMAP_MAX_BYTES="
-                    f"{self.sitemap_max_bytes:,} bytes, not read ({item.page['error']})")
+                    f"{self.sitemap_max_bytes:,} bytes, download cancelled, not read; raise "
+                    "the setting to read it")  # fmt: skip
             self._sitemap_stat(item.page.get("drop_reason") or "fetch_failed")
             yield item
