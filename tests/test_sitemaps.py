@@ -24,7 +24,7 @@ from linkspider.web.hostile import compressed_zeros
 from linkspider.web.server import LocalWebProcess
 from linkspider.web.sitemaps import BAD_SITEMAPS, SitemapWeb, sitemap_index, urlset
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import local_web_args, read_table, run_crawl
+from tests.crawling import LoopbackHandler, local_web_args, read_table, run_crawl, serving
 
 BASE = "http://a.com/sitemap.xml"
 BAD_LIMITS = ("--max-pages-per-site", "20", "-s", "LINKSPIDER_SITEMAP_MAX_BYTES=8000000",
@@ -318,3 +318,24 @@ def test_a_resumed_run_fetches_the_rest_of_the_sitemap_and_writes_each_row_once(
     assert len(urls) == len(set(urls)) == 33
     listed = [(r["url"], r["sitemap"]) for r in read_table(tmp_path, "sitemap_urls").to_pylist()]
     assert len(listed) == len(set(listed)) == 32
+
+
+class RefreshHandler(LoopbackHandler):
+    """``/`` refreshes to ``/next`` and links ``/gone`` (a 404)."""
+
+    def answer(self) -> None:
+        if self.path == "/":
+            self.reply(200, b'<meta http-equiv="refresh" content="0; url=/next"><a href="/gone">x</a>')
+        elif self.path == "/gone":
+            self.reply(404, b"gone")
+        else:
+            self.reply(200, b"<p>next</p>", "text/html" if self.path == "/next" else "text/plain")
+
+
+def test_discovered_by_says_seed_link_or_redirect_on_every_row(tmp_path: Path) -> None:
+    with serving(RefreshHandler) as server:
+        result = run_crawl(server.url, "--out", str(tmp_path), "--allow-private-addresses",
+                           "--no-throttle", "--log-level", "WARNING")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert {u.rsplit("/", 1)[1]: r["discovered_by"] for u, r in pages(tmp_path).items()} == {
+        "": "seed", "next": "redirect", "gone": "link"}
