@@ -84,6 +84,27 @@ LINKSPIDER_GC_THRESHOLDS = [50_000, 20, 10]
 LINKSPIDER_GC_FREEZE = True
 
 # ---------------------------------------------------------------------------------------------
+# Sitemaps (linkspider.discovery: linkspider crawl --sitemaps; docs/sitemaps.md)
+# ---------------------------------------------------------------------------------------------
+
+#: Read each seed site's sitemaps (robots.txt ``Sitemap:`` lines and ``/sitemap.xml``, indexes,
+#: gzip, text): their URLs go to the ``sitemap_urls`` table, and those on the seed's site are
+#: requested as depth-1 pages within ``LINKSPIDER_MAX_PAGES_PER_SITE``. Off by default, as in
+#: Screaming Frog: a backlink crawl follows links; ``--sitemaps`` turns it on.
+LINKSPIDER_SITEMAPS = False
+#: Bytes of one sitemap file at most, downloaded and after gunzip (the protocol's 50 MB);
+#: a bigger file, or a gzip bomb, is a ``pages`` row (``sitemap_too_large``, ``body_too_large``).
+LINKSPIDER_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+#: Entries read from one sitemap file (the protocol's 50,000); the rest are counted in the
+#: file's ``pages`` row (``sitemap_too_many_urls``).
+LINKSPIDER_SITEMAP_MAX_URLS = 50_000
+#: Sitemap files read per seed site at most (indexes included); 0 = no limit.
+LINKSPIDER_SITEMAP_MAX_FILES = 100
+#: Levels of sitemap indexes followed below robots.txt or ``/sitemap.xml`` (an index's
+#: sitemaps are level 1; the protocol allows no deeper index, sites in the wild nest one more).
+LINKSPIDER_SITEMAP_MAX_NESTING = 2
+
+# ---------------------------------------------------------------------------------------------
 # Politeness: on by default
 # ---------------------------------------------------------------------------------------------
 

@@ -70,6 +70,8 @@ class DedupePagesPipeline:
         return new
 
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
+        if not hasattr(item, "redirect_hops"):  # a SitemapItem: rows of another table
+            return item
         if self.shared is not None:
             item.redirect_hops, new_page = self.shared.claim(item)
             if not new_page:

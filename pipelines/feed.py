@@ -104,7 +104,9 @@ class ParquetItemExporter(BaseItemExporter):
         self.writer = pq.ParquetWriter(file, schema, compression="zstd")
 
     def export_item(self, item: Any) -> None:
-        page = item.page
+        page = getattr(item, "page", None)
+        if page is None:  # a SitemapItem: sitemap_urls has no feed
+            return
         if self.table == "pages":
             self.buffer.append(page)  # type: ignore[union-attr]
         else:

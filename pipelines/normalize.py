@@ -29,7 +29,9 @@ class NormalizeLinksPipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
-        raw = item.raw
+        raw = getattr(item, "raw", None)
+        if raw is None and not hasattr(item, "page"):  # a SitemapItem: rows of another table
+            return item
         page = item.page
         if raw is None:
             page.setdefault("links_count", 0)

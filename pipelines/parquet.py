@@ -1,12 +1,14 @@
 """Export pages and links as a Hive-partitioned Parquet dataset, one directory per run.
 
 Layout (``linkspider.dataset.layout``):
-``<LINKSPIDER_OUTPUT_DIR>/{links,pages}/crawl_date=YYYY-MM-DD/run=<run id>/part-*.parquet``.
+``<LINKSPIDER_OUTPUT_DIR>/{links,pages}/crawl_date=YYYY-MM-DD/run=<run id>/part-*.parquet``, and
+``sitemap_urls/`` likewise for the ``SitemapItem`` of each sitemap read (``--sitemaps``).
 Rows are buffered up to ``LINKSPIDER_ROW_GROUP_ROWS`` and written as row groups into files in
 the run's staging directory. The two tables are committed together: every
 ``LINKSPIDER_FILE_MAX_SECONDS`` (checked on a timer, so rows reach a closed file in time even
 when no page arrives) or ``LINKSPIDER_ROWS_PER_FILE`` rows, the ``links`` file and then its
-``pages`` twin (same name) are renamed into place. The dataset is thereby the run's journal
+``pages`` twin (same name) are renamed into place (a ``sitemap_urls`` part, when there is
+one, before its ``pages`` twin). The dataset is thereby the run's journal
 (``linkspider.runs.journal``): a killed crawl is resumed from it. Each response received is
 also appended to a fetch log in the staging directory, so a resume can say how many pages it
 fetches again. When writing fails (disk full, permissions), the crawl is stopped cleanly with
@@ -29,7 +31,8 @@ from linkspider.crawl import signals as linkspider_signals
 from linkspider.dataset.layout import ensure_writable, run_directory
 from linkspider.runs.context import RunContext
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
-from linkspider.dataset.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA
+from linkspider.crawl.items import SitemapItem
+from linkspider.dataset.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA, SITEMAP_URLS_SCHEMA
 from pipelines.parquet_writer import (
     LinksBuffer,
     ParquetExportError,
@@ -93,10 +96,12 @@ class ParquetExportPipeline:
                 staging_prefix=f"{table}-",
                 auto_roll=False,
             )
-            for table, schema in (("links", LINKS_SCHEMA), ("pages", PAGES_SCHEMA))
+            for table, schema in (("links", LINKS_SCHEMA), ("sitemap_urls", SITEMAP_URLS_SCHEMA),
+                                  ("pages", PAGES_SCHEMA))
         }
         self.links = LinksBuffer(self.writers["links"].schema, LINK_PAGE_COLUMNS)
         self.pages = TableBuffer(self.writers["pages"].schema)
+        self.sitemap_urls = TableBuffer(self.writers["sitemap_urls"].schema)
         self.commits = 0
         self.failed: str | None = None
         self._oldest_uncommitted: float | None = None
@@ -172,11 +177,13 @@ class ParquetExportPipeline:
 
     # -- items -------------------------------------------------------------------------------
 
-    def process_item(self, item: PageItem, spider: Any = None) -> PageItem:
+    def process_item(self, item: PageItem | SitemapItem, spider: Any = None) -> PageItem | SitemapItem:
         if self.failed is not None:
             if self.stats is not None:
                 self.stats.inc_value("linkspider/pages_not_written")
             return item
+        if isinstance(item, SitemapItem):
+            return self._sitemap_rows(item)
         page = item.page
         page["run_id"] = self.run_id
         page.setdefault("links_count", item.links_count)
@@ -194,9 +201,25 @@ class ParquetExportPipeline:
             self._fail(exc)
         return item
 
+    def _sitemap_rows(self, item: SitemapItem) -> SitemapItem:
+        """Buffer a sitemap's rows (committed with the next pages file)."""
+        for row in item.rows:
+            row["run_id"] = self.run_id
+            self.sitemap_urls.append(row)
+        if self._oldest_uncommitted is None:
+            self._oldest_uncommitted = time.monotonic()
+        try:
+            if self.sitemap_urls.rows >= self.row_group_rows:
+                self.writers["sitemap_urls"].write(self.sitemap_urls.take())
+            self.commit_if_due()
+        except (ParquetExportError, OSError) as exc:
+            self._fail(exc)
+        return item
+
     def write_buffers(self) -> None:
         """Write the buffered rows into the open files as row groups."""
-        for name, buffer in (("links", self.links), ("pages", self.pages)):
+        for name, buffer in (("links", self.links), ("sitemap_urls", self.sitemap_urls),
+                             ("pages", self.pages)):
             if buffer.rows:
                 self.writers[name].write(buffer.take())
 
@@ -222,8 +245,9 @@ class ParquetExportPipeline:
         twin (the commit marker, see ``linkspider.runs.journal``)."""
         self.write_buffers()
         links_path = self.writers["links"].roll(self.commits)
+        sitemap_path = self.writers["sitemap_urls"].roll(self.commits)
         pages_path = self.writers["pages"].roll(self.commits)
-        if links_path is not None or pages_path is not None:
+        if links_path is not None or pages_path is not None or sitemap_path is not None:
             self.commits += 1
         self._oldest_uncommitted = None
         if self.crawler is not None:  # e.g. the distributed scheduler acknowledges its leases

@@ -24,7 +24,7 @@ WORLD = WorldConfig(seed=5, sites=6, pages_per_site=6)
 #: Columns that differ between a crawl and an extract of the same pages by design.
 #: An archive does not say how a page was reached: depth and hops are 0 in an extract.
 RUN_COLUMNS = {"run_id", "fetched_at", "run", "crawl_date", "warc_filename", "warc_offset",
-               "warc_record_type", "depth", "hops"}  # fmt: skip
+               "warc_record_type", "depth", "hops", "discovered_by"}  # fmt: skip
 
 
 def fetched(pages: pa.Table) -> pa.Table:
@@ -123,6 +123,7 @@ def test_each_page_row_names_the_record_it_was_read_from(crawled: tuple[Path, Pa
 
     pages = read_table(tmp_path, "pages").to_pylist()
     assert pages and all(p["warc_filename"] == str(warc) for p in pages)
+    assert {p["discovered_by"] for p in pages} == {"archive"}
     with open(warc, "rb") as handle:
         for page in pages[:20]:
             handle.seek(page["warc_offset"])

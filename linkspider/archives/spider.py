@@ -227,7 +227,7 @@ class ArchiveSpider(BacklinksSpider):
             "fetched_at": int(time.time() * 1_000_000), "url": hops[0][0], "final_url": None,
             "host": host, "domain": registrable_domain(host), "status": None,
             "redirect_chain": [{"url": a, "status": s} for a, _, s in hops], "depth": 0,
-            "hops": 0, "error": f"redirect loop or too many redirects at {url}", "drop_reason": None,
+            "hops": 0, "discovered_by": "archive", "error": f"redirect loop or too many redirects at {url}", "drop_reason": None,
         }  # fmt: skip
         return PageWork(chain[-1][3], [PageItem(page, redirect_hops=hops)], self.names)
 
@@ -268,7 +268,7 @@ class ArchiveSpider(BacklinksSpider):
     def _page_items(self, record: ArchivedResponse, hops: list[tuple[str, str, int]]
                     ) -> Iterator[PageWork]:
         """Build the Response a fetch would have given and run the spider's page work on it."""
-        meta: dict[str, Any] = {"depth": 0, "hops": 0}
+        meta: dict[str, Any] = {"depth": 0, "hops": 0, "discovered_by": "archive"}
         if hops:
             meta["redirect_urls"] = [a for a, _, _ in hops]
             meta["redirect_reasons"] = [s for _, _, s in hops]

@@ -101,6 +101,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print("linkspider crawl: give seed URLs or --seeds-file FILE", file=sys.stderr)
         return ExitCode.USAGE
     overrides = crawl_settings(args)
+    if args.redis and str(overrides.get("LINKSPIDER_SITEMAPS", "")).lower() in ("1", "true"):
+        print("linkspider crawl: --sitemaps does not work in a distributed run (--redis) yet: "
+              "crawl the sitemaps in a single-process run", file=sys.stderr)  # fmt: skip
+        return ExitCode.USAGE
     if args.resume:
         overrides.update(LINKSPIDER_RUN_ID=args.resume, LINKSPIDER_RESUME=True)
     try:

@@ -22,6 +22,12 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pages requested per site at most (default 1000; 0 = no limit)")
     parser.add_argument("--external-hops", type=int,
                         help="other sites followed this many hops out (default 0)")
+    sitemaps = parser.add_mutually_exclusive_group()
+    sitemaps.add_argument("--sitemaps", dest="sitemaps", action="store_true", default=None,
+                          help="also crawl the URLs the seed sites' sitemaps list (robots.txt, "
+                               "/sitemap.xml), and write them to sitemap_urls (default off)")
+    sitemaps.add_argument("--no-sitemaps", dest="sitemaps", action="store_false",
+                          help="read no sitemaps (the default)")
     parser.add_argument("--proxy", metavar="URL", help="HTTP proxy for every request")
     parser.add_argument("--allow-private-addresses", action="store_true",
                         help="allow loopback and private addresses (refused by default)")
@@ -49,6 +55,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LINKSPIDER_MAX_PAGES_PER_SITE"] = args.max_pages_per_site
     if args.external_hops is not None:
         settings["LINKSPIDER_EXTERNAL_HOPS"] = args.external_hops
+    if getattr(args, "sitemaps", None) is not None:
+        settings["LINKSPIDER_SITEMAPS"] = args.sitemaps
     if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
         settings["LINKSPIDER_REDIS_URL"] = args.redis
     settings.update(fetch_settings(args))

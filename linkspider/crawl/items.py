@@ -65,3 +65,11 @@ class PageItem:
             source, columns = redirect_link(from_url, to_url, status)
             source.update(run_id=self.page.get("run_id", ""), fetched_at=self.page["fetched_at"])
             yield source, columns
+
+
+@dataclass
+class SitemapItem:
+    """The entries of one sitemap file: rows of the ``sitemap_urls`` table
+    (``linkspider.dataset.schema``), written by the Parquet pipeline; other pipelines pass it."""
+
+    rows: list[dict[str, Any]]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 #: 2: pages.hops; the runs table. 3: pages.drop_reason, tags_beyond_depth, links_truncated,
-#: links_over_budget, note; the targets and analysis tables.
-SCHEMA_VERSION = "3"
+#: links_over_budget, note; the targets and analysis tables. 4: pages.discovered_by; the
+#: sitemap_urls table.
+SCHEMA_VERSION = "4"
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -123,6 +124,11 @@ PAGES_FIELDS = [
     _field("hops", pa.int16(),
            "Other sites crossed from the seed's site to reach this URL (LINKSPIDER_EXTERNAL_HOPS); "
            "null in datasets of schema version 1.", True),
+    _field("discovered_by", DICT_STRING,
+           "How the crawl first found the URL: seed, link (a link of a fetched page), sitemap "
+           "(listed in a seed site's sitemap, or the sitemap file itself in a row of its own), "
+           "redirect (a meta refresh target), archive (read from a web archive by linkspider "
+           "extract); null in datasets before schema version 4."),
     _field("links_count", pa.int32(),
            "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
            False),
@@ -432,7 +438,9 @@ PAGES_FIELDS.extend([
            "Content-Length), nesting_depth (elements beyond LINKSPIDER_MAX_NESTING_DEPTH "
            "flattened, links kept), links_per_page (links past LINKSPIDER_MAX_LINKS_PER_PAGE "
            "not recorded), parse_deadline (not parsed within LINKSPIDER_PARSE_DEADLINE, no "
-           "links)."),
+           "links); for a sitemap file (--sitemaps): sitemap_invalid, sitemap_too_large, "
+           "sitemap_too_many_urls, sitemap_loop, sitemap_nesting, sitemap_files "
+           "(docs/sitemaps.md)."),
     _field("tags_beyond_depth", pa.int32(),
            "Tags nested deeper than LINKSPIDER_MAX_NESTING_DEPTH, dropped before parsing "
            "(their text and links kept); null when none."),
@@ -457,10 +465,36 @@ PAGES_FIELDS.extend([
            "refers to, when in the files read); null for a response record."),
 ])
 
+# --- sitemap_urls: the URLs the seed sites' sitemaps list (linkspider.discovery, --sitemaps)
+SITEMAP_URLS_FIELDS = [
+    _field("run_id", DICT_STRING, "Identifier of the crawl run.", False),
+    _field("fetched_at", TIMESTAMP, "When the sitemap was fetched (UTC).", False),
+    _field("url", pa.string(), "URL the sitemap lists, absolute and normalized like "
+           "links.target_url (joins pages.url and links.target_url).", False),
+    _field("host", DICT_STRING, "Host of url."),
+    _field("domain", DICT_STRING, "Registrable domain of url's host."),
+    _field("in_scope", pa.bool_(), "url is on the site of the seed whose sitemap lists it, so "
+           "the crawl requests it (within LINKSPIDER_MAX_PAGES_PER_SITE).", False),
+    _field("sitemap", pa.string(), "URL of the sitemap file (urlset or text) that lists url.",
+           False),
+    _field("sitemap_kind", DICT_STRING, "urlset (XML) or text (one URL a line).", False),
+    _field("sitemap_index", pa.string(), "The sitemap index that listed the sitemap; null when "
+           "the sitemap came from robots.txt or /sitemap.xml."),
+    _field("sitemap_source", DICT_STRING, "How the sitemap was found: robots_txt (a Sitemap: "
+           "line), well_known (/sitemap.xml of a seed site), or index.", False),
+    _field("lastmod", pa.string(), "<lastmod> as written (W3C datetime)."),
+    _field("changefreq", DICT_STRING, "<changefreq> as written."),
+    _field("priority", pa.float64(), "<priority>, 0.0-1.0; null when absent or invalid."),
+    _field("hreflang_alternates", pa.list_(HREFLANG), "<xhtml:link rel=alternate> entries: "
+           "hreflang and absolute URL; empty list when none.", False),
+]
+
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
-SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "runs": RUNS_SCHEMA}
+SITEMAP_URLS_SCHEMA = table_schema(SITEMAP_URLS_FIELDS, "sitemap_urls")
+SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "sitemap_urls": SITEMAP_URLS_SCHEMA,
+           "runs": RUNS_SCHEMA}
 # linkspider.history
 LINK_HISTORY_SCHEMA = table_schema(LINK_HISTORY_FIELDS, "link_history")
 LINK_CHANGES_SCHEMA = table_schema(LINK_CHANGES_FIELDS, "link_changes")

@@ -39,7 +39,7 @@ SHAPING_SETTINGS = {
     "LINKSPIDER_MAX_DEPTH": "int", "LINKSPIDER_MAX_PAGES_PER_SITE": "int",
     "LINKSPIDER_EXTERNAL_HOPS": "int", "LINKSPIDER_CRAWL_NOFOLLOW_LINKS": "bool",
     "LINKSPIDER_ALLOW_PRIVATE_ADDRESSES": "bool", "LINKSPIDER_LINK_CONTEXT": "str",
-    "LINKSPIDER_VERBATIM_URLS": "bool", "ROBOTSTXT_OBEY": "bool",
+    "LINKSPIDER_VERBATIM_URLS": "bool", "ROBOTSTXT_OBEY": "bool", "LINKSPIDER_SITEMAPS": "bool",
 }  # fmt: skip
 #: Recorded with the run, free to change on resume (politeness and transport).
 RECORDED_SETTINGS = {

@@ -4,7 +4,8 @@ Seeds come as URLs (``-a seeds=URL,URL``) or a file of URLs (``-a seeds_file=PAT
 line, ``#`` comments). Within each seed site (its registrable domain) the spider follows links
 up to ``LINKSPIDER_MAX_DEPTH`` clicks and ``LINKSPIDER_MAX_PAGES_PER_SITE`` pages; links to
 other sites are followed ``LINKSPIDER_EXTERNAL_HOPS`` sites out. Every link on every fetched
-page is recorded, followed or not, in one ``PageItem`` per page. Requests carry only
+page is recorded, followed or not, in one ``PageItem`` per page. With ``LINKSPIDER_SITEMAPS``
+the seed sites' sitemaps add their URLs as depth-1 pages (``linkspider.discovery.crawling``). Requests carry only
 serializable meta and spider-method callbacks, so a shared (Redis) scheduler can hold them.
 """
 
@@ -24,6 +25,7 @@ from linkspider.extraction.encoding import parser_input, response_encoding
 from linkspider.extraction.page import fill_link_contexts
 from linkspider.crawl.failures import describe_failure, drop_reason, failure_status
 from linkspider.crawl.items import LEASE_META, PageItem
+from linkspider.discovery.crawling import SitemapDiscovery, stored_sitemap_files
 from linkspider.extraction.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.extraction.parsing import (
     ParseDeadlineExceeded,
@@ -79,7 +81,7 @@ def is_html(response: Response) -> bool:
     return isinstance(response, HtmlResponse)
 
 
-class BacklinksSpider(scrapy.Spider):
+class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
     """Crawl seed sites; yield one ``PageItem`` per fetched or failed URL."""
 
     name = "backlinks"
@@ -136,6 +138,7 @@ class BacklinksSpider(scrapy.Spider):
         spider.url_length_limit = settings.getint("URLLENGTH_LIMIT")
         spider.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
+        spider.configure_sitemaps(settings)
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
                 f"LINKSPIDER_LINK_CONTEXT={spider.link_context!r}: use all, external or none"
@@ -164,6 +167,10 @@ class BacklinksSpider(scrapy.Spider):
         if resuming:
             for request in self._resumed_requests(context.journal()):
                 yield request
+        if self.sitemaps:
+            stored = stored_sitemap_files(context.root, context.run_id) if resuming else None
+            for request in self.sitemap_start_requests(stored):
+                yield request
 
     def _mark_requested(self, urls: Iterable[str]) -> None:
         """Count ``urls`` as requested (and against their sites' budgets), as on resume."""
@@ -185,15 +192,17 @@ class BacklinksSpider(scrapy.Spider):
                 yield request
         self.logger.info("resumed run: %d requests rebuilt from the dataset", count)
 
-    def _request(self, url: str, depth: int, hops: int) -> scrapy.Request | PageItem | None:
+    def _request(self, url: str, depth: int, hops: int,
+                 discovered_by: str | None = None) -> scrapy.Request | PageItem | None:  # fmt: skip
         """Return a request for ``url`` unless it was requested already or its site is full
-        (counted in ``_over_budget``); a URL too long to fetch gets its row instead."""
+        (counted in ``_over_budget``); a URL too long to fetch gets its row instead.
+        ``discovered_by`` goes to the row (None: seed at depth 0, else link)."""
         key = hash(url)
         if key in self._requested:
             return None
         if self.url_length_limit and len(url) > self.url_length_limit:
             self._requested.add(key)
-            return self._not_fetched(url, depth, hops, "url_too_long", (
+            return self._not_fetched(url, depth, hops, discovered_by, "url_too_long", (
                 f"not fetched: the URL is {len(url):,} characters, over URLLENGTH_LIMIT="
                 f"{self.url_length_limit} (servers and browsers refuse such URLs; a URL growing "
                 "on every hop is a trap); raise URLLENGTH_LIMIT to fetch them"))  # fmt: skip
@@ -204,20 +213,23 @@ class BacklinksSpider(scrapy.Spider):
                 return None
             self.pages_per_site[site] += 1
         self._requested.add(key)
-        meta = {"depth": depth, "hops": hops}
+        meta: dict[str, Any] = {"depth": depth, "hops": hops}
+        if discovered_by is not None:
+            meta["discovered_by"] = discovered_by
         if self.verbatim_urls:  # url is already WHATWG-normalized (ada): no w3lib re-quoting
             meta["verbatim_url"] = True
         return scrapy.Request(url, callback=self.parse_page, errback=self.on_error, meta=meta)
 
     @staticmethod
-    def _not_fetched(url: str, depth: int, hops: int, reason: str, error: str) -> PageItem:
+    def _not_fetched(url: str, depth: int, hops: int, discovered_by: str | None, reason: str,
+                     error: str) -> PageItem:  # fmt: skip
         """Return the row of a URL the crawl chose not to fetch."""
         host = url_host(url)
         return PageItem({
             "fetched_at": int(time.time() * 1_000_000), "url": url, "final_url": None,
             "host": host, "domain": registrable_domain(host), "status": None,
             "redirect_chain": [], "depth": depth, "hops": hops, "error": error,
-            "drop_reason": reason,
+            "drop_reason": reason, "discovered_by": discovered_by_of(discovered_by, depth),
         })  # fmt: skip
 
     # -- responses --------------------------------------------------------------------------
@@ -290,6 +302,7 @@ class BacklinksSpider(scrapy.Spider):
             "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
             "depth": meta.get("depth", 0),
             "hops": meta.get("hops", 0),
+            "discovered_by": discovered_by_of(meta.get("discovered_by"), meta.get("depth", 0)),
             "error": None,
         }
         if 300 <= response.status < 400:
@@ -338,6 +351,11 @@ class BacklinksSpider(scrapy.Spider):
         # Requests first: the row counts the links refused by the site's budget.
         self._over_budget = 0
         requests = list(self._follow(links, extracted.rels, site, depth, hops)) if follow else []
+        if requests and extracted.meta_refresh_href is not None:  # the last link row
+            refresh = links["target_url"][-1]
+            for request in requests:
+                if request.url == refresh and isinstance(request, scrapy.Request):
+                    request.meta["discovered_by"] = "redirect"
         page["links_over_budget"] = self._over_budget or None
         yield PageItem(page, links, extracted, redirect_hops, lease=response.meta.get(LEASE_META))
         yield from requests
@@ -399,6 +417,8 @@ class BacklinksSpider(scrapy.Spider):
                 "redirect_chain": [{"url": u, "status": s} for u, _, s in redirect_hops],
                 "depth": request.meta.get("depth", 0),
                 "hops": request.meta.get("hops", 0),
+                "discovered_by": discovered_by_of(request.meta.get("discovered_by"),
+                                                  request.meta.get("depth", 0)),
                 "error": describe_failure(failure, request.url, stopping=stopping,
                                           maxsize=request.meta.get("download_maxsize",
                                                                    self.max_body_bytes)),
@@ -407,6 +427,15 @@ class BacklinksSpider(scrapy.Spider):
             redirect_hops=redirect_hops,
             lease=request.meta.get(LEASE_META),
         )
+
+
+def discovered_by_of(discovered_by: str | None, depth: int) -> str:
+    """Return ``pages.discovered_by``: as the request says, else seed (depth 0) or link.
+
+    >>> discovered_by_of(None, 0), discovered_by_of(None, 2), discovered_by_of("sitemap", 1)
+    ('seed', 'link', 'sitemap')
+    """
+    return discovered_by or ("seed" if depth == 0 else "link")
 
 
 def redirect_hops_of(meta: dict[str, Any], final_url: str) -> list[tuple[str, str, int]]:

@@ -428,6 +428,9 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hostile", action="store_true",
                         help="also serve the hostile web (linkspider.web.hostile: deep.test, "
                              "hostile.test, traps on vm and github.io...)")
+    parser.add_argument("--sitemaps", action="store_true",
+                        help="also serve the sitemap sites (linkspider.web.sitemaps: sitemapped.test, "
+                             "textmap.test, badmaps.test, widemap.test)")
     parser.add_argument("--epoch", type=int, default=0,
                         help="serve this epoch of the world (linkspider.web.epochs; default 0); "
                              "--ground-truth then also writes the truth of epochs 1..K")
@@ -471,6 +474,11 @@ def run_web(args: argparse.Namespace) -> int:
 
             source = HostileWeb(fallback=world)
             print("hostile web: " + " ".join(source.seeds()), flush=True)
+        if getattr(args, "sitemaps", False):
+            from linkspider.web.sitemaps import SitemapWeb
+
+            source = SitemapWeb(fallback=source)
+            print("sitemap sites: " + " ".join(source.seeds()), flush=True)
     try:
         serve_forever(source, args.bind, args.port)
     except (OSError, ValueError) as error:
