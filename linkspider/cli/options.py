@@ -22,6 +22,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pages requested per site at most (default 1000; 0 = no limit)")
     parser.add_argument("--external-hops", type=int,
                         help="other sites followed this many hops out (default 0)")
+    parser.add_argument("--warc", action="store_true",
+                        help="also write every fetch (robots.txt, redirect hops) as it came off "
+                             "the wire to WARC/1.1 files in DIR/warc/run=RUN_ID/ (docs/archives.md)")
     parser.add_argument("--proxy", metavar="URL", help="HTTP proxy for every request")
     parser.add_argument("--allow-private-addresses", action="store_true",
                         help="allow loopback and private addresses (refused by default)")
@@ -49,6 +52,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LINKSPIDER_MAX_PAGES_PER_SITE"] = args.max_pages_per_site
     if args.external_hops is not None:
         settings["LINKSPIDER_EXTERNAL_HOPS"] = args.external_hops
+    if getattr(args, "warc", False):
+        settings["LINKSPIDER_WARC"] = True
     if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
         settings["LINKSPIDER_REDIS_URL"] = args.redis
     settings.update(fetch_settings(args))
