@@ -91,11 +91,17 @@ def complete_length(members: list[Member]) -> int:
 def repair_open_file(path: Path) -> Path | None:
     """Cut a left ``.open`` file back to its whole records and rename it; return the closed
     file, or None when the file is in use (its lock held) or nothing whole was left in it."""
-    with open(path, "r+b") as file:
+    try:
+        file = open(path, "r+b")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        return None  # closed by its writer meanwhile
+    with file:
         try:
             fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return None  # a live writer's file
+        if not _same_file(path, file.fileno()):
+            return None  # its writer renamed it (closed it) before the lock was ours
         size = os.fstat(file.fileno()).st_size
         length = complete_length(whole_members(path))
         file.truncate(length)
@@ -111,8 +117,19 @@ def repair_open_file(path: Path) -> Path | None:
     return closed
 
 
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
 def repair_open_files(directory: Path) -> list[Path]:
-    """Repair every ``.open`` file in ``directory`` no live writer holds; return those closed."""
+    """Repair every ``.open`` file in ``directory`` no live writer holds; return those closed.
+
+    A ``.new`` file (a kill between creating a file and naming it ``.open``) is empty and
+    left alone: another worker's file is ``.new`` for that moment too, unlocked.
+    """
     if not directory.is_dir():
         return []
     closed = []

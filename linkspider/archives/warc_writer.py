@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 SUFFIX = ".warc.gz"
 OPEN_SUFFIX = SUFFIX + ".open"
+#: A file being created, until it is locked and renamed to ``.open``.
+NEW_SUFFIX = SUFFIX + ".new"
 #: zlib level of each gzip member: warcio's own 9 costs about twice the CPU for 2-3% less.
 GZIP_LEVEL = 6
 
@@ -84,7 +86,7 @@ def gzip_member(data: bytes) -> bytes:
 
 def file_sequence(directory: Path, prefix: str) -> int:
     """Return the next free sequence number of ``prefix``'s files in ``directory``."""
-    pattern = re.compile(re.escape(prefix) + r"-(\d+)" + re.escape(SUFFIX) + r"(\.open)?$")
+    pattern = re.compile(re.escape(prefix) + r"-(\d+)" + re.escape(SUFFIX) + r"(\.open|\.new)?$")
     numbers = [int(m.group(1)) for p in directory.glob(f"{prefix}-*")
                if (m := pattern.match(p.name))]  # fmt: skip
     return max(numbers, default=0) + 1
@@ -183,9 +185,12 @@ class WarcFileWriter:
         self._sequence = max(self._sequence + 1, file_sequence(self.directory, self.prefix))
         name = f"{self.prefix}-{self._sequence:05d}{SUFFIX}"
         self._path = self.directory / (name + ".open")
-        self._file = open(self._path, "xb")
-        # held while the file is written: a repair (resume, another worker) leaves it alone
+        # Locked before it is named .open, and held while it is written: a repair (resume,
+        # another worker of the run) never takes a live file for one left by a killed crawl.
+        creating = self.directory / (name[: -len(SUFFIX)] + NEW_SUFFIX)
+        self._file = open(creating, "xb")  # noqa: SIM115 (closed in _close_current)
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(creating, self._path)
         warcinfo = self._builder.create_warcinfo_record(name, self.info)
         data = self._member(warcinfo)
         self._file.write(data)
