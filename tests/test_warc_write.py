@@ -25,6 +25,7 @@ from linkspider.web import World, WorldConfig
 from linkspider.web.server import LocalWeb
 from tests.conftest import PROJECT_ROOT
 from tests.crawling import LoopbackHandler, crawl_command, local_web_args, read_table, run_crawl, serving
+from tests.distributed import redis_server, start_worker, worker_args  # noqa: F401 (fixture)
 
 WORLD = WorldConfig(seed=1, sites=4)
 #: Small enough that the crawl of WORLD fills several files.
@@ -282,3 +283,23 @@ def test_sigkilled_crawl_resumed_leaves_only_closed_checked_files(tmp_path: Path
     assert fetched_urls(tmp_path) - answered == set()
     types = [r["type"] for r in records(files[0])]
     assert types[0] == "warcinfo" and types[-1] in ("response", "revisit")
+
+
+def test_each_worker_of_a_distributed_run_writes_its_own_files(web: LocalWeb, redis_server,
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    seeds = World(WORLD).seeds()
+    workers = [start_worker(worker_args(redis_server.url, "dist", web.proxy_url, tmp_path, "--warc",
+                                        *seeds[i::2]), tmp_path / f"w{i}.log")
+               for i in range(2)]  # fmt: skip
+    codes = [worker.wait(timeout=120) for worker in workers]
+    assert codes == [0, 0], "".join((tmp_path / f"w{i}.log").read_text()[-1500:] for i in range(2))
+    files = sorted(warc_directory(tmp_path, "dist").iterdir())
+    assert all(p.name.endswith(".warc.gz") for p in files), files
+    writers = {p.name.removeprefix("linkspider-dist-").rsplit("-", 1)[0] for p in files}
+    assert len(writers) == 2, files
+    assert warcio_check(*files).returncode == 0
+    archived = [r for path in files for r in records(path)]
+    answered = {r["warc"]["WARC-Target-URI"] for r in archived if r["type"] in ("response", "revisit")}
+    assert fetched_urls(tmp_path) - answered == set()
+    assert {r["warc"]["WARC-Filename"] for r in archived if r["type"] == "warcinfo"} == {
+        p.name for p in files}
