@@ -76,6 +76,7 @@ def fetch_of(request: Request, response: Response) -> Fetch:
         request_body=request.body, protocol=getattr(response, "protocol", None),
         status=response.status, response_headers=response_headers, body=response.body,
         ip_address=str(ip) if ip is not None else None,
+        truncated="disconnect" if "dataloss" in response.flags else None,
     )  # fmt: skip
 
 

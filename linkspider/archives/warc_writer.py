@@ -57,6 +57,9 @@ class Fetch:
     response_headers: list[Header]
     body: bytes
     ip_address: str | None = None
+    #: ``WARC-Truncated`` reason when the body is not whole (``disconnect``: the connection
+    #: closed early and ``DOWNLOAD_FAIL_ON_DATALOSS`` is off)
+    truncated: str | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
@@ -147,7 +150,9 @@ class WarcFileWriter:
                    "WARC-Concurrent-To": request_id}  # fmt: skip
         if fetch.ip_address:
             headers["WARC-IP-Address"] = fetch.ip_address
-        original = self._originals.get(digest) if fetch.body else None
+        if fetch.truncated:
+            headers["WARC-Truncated"] = fetch.truncated
+        original = self._originals.get(digest) if fetch.body and not fetch.truncated else None
         if original is not None:
             uri, original_date, original_id = original
             headers["WARC-Refers-To"] = original_id
@@ -160,7 +165,7 @@ class WarcFileWriter:
                 fetch.url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
                 http_headers=http, warc_headers_dict=headers,
             )  # fmt: skip
-            if fetch.body:
+            if fetch.body and not fetch.truncated:
                 self._originals[digest] = (fetch.url, date, response_id)
         request_headers = {"WARC-Record-ID": request_id, "WARC-Date": date,
                            "WARC-Concurrent-To": response_id}  # fmt: skip
