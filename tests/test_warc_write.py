@@ -15,8 +15,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from linkspider.archives.middleware import WarcWriterMiddleware
 from linkspider.archives.repair import complete_length, repair_open_file, whole_members
 from linkspider.archives.warc_writer import Fetch, WarcFileWriter, payload_digest
 from linkspider.dataset.layout import warc_directory
@@ -303,3 +308,41 @@ def test_each_worker_of_a_distributed_run_writes_its_own_files(web: LocalWeb, re
     assert fetched_urls(tmp_path) - answered == set()
     assert {r["warc"]["WARC-Filename"] for r in archived if r["type"] == "warcinfo"} == {
         p.name for p in files}
+
+
+def _downloader_middlewares(tmp_path: Path, **overrides: object) -> list[object]:
+    """Return the downloader middlewares a crawler with the project's settings builds."""
+    import linkspider.settings as project
+
+    settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    settings.update(LINKSPIDER_OUTPUT_DIR=str(tmp_path), **overrides)
+    manager = DownloaderMiddlewareManager.from_crawler(get_crawler(settings_dict=settings))
+    return list(manager.middlewares)
+
+
+def test_without_warc_the_middleware_is_not_in_the_chain(tmp_path: Path) -> None:
+    assert not [m for m in _downloader_middlewares(tmp_path) if isinstance(m, WarcWriterMiddleware)]
+    chain = _downloader_middlewares(tmp_path, LINKSPIDER_WARC=True)
+    (middleware,) = [m for m in chain if isinstance(m, WarcWriterMiddleware)]
+    assert chain[-1] is middleware  # nearest the download handler: sees responses first
+    middleware.close()
+
+
+def test_the_wire_headers_go_to_the_record_and_not_to_the_spider(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "linkspider-wire", 10**9, {"isPartOf": "wire"})
+    middleware = WarcWriterMiddleware(writer)
+    request = Request("http://a.example/p", headers={"Accept": "*/*",
+                                                     "Proxy-Authorization": "Basic c2VjcmV0"})
+    response = HtmlResponse("http://a.example/p", status=200, body=b"<html>x</html>", headers={
+        "Content-Type": "text/html", "X-Linkspider-Wire-Connection": "keep-alive",
+        "X-Linkspider-Wire-Content-Length": "14"})  # fmt: skip
+    assert middleware.process_response(request, response) is response
+    assert dict(response.headers.to_unicode_dict()) == {"Content-Type": "text/html"}
+    middleware.close()
+    (path,) = writer.closed_files
+    request_record, response_record = records(path)[1:]
+    assert response_record["http"].headers == [("Content-Type", "text/html"),
+                                               ("Connection", "keep-alive"),
+                                               ("Content-Length", "14")]  # fmt: skip
+    assert request_record["http"].get_header("Proxy-Authorization") is None
+    assert request_record["http"].get_header("Host") == "a.example"

@@ -41,8 +41,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Fetches waiting for the writer thread at most; past it the reactor waits (back-pressure).
+#: Fetches, and bytes of their bodies, waiting for the writer thread at most; past either the
+#: reactor waits for the disk (one fetch bigger than the bytes bound still passes alone).
 QUEUE_FETCHES = 256
+QUEUE_BYTES = 64 << 20
 _WIRE = WIRE_PREFIX.encode()
 
 
@@ -88,6 +90,8 @@ class WarcWriterMiddleware:
         self.crawler = crawler
         self.failed: str | None = None
         self._queue: queue.Queue[Fetch | None] = queue.Queue(QUEUE_FETCHES)
+        self._room = threading.Condition()
+        self._queued_bytes = 0
         self._thread = threading.Thread(target=self._write_all, name="warc-writer", daemon=True)
         self._thread.start()
 
@@ -112,6 +116,11 @@ class WarcWriterMiddleware:
                          spider: Spider | None = None) -> Response:  # fmt: skip
         fetch = fetch_of(request, response)
         if self.failed is None:
+            size = len(fetch.body)
+            with self._room:
+                while self._queued_bytes and self._queued_bytes + size > QUEUE_BYTES:
+                    self._room.wait()
+                self._queued_bytes += size
             self._queue.put(fetch)
         return response
 
@@ -138,14 +147,20 @@ class WarcWriterMiddleware:
 
     def _write_all(self) -> None:
         while (fetch := self._queue.get()) is not None:
-            if self.failed is not None:
-                continue
             try:
-                self.writer.write(fetch)
+                if self.failed is None:
+                    self.writer.write(fetch)
             except OSError as exc:
                 self._fail(exc)
+            except Exception as exc:  # a bug must not leave the reactor waiting on the queue
+                logger.exception("the WARC writer failed on %s", fetch.url)
+                self._fail(exc)
+            finally:
+                with self._room:
+                    self._queued_bytes -= len(fetch.body)
+                    self._room.notify()
 
-    def _fail(self, exc: OSError) -> None:
+    def _fail(self, exc: Exception) -> None:
         """Stop archiving and end the crawl cleanly (from any thread) after a write failed."""
         self.failed = (f"writing the WARC files in {self.writer.directory} failed: {exc}; is "
                        "the disk full? The crawl stops; continue it with --resume")  # fmt: skip
