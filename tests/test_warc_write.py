@@ -286,6 +286,8 @@ def test_sigkilled_crawl_resumed_leaves_only_closed_checked_files(tmp_path: Path
     archived = [r for path in files for r in records(path)]
     answered = {r["warc"]["WARC-Target-URI"] for r in archived if r["type"] in ("response", "revisit")}
     assert fetched_urls(tmp_path) - answered == set()
+    digests = Counter(r["warc"]["WARC-Payload-Digest"] for r in archived if r["type"] == "response")
+    assert max(digests.values()) == 1, "the resumed attempt archived a payload again in full"
     types = [r["type"] for r in records(files[0])]
     assert types[0] == "warcinfo" and types[-1] in ("response", "revisit")
 

@@ -57,10 +57,11 @@ def request_head(method: str, url: str, headers: list[Header], body_length: int)
     return StatusAndHeaders(f"{method} {request_target(url)} HTTP/1.1", out, protocol="")
 
 
-def response_head(protocol: str | None, status: int, headers: list[Header],
-                  body_length: int) -> StatusAndHeaders:  # fmt: skip
+def response_head(protocol: str | None, status: int, headers: list[Header], body_length: int,
+                  head_request: bool = False) -> StatusAndHeaders:  # fmt: skip
     """Return the status line and headers of a response whose stored body is ``body_length``
-    bytes, with the connection-control headers put back (see the module doc).
+    bytes, with the connection-control headers put back (see the module doc). The answer to
+    a ``head_request`` has no body and keeps the ``Content-Length`` the server sent.
 
     >>> response_head("HTTP/1.1", 200, [("Content-Type", "text/html"),
     ...     ("X-Linkspider-Wire-Transfer-Encoding", "chunked")], 5).headers
@@ -71,12 +72,13 @@ def response_head(protocol: str | None, status: int, headers: list[Header],
         if name.startswith(WIRE_PREFIX):
             name = name[len(WIRE_PREFIX):]
         lowered = name.lower()
-        if lowered == "content-length":
+        if lowered == "content-length" and not head_request:
             continue  # written below, from the stored body
         if lowered == "transfer-encoding":
             name = "X-Crawler-Transfer-Encoding"
         out.append((name, value))
-    out.append(("Content-Length", str(body_length)))
+    if not head_request:
+        out.append(("Content-Length", str(body_length)))
     reason = REASONS.get(status, "")
     statusline = f"{status} {reason}" if reason else str(status)
     return StatusAndHeaders(statusline, out, protocol=protocol or "HTTP/1.1")

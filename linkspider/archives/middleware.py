@@ -29,7 +29,7 @@ import linkspider
 from linkspider.archives import WIRE_PREFIX
 from linkspider.archives.http_blocks import scrapy_headers
 from linkspider.archives.repair import repair_open_files
-from linkspider.archives.warc_writer import Fetch, WarcFileWriter
+from linkspider.archives.warc_writer import SUFFIX, Fetch, WarcFileWriter
 from linkspider.dataset.layout import warc_directory
 from linkspider.runs.context import RunContext
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
@@ -108,6 +108,10 @@ class WarcWriterMiddleware:
         prefix = f"linkspider-{context.run_id}" + (f"-{writer_id}" if writer_id else "")
         writer = WarcFileWriter(directory, prefix, settings.getint("LINKSPIDER_WARC_MAX_BYTES"),
                                 warcinfo_fields(context.run_id, settings, writer_id))  # fmt: skip
+        if not writer_id:  # a resumed run: the payloads its earlier attempts archived
+            remembered = writer.remember(sorted(directory.glob(f"{prefix}-*{SUFFIX}")))
+            logger.info("%d payload(s) of earlier attempts of run %s can be revisited",
+                        remembered, context.run_id)  # fmt: skip
         middleware = cls(writer, crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

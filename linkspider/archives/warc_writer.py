@@ -115,6 +115,25 @@ class WarcFileWriter:
         #: payload digest -> (target URI, WARC-Date, record id) of its first response record
         self._originals: dict[str, tuple[str, str, str]] = {}
 
+    def remember(self, paths: list[Path]) -> int:
+        """Take the payloads archived in full in ``paths`` (closed files of the same run, an
+        earlier attempt's) as originals for revisits; return how many were read."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        before = len(self._originals)
+        for path in paths:
+            with open(path, "rb") as stream:
+                for record in ArchiveIterator(stream, no_record_parse=True):
+                    if record.rec_type != "response":
+                        continue
+                    headers = record.rec_headers
+                    digest = headers.get_header("WARC-Payload-Digest")
+                    if digest and not headers.get_header("WARC-Truncated"):
+                        self._originals.setdefault(digest, (
+                            headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
+                            headers.get_header("WARC-Record-ID")))  # fmt: skip
+        return len(self._originals) - before
+
     @property
     def current_path(self) -> Path | None:
         """Return the ``.open`` file being written, if any."""
@@ -145,7 +164,8 @@ class WarcFileWriter:
         date = warc_date(fetch.fetched_at)
         request_id, response_id = builder._make_warc_id(), builder._make_warc_id()
         digest = payload_digest(fetch.body)
-        http = response_head(fetch.protocol, fetch.status, fetch.response_headers, len(fetch.body))
+        http = response_head(fetch.protocol, fetch.status, fetch.response_headers, len(fetch.body),
+                             head_request=fetch.method == "HEAD")  # fmt: skip
         headers = {"WARC-Record-ID": response_id, "WARC-Date": date,
                    "WARC-Concurrent-To": request_id}  # fmt: skip
         if fetch.ip_address:
