@@ -18,16 +18,10 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 
 from linkspider.archives import WIRE_PREFIX
+from linkspider.archives.fetch import Header
 
 #: Request headers never archived: they carry credentials of the crawler's proxy.
 SECRET_REQUEST_HEADERS = frozenset({"proxy-authorization"})
-
-Header = tuple[str, str]
-
-
-def _text(value: bytes | str) -> str:
-    return value if isinstance(value, str) else value.decode("latin-1")
-
 
 def request_target(url: str) -> str:
     """Return the request target of an origin-form request line.
@@ -82,12 +76,3 @@ def response_head(protocol: str | None, status: int, headers: list[Header], body
     reason = REASONS.get(status, "")
     statusline = f"{status} {reason}" if reason else str(status)
     return StatusAndHeaders(statusline, out, protocol=protocol or "HTTP/1.1")
-
-
-def scrapy_headers(headers: object) -> list[Header]:
-    """Return a Scrapy ``Headers`` object as (name, value) text pairs, each value its own pair."""
-    pairs: list[Header] = []
-    for name, values in headers.items():  # type: ignore[attr-defined]
-        text = _text(name)
-        pairs.extend((text, _text(value)) for value in values)
-    return pairs

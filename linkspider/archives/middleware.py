@@ -17,7 +17,6 @@ import logging
 import queue
 import socket
 import threading
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -27,17 +26,15 @@ from scrapy.utils.defer import deferred_from_coro
 
 import linkspider
 from linkspider.archives import WIRE_PREFIX
-from linkspider.archives.http_blocks import scrapy_headers
-from linkspider.archives.repair import repair_open_files
-from linkspider.archives.warc_writer import SUFFIX, Fetch, WarcFileWriter
-from linkspider.dataset.layout import warc_directory
-from linkspider.runs.context import RunContext
+from linkspider.archives.fetch import Fetch, Header
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from linkspider.archives.warc_writer import WarcFileWriter
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +47,8 @@ _WIRE = WIRE_PREFIX.encode()
 
 def warcinfo_fields(run_id: str, settings: Any, writer_id: str | None) -> dict[str, str]:
     """Return the fields of each file's ``warcinfo`` record."""
+    from importlib.metadata import version
+
     robots = "obey robots.txt" if settings.getbool("ROBOTSTXT_OBEY") else "ignore robots.txt"
     return {
         "software": f"linkspider/{linkspider.__version__} (Scrapy/{scrapy.__version__}; "
@@ -63,6 +62,19 @@ def warcinfo_fields(run_id: str, settings: Any, writer_id: str | None) -> dict[s
         "http-header-user-agent": settings.get("USER_AGENT") or "",
         "hostname": socket.gethostname(),
     }  # fmt: skip
+
+
+def _text(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
+def scrapy_headers(headers: Any) -> list[Header]:
+    """Return a Scrapy ``Headers`` object as (name, value) text pairs, each value its own pair."""
+    pairs: list[Header] = []
+    for name, values in headers.items():
+        text = _text(name)
+        pairs.extend((text, _text(value)) for value in values)
+    return pairs
 
 
 def fetch_of(request: Request, response: Response) -> Fetch:
@@ -100,6 +112,12 @@ class WarcWriterMiddleware:
         settings = crawler.settings
         if not settings.getbool("LINKSPIDER_WARC"):
             raise NotConfigured
+        # imported here: a crawl without --warc loads none of it (warcio costs 20 ms)
+        from linkspider.archives.repair import repair_open_files
+        from linkspider.archives.warc_writer import SUFFIX, WarcFileWriter
+        from linkspider.dataset.layout import warc_directory
+        from linkspider.runs.context import RunContext
+
         context = RunContext.for_crawler(crawler)
         directory = warc_directory(context.root, context.run_id)
         for closed in repair_open_files(directory):

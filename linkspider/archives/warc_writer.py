@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -29,7 +28,8 @@ from typing import IO, TYPE_CHECKING
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from linkspider.archives.http_blocks import Header, request_head, response_head
+from linkspider.archives.fetch import Fetch
+from linkspider.archives.http_blocks import request_head, response_head
 
 if TYPE_CHECKING:
     from warcio.recordloader import ArcWarcRecord
@@ -42,25 +42,6 @@ OPEN_SUFFIX = SUFFIX + ".open"
 NEW_SUFFIX = SUFFIX + ".new"
 #: zlib level of each gzip member: warcio's own 9 costs about twice the CPU for 2-3% less.
 GZIP_LEVEL = 6
-
-
-@dataclass(frozen=True)
-class Fetch:
-    """One request and the response it got, as plain data (what the middleware hands over)."""
-
-    url: str
-    method: str
-    request_headers: list[Header]
-    request_body: bytes
-    protocol: str | None
-    status: int
-    response_headers: list[Header]
-    body: bytes
-    ip_address: str | None = None
-    #: ``WARC-Truncated`` reason when the body is not whole (``disconnect``: the connection
-    #: closed early and ``DOWNLOAD_FAIL_ON_DATALOSS`` is off)
-    truncated: str | None = None
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 def payload_digest(payload: bytes) -> str:
