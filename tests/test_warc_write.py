@@ -348,3 +348,15 @@ def test_the_wire_headers_go_to_the_record_and_not_to_the_spider(tmp_path: Path)
                                                ("Content-Length", "14")]  # fmt: skip
     assert request_record["http"].get_header("Proxy-Authorization") is None
     assert request_record["http"].get_header("Host") == "a.example"
+
+
+def test_a_warc_write_failure_stops_the_crawl_with_exit_code_5(web: LocalWeb, tmp_path: Path) -> None:
+    blocker = warc_directory(tmp_path, "blocked")
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("not a directory")  # every WARC write fails, as on a full disk
+    result = run_crawl(*World(WORLD).seeds(), *local_web_args(web.proxy_url, tmp_path), "--warc",
+                       "--run-id", "blocked")  # fmt: skip
+    assert result.returncode == 5, result.stderr[-2000:]
+    assert "writing the WARC files in" in result.stderr and "--resume" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert read_run_record(tmp_path, "blocked").status == "failed"

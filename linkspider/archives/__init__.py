@@ -1,6 +1,6 @@
 """Web archives: what a crawl fetched, written as WARC/1.1 files (``linkspider crawl --warc``).
 
-``http_blocks`` rebuilds the HTTP messages of a fetch from Scrapy's request and response,
+``fetch`` holds one fetch as plain data, ``http_blocks`` rebuilds its HTTP messages,
 ``warc_writer`` writes them as records into rotating ``.warc.gz`` files, ``repair`` closes the
 files a killed crawl left open, and ``middleware`` is the downloader middleware that hands each
 fetch to the writer. Documentation: docs/archives.md.
