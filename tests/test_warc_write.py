@@ -262,7 +262,7 @@ def test_repair_keeps_whole_fetches_at_every_cut(tmp_path: Path) -> None:
     writer.close()
 
 
-KILL_WORLD = WorldConfig(seed=3, sites=40, pages_per_site=4)
+KILL_WORLD = WorldConfig(seed=3, sites=20, pages_per_site=4)
 
 
 def test_sigkilled_crawl_resumed_leaves_only_closed_checked_files(tmp_path: Path) -> None:
