@@ -105,6 +105,21 @@ LINKSPIDER_SITEMAP_MAX_FILES = 100
 LINKSPIDER_SITEMAP_MAX_NESTING = 2
 
 # ---------------------------------------------------------------------------------------------
+# Web archives (linkspider.archives: linkspider crawl --warc; docs/archives.md)
+# ---------------------------------------------------------------------------------------------
+
+#: Also write every fetch (robots.txt and each redirect hop included) as WARC/1.1 request and
+#: response records, the body as it came off the wire, to ``<dir>/warc/run=<run id>/``
+#: (``--warc``). Off: the WARC middleware is not in the downloader chain at all.
+LINKSPIDER_WARC = False
+#: A WARC file is closed (``.warc.gz.open`` renamed to ``.warc.gz``) and a new one started
+#: once it holds this many (compressed) bytes.
+LINKSPIDER_WARC_MAX_BYTES = 1_000_000_000
+#: Who runs the crawl (a name, an e-mail address), written in each file's ``warcinfo``
+#: record as ``operator``; empty leaves the field out.
+LINKSPIDER_WARC_OPERATOR = ""
+
+# ---------------------------------------------------------------------------------------------
 # Politeness: on by default
 # ---------------------------------------------------------------------------------------------
 
@@ -150,6 +165,9 @@ DOWNLOADER_MIDDLEWARES = {
     "linkspider.crawl.middlewares.LocalProxyMiddleware": 740,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "linkspider.crawl.middlewares.RedirectEveryHopMiddleware": 600,
+    # Nearest the download handler, so it sees each response before HttpCompressionMiddleware
+    # (590) decodes it and RedirectEveryHopMiddleware follows it; only with LINKSPIDER_WARC.
+    "linkspider.archives.middleware.WarcWriterMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

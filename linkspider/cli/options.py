@@ -28,6 +28,9 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
                                "/sitemap.xml), and write them to sitemap_urls (default off)")
     sitemaps.add_argument("--no-sitemaps", dest="sitemaps", action="store_false",
                           help="read no sitemaps (the default)")
+    parser.add_argument("--warc", action="store_true",
+                        help="also write every fetch (robots.txt, redirect hops) as it came off "
+                             "the wire to WARC/1.1 files in DIR/warc/run=RUN_ID/ (docs/archives.md)")
     parser.add_argument("--proxy", metavar="URL", help="HTTP proxy for every request")
     parser.add_argument("--allow-private-addresses", action="store_true",
                         help="allow loopback and private addresses (refused by default)")
@@ -57,6 +60,8 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LINKSPIDER_EXTERNAL_HOPS"] = args.external_hops
     if getattr(args, "sitemaps", None) is not None:
         settings["LINKSPIDER_SITEMAPS"] = args.sitemaps
+    if getattr(args, "warc", False):
+        settings["LINKSPIDER_WARC"] = True
     if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
         settings["LINKSPIDER_REDIS_URL"] = args.redis
     settings.update(fetch_settings(args))

@@ -22,6 +22,8 @@ from scrapy.core.downloader.handlers.http11 import (
 from twisted.web._newclient import BODY
 from twisted.web.http import _DataLoss, _IdentityTransferDecoder
 
+from linkspider.archives import WIRE_PREFIX
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
@@ -56,6 +58,9 @@ class _BoundedParser(_LenientHTTPClientParser):
 
     header_limit = 256 * 1024
     header_bytes = 0
+    #: pass the connection-control headers Twisted sets aside (``Content-Length``,
+    #: ``Transfer-Encoding``...) on as ``X-Linkspider-Wire-*`` headers, for the WARC writer
+    wire_headers = False
 
     def lineReceived(self, line: bytes) -> None:  # noqa: N802 (Twisted API)
         if self.state != BODY:
@@ -64,6 +69,12 @@ class _BoundedParser(_LenientHTTPClientParser):
                 status = self.response.code if getattr(self, "response", None) else None
                 raise ResponseHeadersTooLarge(status, self.header_bytes, self.header_limit)
         super().lineReceived(line)
+
+    def allHeadersReceived(self) -> None:  # noqa: N802 (Twisted API)
+        if self.wire_headers:
+            for name, values in self.connHeaders.getAllRawHeaders():
+                self.headers.setRawHeaders(WIRE_PREFIX.encode() + name, values)
+        super().allHeadersReceived()
 
     def connectionLost(self, reason: Any) -> None:  # noqa: N802 (Twisted API)
         decoder = getattr(self, "bodyDecoder", None)
@@ -89,6 +100,7 @@ class _ShortBodyDecoder:
 
 class _BoundedProtocol(_LenientHTTP11ClientProtocol):
     header_limit = 256 * 1024
+    wire_headers = False
 
     def request(self, request: Any) -> Deferred:
         deferred = super().request(request)
@@ -96,22 +108,28 @@ class _BoundedProtocol(_LenientHTTP11ClientProtocol):
         # As Scrapy's own protocol does: the parser's class is swapped after creation.
         self._parser.__class__ = _BoundedParser
         self._parser.header_limit = self.header_limit
+        self._parser.wire_headers = self.wire_headers
         return deferred
 
 
 class _BoundedFactory(_LenientHTTP11ClientFactory):
     header_limit = 256 * 1024
+    wire_headers = False
 
     def buildProtocol(self, addr: Any) -> _BoundedProtocol:  # noqa: N802 (Twisted API)
         protocol = _BoundedProtocol(self._quiescentCallback)
         protocol.header_limit = self.header_limit
+        protocol.wire_headers = self.wire_headers
         return protocol
 
 
 class BoundedHTTP11DownloadHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP/1.1 download handler, with ``LINKSPIDER_MAX_HEADER_BYTES`` enforced."""
+    """Scrapy's HTTP/1.1 download handler, with ``LINKSPIDER_MAX_HEADER_BYTES`` enforced (and,
+    with ``LINKSPIDER_WARC``, the connection-control headers passed on for the archive)."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         limit = crawler.settings.getint("LINKSPIDER_MAX_HEADER_BYTES")
-        self._pool._factory = type("BoundedFactory", (_BoundedFactory,), {"header_limit": limit})
+        wire = crawler.settings.getbool("LINKSPIDER_WARC")
+        self._pool._factory = type("BoundedFactory", (_BoundedFactory,),
+                                   {"header_limit": limit, "wire_headers": wire})  # fmt: skip

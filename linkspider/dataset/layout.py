@@ -5,6 +5,7 @@
 <root>/pages/crawl_date=YYYY-MM-DD/run=<run id>/part-<writer>-<seq>.parquet
 <root>/runs/run=<run id>/run.parquet              one row: the run record (linkspider.runs)
 <root>/_staging/run=<run id>/...                  files being written; never read as data
+<root>/warc/run=<run id>/linkspider-<run id>[-<writer>]-<seq>.warc.gz   crawl --warc (WARC/1.1)
 ```
 
 Files are written in ``_staging`` (outside every table, so no reader's glob or directory scan
@@ -33,6 +34,11 @@ def staging_directory(root: str | os.PathLike[str], run_id: str) -> Path:
 def run_record_path(root: str | os.PathLike[str], run_id: str) -> Path:
     """Return the path of a run's record."""
     return Path(root) / "runs" / f"run={run_id}" / "run.parquet"
+
+
+def warc_directory(root: str | os.PathLike[str], run_id: str) -> Path:
+    """Return the directory of a run's WARC files (``linkspider crawl --warc``)."""
+    return Path(root) / "warc" / f"run={run_id}"
 
 
 def part_name(writer_id: str, seq: int) -> str:
