@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,7 +93,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     source = RecordingWorld(world)
     with LocalWeb(source) as web:
         result = run_crawl(*world.seeds(), *local_web_args(web.proxy_url, root / "crawl"),
-                           "--max-depth", "10", "--run-id", "crawl")  # fmt: skip
+                           "--max-depth", "10", "--run-id", "crawl", "--warc")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     warc = root / "world.warc.gz"
     write_warc(warc, source.exchanges)
@@ -114,6 +115,24 @@ def test_a_warcio_archive_of_a_crawl_gives_the_crawls_links_and_pages(
     assert comparable(warc_links, key) == comparable(crawl_links, key)
     crawl_pages, warc_pages = read_table(crawl, "pages"), read_table(tmp_path, "pages")
     assert comparable(warc_pages, ("url",)) == comparable(fetched(crawl_pages), ("url",))
+
+
+def test_a_crawls_own_warc_files_give_back_its_links_and_pages(
+        crawled: tuple[Path, Path], tmp_path: Path) -> None:
+    """The round trip: crawl --warc, then extract of what it wrote, is the crawl again."""
+    crawl, _ = crawled
+    warcs = sorted((crawl / "warc" / "run=crawl").glob("*.warc.gz"))
+    assert warcs, "the crawl wrote WARC files"
+    for warc in warcs:
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)],
+                               capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+    result = extract(str(crawl / "warc" / "run=crawl"), "--out", str(tmp_path), "--processes", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    key = ("source_url", "link_kind", "position", "target_url")
+    assert comparable(read_table(tmp_path, "links"), key) == comparable(read_table(crawl, "links"), key)
+    assert comparable(read_table(tmp_path, "pages"), ("url",)) == comparable(
+        fetched(read_table(crawl, "pages")), ("url",))
 
 
 def test_each_page_row_names_the_record_it_was_read_from(crawled: tuple[Path, Path], tmp_path: Path) -> None:
@@ -209,7 +228,8 @@ def test_a_spark_job_writes_the_same_rows_as_one_process(crawled: tuple[Path, Pa
     missing = check_spark()
     if missing:
         pytest.fail(f"extract --spark cannot be tested: {missing}")
-    crawl, warc = crawled
+    crawl, _ = crawled
+    warc = sorted((crawl / "warc" / "run=crawl").glob("*.warc.gz"))[0]  # the crawl's own WARC
     copy = tmp_path / "copy.warc.gz"  # two files: two tasks on local[2]
     copy.write_bytes(warc.read_bytes())
     result = extract(str(warc), f"file://{copy}", "--out", str(tmp_path / "spark"), "--spark",

@@ -70,7 +70,7 @@ def _commands(block: str) -> list[list[str]]:
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     """Every command of the tour, against the local web it starts, with the same options."""
     blocks = _tour_blocks()
-    assert [kind for kind, _ in blocks] == ["sh", "sh", "python", "sh", "sh"]
+    assert [kind for kind, _ in blocks] == ["sh", "sh", "python", "sh", "sh", "sh"]
     serve = _commands(blocks[0][1])
     assert serve == [[".venv/bin/linkspider", "web", "--port", "8899", "--sites", "24"]]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -93,3 +93,5 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     runs = duckdb.sql(f"SELECT run_id, status FROM read_parquet('{out}/runs/*/run.parquet') "
                       "ORDER BY run_id").fetchall()  # fmt: skip
     assert runs == [("tour-1", "complete"), ("tour-2", "complete")]
+    again = duckdb.sql(f"SELECT run_id, status, pages FROM read_parquet('{tmp_path}/archive/runs/*/run.parquet')").fetchall()
+    assert again == [("tour-1-again", "complete", again[0][2])] and again[0][2] > 0
