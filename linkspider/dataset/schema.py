@@ -106,7 +106,8 @@ PAGES_FIELDS = [
            "(given by the code that built the response)."),
     _field("size", pa.int64(), "Body size in bytes."),
     _field("title", pa.string(), "Text of <title>, whitespace collapsed."),
-    _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL."),
+    _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL "
+           "(null when it is no valid URL); the history obeys only an http(s) one."),
     _field("meta_robots", pa.string(), "Content of <meta name=robots>."),
     _field("x_robots_tag", pa.string(), "X-Robots-Tag response header(s)."),
     _field("page_nofollow", pa.bool_(), "The page says nofollow (meta robots or X-Robots-Tag)."),
@@ -441,7 +442,8 @@ PAGES_FIELDS.extend([
     _field("links_over_budget", pa.int32(),
            "Links in scope not requested because their site had its "
            "LINKSPIDER_MAX_PAGES_PER_SITE pages already; null when none."),
-    _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
+    _field("note", pa.string(), "What a limit did to this page, or a signal of it not obeyed "
+           "(a canonical that is not http(s)), in words; null when none."),
 ])
 
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")

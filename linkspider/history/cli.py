@@ -79,6 +79,8 @@ def cmd_history_update(args: argparse.Namespace) -> int:
     for step in steps:
         since = f"{step.changes} link changes since {step.from_run}" if step.from_run else "first run"
         print(f"folded run {step.run_id}: {since}; {step.identities} links in link_history")
+        if step.note():
+            print(step.note())
     return 0
 
 
@@ -140,3 +142,5 @@ def history_after_crawl(root: str, run_id: str) -> None:
         if step.from_run:
             print(f"link_history: {step.changes} link changes from {step.from_run} to {step.run_id} "
                   f"(linkspider diff --out {root})", file=sys.stderr)  # fmt: skip
+        if step.note():
+            print(step.note(), file=sys.stderr)

@@ -110,10 +110,11 @@ def step(root: str | os.PathLike[str], run_id: str, path: Path, done: list[str],
         fold.fold_run(con, root, run_id, from_run, transient_runs)
         changes = fold.write_changes(con, root, from_run, run_id) if from_run else 0
         identities = fold.write_history(con, root, path, done + [run_id])
+        links, untracked = fold.untracked(con)
     finally:
         con.close()
         fold.cleanup(root)
-    return Step(run_id, from_run, changes, identities)
+    return Step(run_id, from_run, changes, identities, links, untracked)
 
 
 def update_after_run(root: str | os.PathLike[str], run_id: str) -> list[Step]:
