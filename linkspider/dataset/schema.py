@@ -163,8 +163,10 @@ RUNS_FIELDS = [
     _field("heartbeat_seconds", pa.float64(), "How often heartbeat_at is renewed while running.",
            False),
     _field("finished_at", TIMESTAMP, "When the run ended (UTC); null while running."),
-    _field("pages_ok", pa.int64(), "pages rows with a 2xx response, on disk.", False),
-    _field("pages_failed", pa.int64(), "pages rows with an error (no response), on disk.", False),
+    _field("pages_ok", pa.int64(), "pages rows with a 2xx response and no error, on disk.", False),
+    _field("pages_failed", pa.int64(), "pages rows not answered with a page (status null or "
+           "error set: refused, unreachable, robots.txt, redirect loop, a response refused "
+           "after the fact), on disk; a 4xx or 5xx answer is not failed.", False),
     _field("pages", pa.int64(), "pages rows on disk.", False),
     _field("links", pa.int64(), "links rows on disk.", False),
     _field("bytes", pa.int64(), "Response bytes of the pages on disk.", False),
@@ -448,6 +450,12 @@ PAGES_FIELDS.extend([
 
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
+#: A pages row answered with a page that is ok (SQL over pages): 2xx and no error.
+PAGE_OK_SQL = "(status BETWEEN 200 AND 299 AND error IS NULL)"
+#: A pages row not answered with a page (SQL over pages): no status (refused, unreachable,
+#: robots.txt, redirect loop), or an error (a response refused after the fact keeps its
+#: status: a body past DOWNLOAD_MAXSIZE, a parse past its deadline). A 4xx or 5xx is answered.
+PAGE_FAILED_SQL = "(status IS NULL OR error IS NOT NULL)"
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "runs": RUNS_SCHEMA}
 # linkspider.history
