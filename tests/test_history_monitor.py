@@ -93,3 +93,23 @@ def test_exit_code_says_missing_over_degraded_over_ok() -> None:
     assert exit_code([v("ok")]) == MonitorExit.OK == 0
     assert exit_code([v("ok"), v("degraded")]) == MonitorExit.DEGRADED == 1
     assert exit_code([v("degraded"), v("missing")]) == MonitorExit.MISSING == 3
+
+
+@pytest.mark.parametrize("breakage", ["unwritable_output", "bad_setting"])
+def test_monitor_exits_4_when_its_crawl_wrote_nothing(tmp_path: Path, breakage: str) -> None:
+    """Nothing to judge: exit 4 with one clear message, no verdicts, no monitor table."""
+    from tests.crawling import run_linkspider
+
+    expected = write(tmp_path, "http://127.0.0.1:9/post,shop.example\n")
+    out = tmp_path / "out"
+    args = ["monitor", str(expected), "--out", str(out), "--allow-private-addresses", "-s", "RETRY_TIMES=0"]
+    if breakage == "unwritable_output":  # the crawl cannot make its partition directories
+        (out / "_monitor_fetch").mkdir(parents=True)
+        (out / "_monitor_fetch" / "pages").write_text("not a directory")
+    else:
+        args += ["-s", "CONCURRENT_REQUESTS=many"]
+    result = run_linkspider(*args)
+    assert result.returncode == MonitorExit.FETCH_FAILED == 4, result.stderr
+    assert "linkspider monitor: the monitor's crawl of 1 pages wrote nothing" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (out / "monitor").exists()
