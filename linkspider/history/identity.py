@@ -26,7 +26,7 @@ CHANGES = ("new", "lost", "changed", "restored")
 #: Failures (pages.error of a row without a status) that mean the host could not be reached:
 #: DNS, refused connections and addresses, TLS, timeouts, connections dropped without answer.
 UNREACHABLE_ERRORS = (
-    "DNSLookupError", "ConnectionRefused", "ConnectError", "NoRouteError", "TimeoutError",
+    "DNSLookupError", "CannotResolveHostError", "ConnectionRefused", "ConnectError", "NoRouteError", "TimeoutError",
     "TCPTimedOut", "ResponseNeverReceived", "ConnectionLost", "ConnectionDone", "SSL", "TLS",
     "^refused ",
 )  # fmt: skip
