@@ -263,8 +263,9 @@ MONITOR_FIELDS = [
            False),
     _field("expected_anchor", pa.string(), "Expected anchor text; null when not given."),
     _field("expected_follow", pa.bool_(), "Expected follow; null when not given."),
-    _field("verdict", pa.string(), "ok, missing, or degraded.", False),
-    _field("reason", pa.string(), "For missing: the lost reason (link_removed, page_not_found, "
+    _field("verdict", pa.string(), "ok, missing, degraded, or unknown (the source page failed "
+           "transiently, fewer than LINKSPIDER_HISTORY_TRANSIENT_RUNS monitor runs in a row).", False),
+    _field("reason", pa.string(), "For missing and unknown: the lost reason (link_removed, page_not_found, "
            "page_error, page_redirected, page_noindex, not_canonical, robots_disallowed, "
            "host_unreachable); for degraded: what degraded, comma-separated (nofollow, ugc, "
            "sponsored, anchor_differs, target_redirects, target_broken)."),

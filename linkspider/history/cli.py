@@ -45,6 +45,10 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
                          help="allow loopback and private addresses (refused by default)")
     monitor.add_argument("--concurrency", type=int, metavar="N", help="concurrent requests")
     monitor.add_argument("--no-throttle", action="store_true", help="turn AutoThrottle off")
+    monitor.add_argument("--transient-runs", type=int, metavar="N",
+                         help="monitor runs in a row a 5xx/unreachable source page must fail before "
+                              "its links are missing, unknown until then (default: "
+                              "LINKSPIDER_HISTORY_TRANSIENT_RUNS, 2)")
     monitor.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                          help="any Scrapy setting, passed to the crawl")
     monitor.set_defaults(func=cmd_monitor)
@@ -113,16 +117,19 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         crawl_args += ["-s", setting]
     crawl_args += ["--log-level", "ERROR"]
     try:
-        verdicts, report = run_monitor(args.out, expected, crawl_args, args.report)
+        verdicts, report = run_monitor(args.out, expected, crawl_args, args.report, args.transient_runs)
+    except MonitorError as exc:
+        print(f"linkspider monitor: {exc}", file=sys.stderr)
+        return MonitorExit.USAGE
     except RuntimeError as exc:
         print(f"linkspider monitor: {exc}", file=sys.stderr)
         return MonitorExit.FETCH_FAILED
-    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in ("ok", "degraded", "missing")}
+    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in ("ok", "degraded", "unknown", "missing")}
     for v in verdicts:
         if v.verdict != "ok":
             print(f"{v.verdict:<9} {v.reason:<28} {v.source_url} -> {v.expected_target}")
     print(f"{len(verdicts)} expected links: {counts['ok']} ok, {counts['degraded']} degraded, "
-          f"{counts['missing']} missing; report: {report}")
+          f"{counts['unknown']} unknown, {counts['missing']} missing; report: {report}")
     return exit_code(verdicts)
 
 
