@@ -220,7 +220,9 @@ LINK_HISTORY_FIELDS = [
     _field("link_kind", pa.string(), "link_kind when last live (a, area, image or iframe: the "
            "history tracks body links)."),
     _field("target_fragment", pa.string(), "target_fragment when last live."),
-    _field("redirect_status", pa.int16(), "redirect_status when last live."),
+    _field("redirect_status", pa.int16(), "Always null: tracked (body) links have no "
+           "redirect_status (redirect rows are page signals); kept for readers of schema 3, "
+           "never compared."),
     _field("position", pa.int32(), "position on the page when last live."),
 ]
 
@@ -233,7 +235,7 @@ LINK_CHANGES_FIELDS = [
     _field("reason", pa.string(), "Why a lost link is lost (the lost reasons of link_history); "
            "null for other changes."),
     _field("changed_fields", pa.list_(pa.string()), "Attributes that differ from the last live "
-           "state: anchor_text, rel, follow, region, link_kind, target_fragment, redirect_status.",
+           "state: anchor_text, rel, follow, region, link_kind, target_fragment.",
            False),
     _field("source_url", pa.string(), "Final URL of the page the link is on.", False),
     _field("target_url", pa.string(), "Target URL without the fragment.", False),

@@ -81,6 +81,8 @@ def cmd_history_update(args: argparse.Namespace) -> int:
     if not steps:
         print(f"link_history in {args.out} is up to date")
     for step in steps:
+        if step.rebuild_reason:
+            print(step.rebuild_reason)
         since = f"{step.changes} link changes since {step.from_run}" if step.from_run else "first run"
         print(f"folded run {step.run_id}: {since}; {step.identities} links in link_history")
         if step.note():
@@ -146,6 +148,8 @@ def history_after_crawl(root: str, run_id: str) -> None:
               f"--out {root}` to retry", file=sys.stderr)  # fmt: skip
         return
     for step in steps:
+        if step.rebuild_reason:
+            print(f"linkspider: {step.rebuild_reason}", file=sys.stderr)
         if step.from_run:
             print(f"link_history: {step.changes} link changes from {step.from_run} to {step.run_id} "
                   f"(linkspider diff --out {root})", file=sys.stderr)  # fmt: skip

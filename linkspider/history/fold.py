@@ -53,6 +53,7 @@ class Step:
     identities: int
     links: int = 0
     untracked: dict[str, int] = field(default_factory=dict)
+    rebuild_reason: str | None = None  # why the history was rebuilt from this step on
 
     def note(self) -> str | None:
         """Return :func:`untracked_note` of this step."""

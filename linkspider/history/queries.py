@@ -181,8 +181,7 @@ judged AS (
             CASE WHEN (h).follow IS DISTINCT FROM (o).follow THEN 'follow' END,
             CASE WHEN (h).region IS DISTINCT FROM (o).region THEN 'region' END,
             CASE WHEN (h).link_kind IS DISTINCT FROM (o).link_kind THEN 'link_kind' END,
-            CASE WHEN (h).target_fragment IS DISTINCT FROM (o).target_fragment THEN 'target_fragment' END,
-            CASE WHEN (h).redirect_status IS DISTINCT FROM (o).redirect_status THEN 'redirect_status' END
+            CASE WHEN (h).target_fragment IS DISTINCT FROM (o).target_fragment THEN 'target_fragment' END
         ], lambda f: f IS NOT NULL) ELSE [] END AS changed_fields,
         seen IN ({transient}) AND coalesce((h).failing_runs, 0) + 1 < $transient_runs AS pending
     FROM seen
