@@ -148,6 +148,8 @@ RETRY_TIMES = 2
 HTTPERROR_ALLOW_ALL = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Every DNS answer checked (linkspider.crawl.resolver), which also applies DNS_TIMEOUT (Scrapy's
+# default, 60 s): a name not resolved by then fails, and its page row says so.
 TWISTED_DNS_RESOLVER = "linkspider.crawl.resolver.PublicAddressResolver"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 

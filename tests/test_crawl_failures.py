@@ -152,3 +152,32 @@ def test_next_crawl_removes_files_killed_crawls_left(small_world_web, tmp_path: 
     assert running.exists() and elsewhere.exists()
     assert "removed 1 unfinished Parquet file(s) left by killed crawls" in result.stderr
     assert read_table(tmp_path, "pages").num_rows > 0
+
+
+def test_a_resolver_that_never_answers_is_given_up_after_dns_timeout(tmp_path: Path) -> None:
+    """The name's row says what happened after DNS_TIMEOUT (not after the DNS client's own
+    60 s of retries, nor DOWNLOAD_TIMEOUT), and the crawl goes on with the other seeds."""
+    from linkspider.crawl.failures import DNS_FAILURES
+    from tests.crawling import LoopbackHandler, serving
+    from tests.silent_dns import SilentDNSServer
+
+    class Page(LoopbackHandler):
+        def answer(self) -> None:
+            self.reply(200, b"<a href='http://t.example/'>t</a>")
+
+    with SilentDNSServer() as dns, serving(Page) as server:
+        started = time.monotonic()
+        result = run_crawl(f"http://silent-dns.test:{server.server_address[1]}/", server.url,
+                           "--out", str(tmp_path), "--allow-private-addresses", "--no-throttle",
+                           "--log-level", "WARNING", "-s", "DNS_TIMEOUT=1", "-s", "DOWNLOAD_TIMEOUT=120",
+                           "-s", "TWISTED_DNS_RESOLVER=tests.silent_dns.SilentServerResolver",
+                           "-s", f"SILENT_DNS_PORT={dns.port}")  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert dns.queries > 0  # the name was asked of the silent server
+    pages = {row["host"]: row for row in read_table(tmp_path, "pages").to_pylist()}
+    assert pages["127.0.0.1"]["status"] == 200
+    silent = pages["silent-dns.test"]
+    assert silent["status"] is None
+    assert silent["error"].split(":")[0] in DNS_FAILURES and "DNS_TIMEOUT=1" in silent["error"], silent["error"]
+    assert elapsed < 25, f"{elapsed:.1f} s: DNS_TIMEOUT=1 (with 2 retries) was not applied"

@@ -238,7 +238,7 @@ def test_monitor_exits_1_when_links_are_only_degraded(
     degraded = [(uid, row) for uid, row in expected_links if truth.monitor_verdict(1, uid)[0] == "degraded"][:10]
     result = run_monitor(epoch_1_web, write_expected(tmp_path / "expected.csv", degraded), tmp_path / "out")
     assert result.returncode == 1, result.stdout + result.stderr[-2000:]
-    assert "10 expected links: 0 ok, 10 degraded, 0 missing" in result.stdout
+    assert "10 expected links: 0 ok, 10 degraded, 0 unknown, 0 missing" in result.stdout
 
 
 def test_monitor_exits_0_when_every_link_is_ok_matching_a_domain(

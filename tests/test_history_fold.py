@@ -146,6 +146,8 @@ def test_page_not_crawled_leaves_its_links_unknown_not_lost(tmp_path: Path) -> N
 @pytest.mark.parametrize("failure", [
     page(status=503),
     page(status=None, error="ResponseNeverReceived: [<twisted.python.failure.Failure ConnectionDone>]"),
+    page(status=None, error="CannotResolveHostError: no answer from the DNS resolver for a.example "
+                            "within DNS_TIMEOUT=60 s; check the resolver, or raise DNS_TIMEOUT"),
 ])  # fmt: skip
 def test_transient_failure_is_unknown_then_lost_after_two_runs(tmp_path: Path, failure: dict) -> None:
     reason = "page_error" if failure["status"] else "host_unreachable"

@@ -93,3 +93,71 @@ def test_exit_code_says_missing_over_degraded_over_ok() -> None:
     assert exit_code([v("ok")]) == MonitorExit.OK == 0
     assert exit_code([v("ok"), v("degraded")]) == MonitorExit.DEGRADED == 1
     assert exit_code([v("degraded"), v("missing")]) == MonitorExit.MISSING == 3
+
+
+@pytest.mark.parametrize("breakage", ["unwritable_output", "bad_setting"])
+def test_monitor_exits_4_when_its_crawl_wrote_nothing(tmp_path: Path, breakage: str) -> None:
+    """Nothing to judge: exit 4 with one clear message, no verdicts, no monitor table."""
+    from tests.crawling import run_linkspider
+
+    expected = write(tmp_path, "http://127.0.0.1:9/post,shop.example\n")
+    out = tmp_path / "out"
+    args = ["monitor", str(expected), "--out", str(out), "--allow-private-addresses", "-s", "RETRY_TIMES=0"]
+    if breakage == "unwritable_output":  # the crawl cannot make its partition directories
+        (out / "_monitor_fetch").mkdir(parents=True)
+        (out / "_monitor_fetch" / "pages").write_text("not a directory")
+    else:
+        args += ["-s", "CONCURRENT_REQUESTS=many"]
+    result = run_linkspider(*args)
+    assert result.returncode == MonitorExit.FETCH_FAILED == 4, result.stderr
+    assert "linkspider monitor: the monitor's crawl of 1 pages wrote nothing" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (out / "monitor").exists()
+
+
+def test_transient_rule_makes_a_first_failure_unknown() -> None:
+    from linkspider.history.monitor import apply_transient_rule
+
+    failing = Verdict(SOURCE, "shop.example", None, None, "missing", "page_error")
+    removed = Verdict(SOURCE, "other.example", None, None, "missing", "link_removed")
+    streaks = {(SOURCE, "shop.example"): 0, (SOURCE, "other.example"): 0}
+    assert [v.verdict for v in apply_transient_rule([failing, removed], streaks, 2)] == ["unknown", "missing"]
+    assert apply_transient_rule([failing], {(SOURCE, "shop.example"): 1}, 2)[0].verdict == "missing"
+    assert apply_transient_rule([failing], {}, 1)[0].verdict == "missing"
+    assert exit_code(apply_transient_rule([failing], {}, 2)) == MonitorExit.DEGRADED
+
+
+class FlakySource:
+    """What the source page answers: 500 while ``failing``, else the expected link."""
+
+    failing = True
+
+
+def test_monitor_waits_transient_runs_before_a_failing_page_is_missing(tmp_path: Path) -> None:
+    """As the history does: a 5xx or unreachable source page is unknown (exit 1) until it has
+    failed LINKSPIDER_HISTORY_TRANSIENT_RUNS (2) monitor runs in a row, then missing (exit 3)."""
+    from tests.crawling import LoopbackHandler, run_linkspider, serving
+
+    class Source(LoopbackHandler):
+        def answer(self) -> None:
+            if self.path == "/robots.txt":
+                self.reply(404)
+            elif self.path == "/post" and FlakySource.failing:
+                self.reply(500, b"down for maintenance")
+            else:
+                self.reply(200, f"<a href='{self.server.url}shop'>Great shop</a>".encode())
+
+    out = tmp_path / "out"
+    results = []
+    with serving(Source) as server:
+        expected = write(tmp_path, f"{server.url}post,{server.url}shop\n")
+        args = ("monitor", str(expected), "--out", str(out), "--allow-private-addresses", "--no-throttle",
+                "-s", "RETRY_TIMES=0")  # fmt: skip
+        for failing in (True, True, False, True):
+            FlakySource.failing = failing
+            results.append(run_linkspider(*args))
+    codes = [r.returncode for r in results]
+    assert codes == [MonitorExit.DEGRADED, MonitorExit.MISSING, MonitorExit.OK, MonitorExit.DEGRADED], [
+        r.stdout + r.stderr for r in results]
+    assert "unknown   page_error" in results[0].stdout and "missing   page_error" in results[1].stdout
+    assert "1 unknown" in results[3].stdout  # the ok run in between ended the streak

@@ -125,7 +125,7 @@ def test_overview_figures_equal_duckdb(page, dataset: Path) -> None:
     shown = {k: float(v) for k, v in page.evaluate(
         "Object.fromEntries(Array.from(document.querySelectorAll('[data-figure]')).map(e => [e.dataset.figure, e.dataset.value]))"
     ).items()}  # fmt: skip
-    ((pages, ok),) = sql(dataset, "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299) FROM pages")
+    ((pages, ok),) = sql(dataset, "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299 AND error IS NULL) FROM pages")
     ((links,),) = sql(dataset, "SELECT count(*) FROM links")
     ((backlinks, domains, followed),) = sql(dataset, f"SELECT count(*), count(DISTINCT referring_domain), "
                                                      f"count(*) FILTER (follow) FROM links WHERE {BACKLINK}")  # fmt: skip

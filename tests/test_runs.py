@@ -65,3 +65,38 @@ def test_runs_command_lists_status_and_json(tmp_path: Path, capsys) -> None:
     result = subprocess.run([sys.executable, "-m", "linkspider", "runs", "--out", str(tmp_path / "none")],
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0 and "no runs in" in result.stdout
+
+
+def test_pages_failed_of_the_record_equals_the_failed_rows_of_the_pages_table(tmp_path: Path) -> None:
+    """Failed means not answered with a page (status null, or an error: a response refused
+    after the fact keeps its status). Over a world with link rot (404s, 500s, redirect loops,
+    dropped connections, robots.txt), pages refused by DOWNLOAD_MAXSIZE (no status) and pages
+    past the parse deadline (a 200 with an error), the record, the report and the table agree."""
+    import duckdb
+
+    from linkspider.runs import read_run_record
+    from linkspider.web import LocalWebProcess, World, WorldConfig
+    from tests.crawling import local_web_args, run_crawl, run_linkspider
+
+    world = World(WorldConfig(seed=4, sites=4, link_rot=True))
+    seeds = []  # the smallest page of each site (parsed at once, fetched whole)
+    for seed in world.seeds():
+        host = seed.split("/")[2]
+        paths = [f"/page-{k}.html" for k in range(1, world.config.pages_per_site)]
+        seeds.append(f"http://{host}" + min(paths, key=lambda p: len(world.respond(host, p).body)))
+    with LocalWebProcess(world) as web:
+        result = run_crawl(*seeds, *local_web_args(web.proxy_url, tmp_path),
+                           "--run-id", "rot", "--external-hops", "1",
+                           "-s", "DOWNLOAD_MAXSIZE=4500", "-s", "RETRY_TIMES=0",
+                           "-s", "LINKSPIDER_PARSE_THREAD_BYTES=3500", "-s", "LINKSPIDER_PARSE_DEADLINE=0")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    pages, ok, failed, answered_with_error = duckdb.connect().execute(
+        "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299 AND error IS NULL), "
+        "count(*) FILTER (status IS NULL OR error IS NOT NULL), "
+        "count(*) FILTER (status IS NOT NULL AND error IS NOT NULL) "
+        f"FROM read_parquet('{tmp_path}/pages/*/*/*.parquet')").fetchone()  # fmt: skip
+    assert answered_with_error > 0 and failed > answered_with_error  # both kinds of failure
+    record = read_run_record(tmp_path, "rot")
+    assert (record.pages, record.pages_ok, record.pages_failed) == (pages, ok, failed)
+    report = run_linkspider("report", "--out", str(tmp_path), "--run", "rot")
+    assert f"pages: {pages} ({ok} 2xx, {failed} failed)" in report.stdout, report.stdout

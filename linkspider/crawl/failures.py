@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from linkspider.crawl.downloader import ResponseHeadersTooLarge, ShortBody
-from linkspider.crawl.resolver import refusal_for
+from linkspider.crawl.resolver import refusal_for, unanswered_for
 from linkspider.urls.normalize import url_host
 
 if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
+#: What a name that did not resolve fails with: Twisted's error, or Scrapy's (2.13+) wrapping it.
+DNS_FAILURES = ("DNSLookupError", "CannotResolveHostError")
 #: Scrapy's messages naming the response they ignored: "Ignored response <200 http://...>".
 _IGNORED_RESPONSE = re.compile(r"Ignored response <(\d{3}) ")
 
@@ -83,6 +85,9 @@ def describe_failure(failure: Failure, url: str, *, maxsize: int | None = None,
     refused = refusal_for(url_host(url))
     if refused is not None:
         return f"refused {url}: {refused}"
+    unanswered = unanswered_for(url_host(url)) if name in DNS_FAILURES else None
+    if unanswered is not None:
+        return f"{name}: {unanswered}"
     for cause in causes(exc):
         if isinstance(cause, ResponseHeadersTooLarge):
             return f"ResponseHeadersTooLarge: {url}: {cause}"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from linkspider.dataset.schema import PAGE_FAILED_SQL, PAGE_OK_SQL
+
 
 class ReportError(RuntimeError):
     """The dataset to report on is missing or unreadable."""
@@ -62,9 +64,9 @@ def summarize(root: str | Path, run_id: str | None = None, top: int = 5) -> str:
     else:
         con.execute("CREATE VIEW links AS SELECT NULL::VARCHAR AS x WHERE false")
     pages, ok, failed, sites = con.execute(
-        "SELECT count(*), count(*) FILTER (status BETWEEN 200 AND 299), "
-        "count(*) FILTER (error IS NOT NULL), count(DISTINCT domain) FROM pages"
-    ).fetchone()
+        f"SELECT count(*), count(*) FILTER {PAGE_OK_SQL}, count(*) FILTER {PAGE_FAILED_SQL}, "
+        "count(DISTINCT domain) FROM pages"
+    ).fetchone()  # the run record's pages_ok and pages_failed
     from linkspider.runs import read_run_record
 
     record = read_run_record(root, run_id)

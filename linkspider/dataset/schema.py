@@ -107,7 +107,8 @@ PAGES_FIELDS = [
            "(given by the code that built the response)."),
     _field("size", pa.int64(), "Body size in bytes."),
     _field("title", pa.string(), "Text of <title>, whitespace collapsed."),
-    _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL."),
+    _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL "
+           "(null when it is no valid URL); the history obeys only an http(s) one."),
     _field("meta_robots", pa.string(), "Content of <meta name=robots>."),
     _field("x_robots_tag", pa.string(), "X-Robots-Tag response header(s)."),
     _field("page_nofollow", pa.bool_(), "The page says nofollow (meta robots or X-Robots-Tag)."),
@@ -168,8 +169,10 @@ RUNS_FIELDS = [
     _field("heartbeat_seconds", pa.float64(), "How often heartbeat_at is renewed while running.",
            False),
     _field("finished_at", TIMESTAMP, "When the run ended (UTC); null while running."),
-    _field("pages_ok", pa.int64(), "pages rows with a 2xx response, on disk.", False),
-    _field("pages_failed", pa.int64(), "pages rows with an error (no response), on disk.", False),
+    _field("pages_ok", pa.int64(), "pages rows with a 2xx response and no error, on disk.", False),
+    _field("pages_failed", pa.int64(), "pages rows not answered with a page (status null or "
+           "error set: refused, unreachable, robots.txt, redirect loop, a response refused "
+           "after the fact), on disk; a 4xx or 5xx answer is not failed.", False),
     _field("pages", pa.int64(), "pages rows on disk.", False),
     _field("links", pa.int64(), "links rows on disk.", False),
     _field("bytes", pa.int64(), "Response bytes of the pages on disk.", False),
@@ -223,7 +226,9 @@ LINK_HISTORY_FIELDS = [
     _field("link_kind", pa.string(), "link_kind when last live (a, area, image or iframe: the "
            "history tracks body links)."),
     _field("target_fragment", pa.string(), "target_fragment when last live."),
-    _field("redirect_status", pa.int16(), "redirect_status when last live."),
+    _field("redirect_status", pa.int16(), "Always null: tracked (body) links have no "
+           "redirect_status (redirect rows are page signals); kept for readers of schema 3, "
+           "never compared."),
     _field("position", pa.int32(), "position on the page when last live."),
 ]
 
@@ -236,7 +241,7 @@ LINK_CHANGES_FIELDS = [
     _field("reason", pa.string(), "Why a lost link is lost (the lost reasons of link_history); "
            "null for other changes."),
     _field("changed_fields", pa.list_(pa.string()), "Attributes that differ from the last live "
-           "state: anchor_text, rel, follow, region, link_kind, target_fragment, redirect_status.",
+           "state: anchor_text, rel, follow, region, link_kind, target_fragment.",
            False),
     _field("source_url", pa.string(), "Final URL of the page the link is on.", False),
     _field("target_url", pa.string(), "Target URL without the fragment.", False),
@@ -266,8 +271,9 @@ MONITOR_FIELDS = [
            False),
     _field("expected_anchor", pa.string(), "Expected anchor text; null when not given."),
     _field("expected_follow", pa.bool_(), "Expected follow; null when not given."),
-    _field("verdict", pa.string(), "ok, missing, or degraded.", False),
-    _field("reason", pa.string(), "For missing: the lost reason (link_removed, page_not_found, "
+    _field("verdict", pa.string(), "ok, missing, degraded, or unknown (the source page failed "
+           "transiently, fewer than LINKSPIDER_HISTORY_TRANSIENT_RUNS monitor runs in a row).", False),
+    _field("reason", pa.string(), "For missing and unknown: the lost reason (link_removed, page_not_found, "
            "page_error, page_redirected, page_noindex, not_canonical, robots_disallowed, "
            "host_unreachable); for degraded: what degraded, comma-separated (nofollow, ugc, "
            "sponsored, anchor_differs, target_redirects, target_broken)."),
@@ -449,7 +455,8 @@ PAGES_FIELDS.extend([
     _field("links_over_budget", pa.int32(),
            "Links in scope not requested because their site had its "
            "LINKSPIDER_MAX_PAGES_PER_SITE pages already; null when none."),
-    _field("note", pa.string(), "What a limit did to this page, in words; null when none."),
+    _field("note", pa.string(), "What a limit did to this page, or a signal of it not obeyed "
+           "(a canonical that is not http(s)), in words; null when none."),
 ])
 
 # --- web archives: the record a page was read from (linkspider extract)
@@ -491,6 +498,12 @@ SITEMAP_URLS_FIELDS = [
 
 LINKS_SCHEMA = table_schema(LINKS_FIELDS, "links")
 PAGES_SCHEMA = table_schema(PAGES_FIELDS, "pages")
+#: A pages row answered with a page that is ok (SQL over pages): 2xx and no error.
+PAGE_OK_SQL = "(status BETWEEN 200 AND 299 AND error IS NULL)"
+#: A pages row not answered with a page (SQL over pages): no status (refused, unreachable,
+#: robots.txt, redirect loop), or an error (a response refused after the fact keeps its
+#: status: a body past DOWNLOAD_MAXSIZE, a parse past its deadline). A 4xx or 5xx is answered.
+PAGE_FAILED_SQL = "(status IS NULL OR error IS NOT NULL)"
 RUNS_SCHEMA = table_schema(RUNS_FIELDS, "runs")
 SITEMAP_URLS_SCHEMA = table_schema(SITEMAP_URLS_FIELDS, "sitemap_urls")
 SCHEMAS = {"links": LINKS_SCHEMA, "pages": PAGES_SCHEMA, "sitemap_urls": SITEMAP_URLS_SCHEMA,

@@ -45,6 +45,10 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
                          help="allow loopback and private addresses (refused by default)")
     monitor.add_argument("--concurrency", type=int, metavar="N", help="concurrent requests")
     monitor.add_argument("--no-throttle", action="store_true", help="turn AutoThrottle off")
+    monitor.add_argument("--transient-runs", type=int, metavar="N",
+                         help="monitor runs in a row a 5xx/unreachable source page must fail before "
+                              "its links are missing, unknown until then (default: "
+                              "LINKSPIDER_HISTORY_TRANSIENT_RUNS, 2)")
     monitor.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                          help="any Scrapy setting, passed to the crawl")
     monitor.set_defaults(func=cmd_monitor)
@@ -77,8 +81,12 @@ def cmd_history_update(args: argparse.Namespace) -> int:
     if not steps:
         print(f"link_history in {args.out} is up to date")
     for step in steps:
+        if step.rebuild_reason:
+            print(step.rebuild_reason)
         since = f"{step.changes} link changes since {step.from_run}" if step.from_run else "first run"
         print(f"folded run {step.run_id}: {since}; {step.identities} links in link_history")
+        if step.note():
+            print(step.note())
     return 0
 
 
@@ -111,16 +119,19 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         crawl_args += ["-s", setting]
     crawl_args += ["--log-level", "ERROR"]
     try:
-        verdicts, report = run_monitor(args.out, expected, crawl_args, args.report)
+        verdicts, report = run_monitor(args.out, expected, crawl_args, args.report, args.transient_runs)
+    except MonitorError as exc:
+        print(f"linkspider monitor: {exc}", file=sys.stderr)
+        return MonitorExit.USAGE
     except RuntimeError as exc:
         print(f"linkspider monitor: {exc}", file=sys.stderr)
         return MonitorExit.FETCH_FAILED
-    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in ("ok", "degraded", "missing")}
+    counts = {kind: sum(v.verdict == kind for v in verdicts) for kind in ("ok", "degraded", "unknown", "missing")}
     for v in verdicts:
         if v.verdict != "ok":
             print(f"{v.verdict:<9} {v.reason:<28} {v.source_url} -> {v.expected_target}")
     print(f"{len(verdicts)} expected links: {counts['ok']} ok, {counts['degraded']} degraded, "
-          f"{counts['missing']} missing; report: {report}")
+          f"{counts['unknown']} unknown, {counts['missing']} missing; report: {report}")
     return exit_code(verdicts)
 
 
@@ -137,6 +148,10 @@ def history_after_crawl(root: str, run_id: str) -> None:
               f"--out {root}` to retry", file=sys.stderr)  # fmt: skip
         return
     for step in steps:
+        if step.rebuild_reason:
+            print(f"linkspider: {step.rebuild_reason}", file=sys.stderr)
         if step.from_run:
             print(f"link_history: {step.changes} link changes from {step.from_run} to {step.run_id} "
                   f"(linkspider diff --out {root})", file=sys.stderr)  # fmt: skip
+        if step.note():
+            print(step.note(), file=sys.stderr)

@@ -33,6 +33,7 @@ class DiffSummary:
     domains_gained: int = 0
     domains_lost: int = 0
     top_lost_targets: list[tuple[str, int]] = field(default_factory=list)
+    untracked: str | None = None  # fold.untracked_note of to_run
 
     def text(self) -> str:
         """Return the summary as plain text."""
@@ -47,6 +48,8 @@ class DiffSummary:
         if self.top_lost_targets:
             lines += ["", "targets that lost most links:"]
             lines += [f"{n:>8}  {url}" for url, n in self.top_lost_targets]
+        if self.untracked:
+            lines += ["", self.untracked]
         return "\n".join(lines)
 
 
@@ -76,8 +79,15 @@ def diff(root: str | os.PathLike[str], from_run: str | None = None, to_run: str 
     root = Path(root)
     runs = comparable_runs(root)
     from_run, to_run = pick_runs(runs, from_run, to_run)
-    consecutive = runs.index(from_run) + 1 == runs.index(to_run)
-    if consecutive:
+    summary = _diff(root, runs, from_run, to_run, top, transient_runs, memory_limit)
+    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", "1GB"))
+    summary.untracked = fold.untracked_note(to_run, *fold.run_untracked(root, to_run, memory))
+    return summary
+
+
+def _diff(root: Path, runs: list[str], from_run: str, to_run: str, top: int,
+          transient_runs: int | None, memory_limit: str | None) -> DiffSummary:  # fmt: skip
+    if runs.index(from_run) + 1 == runs.index(to_run):  # consecutive: link_history's own step
         update_history(root, transient_runs, memory_limit)
         history = fold.history_path(root)
         if fold.folded_runs(history)[-1] == to_run and _changes_from(root, to_run) == from_run:

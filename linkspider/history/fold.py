@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,14 +30,49 @@ class HistoryError(RuntimeError):
     """The history cannot be computed from the dataset as it is."""
 
 
+#: Why the links of a page in each state are not tracked, for :func:`untracked_note`.
+UNTRACKED_WHY = {
+    "not_canonical": "the page names another URL as canonical",
+    "page_noindex": "the page is noindex",
+    "page_redirected": "the page redirects or refreshes elsewhere",
+    "page_not_found": "the page answered 4xx",
+    "page_error": "the page answered 5xx or failed",
+    "not_crawled": "no row for the page",
+}
+
+
 @dataclass
 class Step:
-    """What one step wrote: the run, the run it is measured from, and the change counts."""
+    """What one step wrote: the run, the run it is measured from, and the change counts;
+    ``links`` are the run's body links, ``untracked`` those on pages whose state leaves them
+    out of the history, by state."""
 
     run_id: str
     from_run: str | None
     changes: int
     identities: int
+    links: int = 0
+    untracked: dict[str, int] = field(default_factory=dict)
+    rebuild_reason: str | None = None  # why the history was rebuilt from this step on
+
+    def note(self) -> str | None:
+        """Return :func:`untracked_note` of this step."""
+        return untracked_note(self.run_id, self.links, self.untracked)
+
+
+def untracked_note(run_id: str, links: int, untracked: dict[str, int]) -> str | None:
+    """Return a line saying how many of a run's body links the history leaves untracked, and
+    why, when that is most of them; None otherwise.
+
+    >>> untracked_note("r1", 4, {"page_noindex": 3})
+    'link_history: 3 of 4 links of run r1 are not tracked: 3 page_noindex (the page is noindex)'
+    """
+    left_out = sum(untracked.values())
+    if not links or 2 * left_out <= links:
+        return None
+    why = ", ".join(f"{n:,} {state} ({UNTRACKED_WHY.get(state, 'the page is not 2xx')})"
+                    for state, n in untracked.items())  # fmt: skip
+    return f"link_history: {left_out:,} of {links:,} links of run {run_id} are not tracked: {why}"
 
 
 def history_path(root: str | os.PathLike[str]) -> Path:
@@ -105,19 +140,42 @@ def fold_run(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], run_i
     """Compute the ``folded`` table: ``prior`` (already loaded) stepped through ``run_id``."""
     if transient_runs < 1:
         raise HistoryError(f"LINKSPIDER_HISTORY_TRANSIENT_RUNS must be at least 1, got {transient_runs}")
+    load_run(con, root, run_id)
+    con.execute(queries.PAIR_LINKS)
+    con.execute(queries.FOLD.replace("{transient}", sql_list(TRANSIENT_REASONS)),
+                {"run": run_id, "transient_runs": transient_runs, "first": from_run is None})
+
+
+def load_run(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], run_id: str) -> None:
+    """Create the ``run_links`` and ``run_pages`` views of ``run_id`` and its ``page_states``
+    and ``current`` tables."""
     links, pages = run_files(root, "links", run_id), run_files(root, "pages", run_id)
     if not pages:
         raise HistoryError(f"run {run_id!r} has no pages files under {root}/pages; "
                            "is it a run of this dataset? (linkspider runs lists them)")
     _view(con, "run_links", links, LINKS_SCHEMA)
     _view(con, "run_pages", pages, PAGES_SCHEMA)
-    fill = {"kinds": sql_list(TRACKED_KINDS), "transient": sql_list(TRANSIENT_REASONS),
-            "unreachable": unreachable_pattern().replace("'", "''")}  # fmt: skip
-    con.execute(queries.PAGE_STATES.replace("{unreachable}", fill["unreachable"]))
-    con.execute(queries.CURRENT_LINKS.replace("{kinds}", fill["kinds"]))
-    con.execute(queries.PAIR_LINKS)
-    con.execute(queries.FOLD.replace("{transient}", fill["transient"]),
-                {"run": run_id, "transient_runs": transient_runs, "first": from_run is None})
+    con.execute(queries.PAGE_STATES.replace("{unreachable}", unreachable_pattern().replace("'", "''")))
+    con.execute(queries.CURRENT_LINKS.replace("{kinds}", sql_list(TRACKED_KINDS)))
+
+
+def untracked(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
+    """Return the loaded run's body links and, by page state, those the history does not
+    track (after :func:`load_run`)."""
+    counts = dict(con.execute(queries.UNTRACKED_LINKS).fetchall())
+    total = sum(counts.values())
+    return int(total), {state: int(n) for state, n in counts.items() if state != "ok"}
+
+
+def run_untracked(root: str | os.PathLike[str], run_id: str, memory_limit: str) -> tuple[int, dict[str, int]]:
+    """Return :func:`untracked` of ``run_id`` on a connection of its own."""
+    con = connect(root, memory_limit)
+    try:
+        load_run(con, root, run_id)
+        return untracked(con)
+    finally:
+        con.close()
+        cleanup(root)
 
 
 def write_history(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], path: Path,

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 #: Link kinds tracked by the history.
 TRACKED_KINDS = ("a", "area", "image", "iframe")
-#: Attributes compared between runs; a difference makes the link ``changed``.
-COMPARED_FIELDS = ("anchor_text", "rel", "follow", "region", "link_kind", "target_fragment",
-                   "redirect_status")  # fmt: skip
+#: Attributes compared between runs; a difference makes the link ``changed``. Not
+#: ``redirect_status``: it is set on redirect rows only, page signals the history does not
+#: track, so no tracked link ever has one (link_history keeps the column, always null).
+COMPARED_FIELDS = ("anchor_text", "rel", "follow", "region", "link_kind", "target_fragment")
 #: Every lost reason, in the order of the issue.
 LOST_REASONS = ("link_removed", "page_not_found", "page_error", "page_redirected", "page_noindex",
                 "not_canonical", "robots_disallowed", "host_unreachable")  # fmt: skip
@@ -26,7 +27,7 @@ CHANGES = ("new", "lost", "changed", "restored")
 #: Failures (pages.error of a row without a status) that mean the host could not be reached:
 #: DNS, refused connections and addresses, TLS, timeouts, connections dropped without answer.
 UNREACHABLE_ERRORS = (
-    "DNSLookupError", "ConnectionRefused", "ConnectError", "NoRouteError", "TimeoutError",
+    "DNSLookupError", "CannotResolveHostError", "ConnectionRefused", "ConnectError", "NoRouteError", "TimeoutError",
     "TCPTimedOut", "ResponseNeverReceived", "ConnectionLost", "ConnectionDone", "SSL", "TLS",
     "^refused ",
 )  # fmt: skip

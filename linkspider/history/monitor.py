@@ -14,6 +14,10 @@ are read back from those files only:
   its anchor differs from the expected one (compared after NFKC, whitespace collapsed, case
   folded), or its target now redirects or is broken (4xx, 5xx, unreachable; a target that
   robots.txt keeps the monitor from fetching is not judged);
+- ``unknown``: the source page failed transiently (5xx, other errors, host unreachable), and
+  has not failed ``LINKSPIDER_HISTORY_TRANSIENT_RUNS`` (2) monitor runs in a row yet: the
+  history's transient rule, counted over the ``monitor`` table's earlier rows of the link
+  (:func:`failing_streaks`); then ``missing``;
 - ``ok`` otherwise.
 
 Results go to the ``monitor`` table (``<DIR>/monitor/run=<id>/monitor.parquet``) and a CSV or
@@ -28,7 +32,7 @@ import os
 import subprocess
 import sys
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from enum import IntEnum
 from pathlib import Path
@@ -39,7 +43,8 @@ import pyarrow.parquet as pq
 
 from linkspider.dataset.layout import run_files
 from linkspider.history import fold, queries
-from linkspider.history.identity import TRACKED_KINDS, sql_list, unreachable_pattern
+from linkspider.history.identity import TRACKED_KINDS, TRANSIENT_REASONS, sql_list, unreachable_pattern
+from linkspider.history.update import DEFAULT_TRANSIENT_RUNS, settings_default
 from linkspider.dataset.schema import MONITOR_SCHEMA
 from linkspider.urls.normalize import resolve_href, split_fragment
 
@@ -48,7 +53,7 @@ class MonitorExit(IntEnum):
     """Exit codes of ``linkspider monitor`` (docs/history.md, Monitor)."""
 
     OK = 0  #: every expected link is ok
-    DEGRADED = 1  #: some link is degraded, none is missing
+    DEGRADED = 1  #: some link is degraded or unknown (a transient failure), none is missing
     USAGE = 2  #: bad arguments or expected-links file
     MISSING = 3  #: some expected link is missing
     FETCH_FAILED = 4  #: the monitor's crawl wrote nothing (cannot judge)
@@ -293,19 +298,61 @@ def judge(expected: list[Expected], states: dict[str, str], links: dict[str, lis
 
 
 def exit_code(verdicts: list[Verdict]) -> MonitorExit:
-    """Return the exit code for ``verdicts``: MISSING over DEGRADED over OK."""
+    """Return the exit code for ``verdicts``: MISSING over DEGRADED (or unknown) over OK."""
     kinds = {v.verdict for v in verdicts}
     if "missing" in kinds:
         return MonitorExit.MISSING
-    return MonitorExit.DEGRADED if "degraded" in kinds else MonitorExit.OK
+    return MonitorExit.DEGRADED if kinds & {"degraded", "unknown"} else MonitorExit.OK
+
+
+def _failing_transiently(verdict: str, reason: str | None) -> bool:
+    return verdict == "unknown" or (verdict == "missing" and reason in TRANSIENT_REASONS)
+
+
+def failing_streaks(root: str | os.PathLike[str]) -> dict[tuple[str, str], int]:
+    """Return, per expected link (source URL, expected target), how many of its latest
+    monitor runs in a row found its source page failing transiently (from the ``monitor``
+    table; links never checked before are absent)."""
+    files = sorted((Path(root) / "monitor").glob("run=*/monitor.parquet"))
+    if not files:
+        return {}
+    listing = "[" + ", ".join(fold._literal(str(f)) for f in files) + "]"
+    rows = duckdb.connect().execute(
+        f"SELECT source_url, expected_target, verdict, reason FROM read_parquet({listing}) "
+        "ORDER BY checked_at, run_id").fetchall()  # fmt: skip
+    streaks: dict[tuple[str, str], int] = {}
+    for source, target, verdict, reason in rows:
+        failing = _failing_transiently(verdict, reason)
+        streaks[(source, target)] = streaks.get((source, target), 0) + 1 if failing else 0
+    return streaks
+
+
+def apply_transient_rule(verdicts: list[Verdict], streaks: dict[tuple[str, str], int],
+                         transient_runs: int) -> list[Verdict]:  # fmt: skip
+    """Return ``verdicts`` with each transient ``missing`` (page_error, host_unreachable)
+    made ``unknown`` while its failing streak, this run included, is under
+    ``transient_runs``."""
+    judged = []
+    for v in verdicts:
+        streak = streaks.get((v.source_url, v.expected_target), 0) + 1
+        if v.verdict == "missing" and v.reason in TRANSIENT_REASONS and streak < transient_runs:
+            v = replace(v, verdict="unknown")
+        judged.append(v)
+    return judged
 
 
 def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_args: list[str],
-                report: str | os.PathLike[str] | None = None) -> tuple[list[Verdict], Path]:  # fmt: skip
-    """Fetch the source pages and targets, judge every expected link, write the ``monitor``
-    table and the report (CSV, or JSON when ``report`` ends in .json); return the verdicts
-    and the report's path."""
+                report: str | os.PathLike[str] | None = None,
+                transient_runs: int | None = None) -> tuple[list[Verdict], Path]:  # fmt: skip
+    """Fetch the source pages and targets, judge every expected link (a transient failure
+    stays ``unknown`` for ``transient_runs`` runs, default LINKSPIDER_HISTORY_TRANSIENT_RUNS),
+    write the ``monitor`` table and the report (CSV, or JSON when ``report`` ends in .json);
+    return the verdicts and the report's path."""
     root = Path(root)
+    transient_runs = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS",
+                                                            DEFAULT_TRANSIENT_RUNS))  # fmt: skip
+    if transient_runs < 1:
+        raise MonitorError(f"--transient-runs must be at least 1, got {transient_runs}")
     now = datetime.now(timezone.utc)
     run_id = f"monitor-{now:%Y%m%dT%H%M%S%fZ}"
     fetch_root = root / "_monitor_fetch"
@@ -323,7 +370,7 @@ def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_ar
     if found:
         _crawl(found, fetch_root, run_id + "-targets", crawl_args)
         targets.update(_read_run(fetch_root, run_id + "-targets")[2])
-    verdicts = judge(expected, states, links, targets)
+    verdicts = apply_transient_rule(judge(expected, states, links, targets), failing_streaks(root), transient_runs)
     rows = [dict(asdict(v), checked_at=now, run_id=run_id) for v in verdicts]
     table = pa.Table.from_pylist(rows, schema=MONITOR_SCHEMA)
     path = root / "monitor" / f"run={run_id}" / "monitor.parquet"

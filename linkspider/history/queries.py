@@ -9,10 +9,15 @@ run), and the tables built here, in this order: ``page_states``, ``current``, ``
 
 from __future__ import annotations
 
+#: A page row names another URL as its canonical, one a crawler obeys (http or https).
+OBEYED_CANONICAL = "canonical_url <> final_url AND regexp_matches(canonical_url, '^https?://')"
+
 #: The state of every page the run reached, for the links on it: ``ok`` (2xx, indexable, no
 #: canonical elsewhere, no meta refresh elsewhere) or the lost reason its links get. A page is
 #: looked up by the URL it was requested as (its latest row); a URL reached only as the end of
-#: a redirect is ``ok`` when it answered 2xx like that.
+#: a redirect is ``ok`` when it answered 2xx like that. Only an http(s) canonical is obeyed: a
+#: ``file:`` one (documentation mirrors name their local copy) or any other scheme is recorded
+#: in pages.canonical_url and ignored here, as search engines ignore it.
 PAGE_STATES = """
 CREATE OR REPLACE TEMP TABLE page_states AS
 WITH latest AS (
@@ -34,7 +39,7 @@ direct AS (
             WHEN status BETWEEN 400 AND 499 THEN 'page_not_found'
             WHEN status NOT BETWEEN 200 AND 299 OR error IS NOT NULL THEN 'page_error'
             WHEN noindex THEN 'page_noindex'
-            WHEN canonical_url IS NOT NULL AND canonical_url <> final_url THEN 'not_canonical'
+            WHEN {obeyed_canonical} THEN 'not_canonical'
             WHEN url IN (SELECT source_url FROM refresh) THEN 'page_redirected'
             ELSE 'ok'
         END AS state
@@ -44,7 +49,7 @@ reached AS (  -- final URLs of redirects that were never requested by themselves
     SELECT final_url AS page_url,
         CASE
             WHEN bool_or(noindex) THEN 'page_noindex'
-            WHEN bool_or(canonical_url IS NOT NULL AND canonical_url <> final_url) THEN 'not_canonical'
+            WHEN bool_or({obeyed_canonical}) THEN 'not_canonical'
             WHEN final_url IN (SELECT source_url FROM refresh) THEN 'page_redirected'
             ELSE 'ok'
         END AS state
@@ -54,6 +59,15 @@ reached AS (  -- final URLs of redirects that were never requested by themselves
     GROUP BY final_url
 )
 SELECT * FROM direct UNION ALL SELECT * FROM reached
+""".replace("{obeyed_canonical}", OBEYED_CANONICAL)
+
+#: The run's body links by the state of their page (``ok`` for the tracked ones): what
+#: ``Step.untracked`` counts. A link whose source page has no row of its own counts as
+#: ``not_crawled``.
+UNTRACKED_LINKS = """
+SELECT coalesce(s.state, 'not_crawled') AS state, count(*) AS links
+FROM current c LEFT JOIN page_states s ON s.page_url = c.source_url
+GROUP BY ALL ORDER BY links DESC, state
 """
 
 #: The run's tracked links (body links), numbered by order on the page per (source, target).
@@ -167,8 +181,7 @@ judged AS (
             CASE WHEN (h).follow IS DISTINCT FROM (o).follow THEN 'follow' END,
             CASE WHEN (h).region IS DISTINCT FROM (o).region THEN 'region' END,
             CASE WHEN (h).link_kind IS DISTINCT FROM (o).link_kind THEN 'link_kind' END,
-            CASE WHEN (h).target_fragment IS DISTINCT FROM (o).target_fragment THEN 'target_fragment' END,
-            CASE WHEN (h).redirect_status IS DISTINCT FROM (o).redirect_status THEN 'redirect_status' END
+            CASE WHEN (h).target_fragment IS DISTINCT FROM (o).target_fragment THEN 'target_fragment' END
         ], lambda f: f IS NOT NULL) ELSE [] END AS changed_fields,
         seen IN ({transient}) AND coalesce((h).failing_runs, 0) + 1 < $transient_runs AS pending
     FROM seen

@@ -2,7 +2,9 @@
 step also writing that run's ``link_changes`` partition.
 
 Only complete runs are compared (``linkspider.runs.complete_runs``): a partial, failed or
-interrupted run says nothing about the links it did not reach. A dataset written before run
+interrupted run says nothing about the links it did not reach. Runs are folded in the order
+they started; a run that completes (after a resume) once a later-started run was folded
+belongs before it, so the history is rebuilt from all complete runs (a pass over each). A dataset written before run
 records existed has no ``runs`` table; then every run found under ``pages/`` counts as
 complete, oldest first by its first fetch.
 """
@@ -85,8 +87,15 @@ def _update_history(root: str | os.PathLike[str], transient_runs: int | None,
     path = fold.history_path(root)
     done = fold.folded_runs(path) if path.exists() else []
     runs = comparable_runs(root)
+    rebuild_reason = None
     if done and done[-1] in runs:
         todo = runs[runs.index(done[-1]) + 1:]
+        missed = [run for run in runs[: runs.index(done[-1])] if run not in done]
+        if missed:  # completed (after a resume) once a later-started run was folded
+            rebuild_reason = (f"link_history rebuilt from all {len(runs)} complete runs: "
+                              f"{', '.join(missed)} completed after {done[-1]} was folded and "
+                              "belongs before it")  # fmt: skip
+            done, todo = [], runs
     elif done:
         raise HistoryError(f"link_history in {root} was last updated with run {done[-1]!r}, which "
                            "is not a complete run of this dataset; move link_history/ away to "
@@ -97,6 +106,8 @@ def _update_history(root: str | os.PathLike[str], transient_runs: int | None,
     for run_id in todo:
         steps.append(step(root, run_id, path, done, transient_runs, memory_limit))
         done = done + [run_id]
+    if steps and rebuild_reason:
+        steps[0].rebuild_reason = rebuild_reason
     return steps
 
 
@@ -110,10 +121,11 @@ def step(root: str | os.PathLike[str], run_id: str, path: Path, done: list[str],
         fold.fold_run(con, root, run_id, from_run, transient_runs)
         changes = fold.write_changes(con, root, from_run, run_id) if from_run else 0
         identities = fold.write_history(con, root, path, done + [run_id])
+        links, untracked = fold.untracked(con)
     finally:
         con.close()
         fold.cleanup(root)
-    return Step(run_id, from_run, changes, identities)
+    return Step(run_id, from_run, changes, identities, links, untracked)
 
 
 def update_after_run(root: str | os.PathLike[str], run_id: str) -> list[Step]:

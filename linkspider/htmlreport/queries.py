@@ -10,6 +10,8 @@ dataset. A backlink is an external body link (a, area, image) to an http(s) URL,
 
 from __future__ import annotations
 
+from linkspider.dataset.schema import PAGE_OK_SQL
+
 #: Predicate of a backlink (to ``$domain`` when given), on the ``links`` columns.
 BACKLINK = """(is_external AND link_kind IN ('a', 'area', 'image') AND target_scheme IN ('http', 'https')
     AND ($domain IS NULL OR target_domain = $domain))"""
@@ -21,7 +23,7 @@ INTERNAL_LINK = """(NOT is_external AND link_kind IN ('a', 'area', 'image', 'ifr
 OVERVIEW = f"""
 SELECT
   (SELECT count(*) FROM pages WHERE $domain IS NULL OR domain = $domain) AS pages,
-  (SELECT count(*) FROM pages WHERE ($domain IS NULL OR domain = $domain) AND status BETWEEN 200 AND 299)
+  (SELECT count(*) FROM pages WHERE ($domain IS NULL OR domain = $domain) AND {PAGE_OK_SQL})
     AS pages_ok,
   (SELECT count(*) FROM links WHERE $domain IS NULL OR referring_domain = $domain) AS links,
   count(*) AS backlinks,

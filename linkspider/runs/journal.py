@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkspider.dataset.layout import run_files, staging_directory
+from linkspider.dataset.schema import PAGE_FAILED_SQL, PAGE_OK_SQL
 
 #: Rows fetched from DuckDB at a time when replaying a run's links.
 BATCH_ROWS = 8_192
@@ -95,19 +95,16 @@ class RunJournal:
         return [(a, b) for a, b in rows]
 
     def durable_counts(self) -> dict[str, int]:
-        """Return the run's rows on disk: pages, pages_ok (2xx without error), pages_failed,
-        bytes, links."""
+        """Return the run's rows on disk: pages, pages_ok and pages_failed (as
+        ``PAGE_OK_SQL`` and ``PAGE_FAILED_SQL`` define them), bytes, links."""
         counts = {"pages": 0, "pages_ok": 0, "pages_failed": 0, "bytes": 0, "links": 0}
-        table = self._pages_column("status", "error", "size")
-        if table is not None:
-            status = table.column("status")
-            counts["pages"] = table.num_rows
-            # A failure keeps the status the server sent (a refused 200): not an answered page.
-            ok = pc.and_(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)),
-                         pc.is_null(table.column("error")))  # fmt: skip
-            counts["pages_ok"] = pc.sum(pc.fill_null(ok, False).cast("int64")).as_py() or 0
-            counts["pages_failed"] = table.num_rows - table.column("error").null_count
-            counts["bytes"] = pc.sum(table.column("size")).as_py() or 0
+        files = self.pages_files()
+        if files:
+            pages, ok, failed, size = duckdb.connect().execute(
+                f"SELECT count(*), count(*) FILTER {PAGE_OK_SQL}, count(*) FILTER {PAGE_FAILED_SQL}, "
+                f"coalesce(sum(size), 0) FROM read_parquet({_sql_list(files)}, union_by_name = true)"
+            ).fetchone()  # fmt: skip
+            counts.update(pages=int(pages), pages_ok=int(ok), pages_failed=int(failed), bytes=int(size))
         counts["links"] = sum(pq.ParquetFile(p).metadata.num_rows for p in self.links_files())
         return counts
 

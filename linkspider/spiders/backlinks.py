@@ -341,8 +341,11 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         links = resolve_links(response.url, extracted.base_href, extracted.hrefs, encoding)
         at = extracted.canonical_at
         if at is not None:  # the canonical's own link row
-            valid = links["target_scheme"][at] != "invalid"
-            page["canonical_url"] = links["target_url"][at] if valid else None
+            scheme = links["target_scheme"][at]
+            page["canonical_url"] = links["target_url"][at] if scheme != "invalid" else None
+            if scheme not in FETCHABLE_SCHEMES:
+                page["note"] = "; ".join(filter(None, [page.get("note"), canonical_note(
+                    extracted.canonical_href or "", scheme)]))  # fmt: skip
         sites = site_keys(links["target_domain"], links["target_host"])
         fill_link_contexts(extracted, self._context_indices(sites, site))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
@@ -470,6 +473,16 @@ def _unfollowed_redirect(response: Response, page: dict[str, Any], hops: list) -
     page["note"] = (f"redirect to a {scheme}: URL not followed: linkspider fetches http and "
                     "https only")  # fmt: skip
     hops.append((response.url, target[:4096], response.status))
+
+
+def canonical_note(href: str, scheme: str) -> str:
+    """Return the note of a page whose canonical is recorded but not obeyed.
+
+    >>> canonical_note("file:///usr/share/doc/x.html", "file")
+    "canonical 'file:///usr/share/doc/x.html' not obeyed: a file: URL, not http(s)"
+    """
+    why = "it is not a valid URL" if scheme == "invalid" else f"a {scheme}: URL, not http(s)"
+    return f"canonical {href[:200]!r} not obeyed: {why}"
 
 
 def _media_type(response: Response) -> str | None:

@@ -166,10 +166,17 @@ class EpochTruth:
         observed, _ = observe(self.world(epoch))
         return {uid: seen.row for uid, seen in observed.items() if seen.state == "live"}
 
-    def monitor_verdict(self, epoch: int, uid: tuple) -> tuple[str, str | None]:
+    def monitor_verdict(self, epoch: int, uid: tuple, transient_runs: int = 2) -> tuple[str, str | None]:
         """Return the (verdict, reason) a correct monitor gives in ``epoch`` for the link
         ``uid`` of epoch 0 expected with its epoch-0 anchor and follow (see
-        ``linkspider.history.monitor``): the source page fetched directly, then its target."""
+        ``linkspider.history.monitor``): the source page fetched directly, then its target;
+        its first monitor run, so a transient failure is ``unknown`` under ``transient_runs``."""
+        verdict, reason = self._monitor_verdict(epoch, uid)
+        if verdict == "missing" and reason in TRANSIENT_REASONS and transient_runs > 1:
+            return "unknown", reason
+        return verdict, reason
+
+    def _monitor_verdict(self, epoch: int, uid: tuple) -> tuple[str, str | None]:
         world = self.world(epoch)
         plan = world._evolution.plan if world._evolution else EpochPlan(0)
         s, path, index = uid

@@ -54,7 +54,7 @@ ADDED_LINK_SHARE = 0.05
 #: Link kinds the history tracks (body links); head rows and redirect hops are page signals.
 TRACKED_KINDS = ("a", "area", "image", "iframe")
 #: Attributes compared between runs (linkspider.history.identity.COMPARED_FIELDS).
-COMPARED = ("anchor_text", "rel", "follow", "region", "link_kind", "target_fragment", "redirect_status")
+COMPARED = ("anchor_text", "rel", "follow", "region", "link_kind", "target_fragment")
 #: Lost reasons that are transient: a link stays unknown until they last this many runs.
 TRANSIENT_REASONS = ("page_error", "host_unreachable")
 _REASON_OF_CHANGE = {
