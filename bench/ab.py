@@ -58,6 +58,18 @@ def add_worktree(rev: str, path: Path) -> Path:
     return path
 
 
+def build_extensions(tree: Path) -> None:
+    """Build ``tree``'s C extensions in place (the nesting scan), when it has any: a side
+    without them would measure its Python fallback."""
+    if not any((tree / "linkspider").rglob("*.c")):
+        return
+    done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=tree,
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        message = (done.stderr.strip().splitlines() or ["build_ext failed"])[-1]
+        raise ABError(f"cannot build the C extensions of {tree}: {message}")
+
+
 def drop_worktree(path: Path) -> None:
     """Remove the worktree at ``path`` and git's record of it."""
     done = subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT,
@@ -104,6 +116,8 @@ def compare(args: argparse.Namespace) -> None:
         trees = {"base": add_worktree(args.base, work / "base"), "working": ROOT}
         rounds: list[dict[str, dict]] = []
         try:
+            for tree in trees.values():
+                build_extensions(tree)
             for i in range(args.rounds):
                 order = ("base", "working") if i % 2 == 0 else ("working", "base")
                 rounds.append({side: run_side(trees[side], side_args[side], work / f"out-{side}")

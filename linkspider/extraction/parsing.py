@@ -44,13 +44,17 @@ class ParsedDocument:
 def parse_document(document: str | bytes, max_depth: int = MAX_NESTING_DEPTH,
                    max_links: int | None = None) -> ParsedDocument:  # fmt: skip
     """Return the extracted page of ``document``, its elements beyond ``max_depth`` flattened
-    and at most ``max_links`` body links kept.
+    (``max_depth`` 0: none) and at most ``max_links`` body links kept.
 
     Link contexts are left to ``fill_link_contexts`` (``extract_page(context=None)``).
     """
     cut = 0
     if max_links is not None:
         document, cut = cut_after_links(document, max_links)
+    if max_depth <= 0:  # no cap (LINKSPIDER_MAX_NESTING_DEPTH=0): deep pages parse for minutes
+        extracted = extract_page(document, context=None, max_links=max_links)
+        extracted.links_cut += cut
+        return ParsedDocument(extracted)
     capped = cap_nesting(document, max_depth)
     extracted = extract_page(capped.html, context=None, max_links=max_links)
     extracted.links_cut += cut
