@@ -133,7 +133,7 @@ def compare(args: argparse.Namespace) -> None:
         stages = ", ".join(f"{name.split()[0]} {value * 1e6 / best['pages']:.0f}"
                            for name, value in best["stage_seconds"].items())  # fmt: skip
         print(f"{side:8s} CPU us/page: best {min(cpu):,.0f}, median {statistics.median(cpu):,.0f}"
-              f" (best pass, us/page: {stages})")  # fmt: skip
+              f" (best pass, wall us/page: {stages})")  # fmt: skip
     ratios = [min(p["cpu_us_per_page"] for p in r["working"]["passes"])
               / min(p["cpu_us_per_page"] for p in r["base"]["passes"]) for r in rounds]  # fmt: skip
     print(f"per-page CPU ratio working/base: {statistics.median(ratios):.3f} "

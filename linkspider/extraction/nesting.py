@@ -125,15 +125,20 @@ class CappedDocument(NamedTuple):
     depth_seen: int
 
 
-def cap_nesting(html: Document, max_depth: int = MAX_NESTING_DEPTH) -> CappedDocument:
+def cap_nesting(html: Document, max_depth: int = MAX_NESTING_DEPTH,
+                tags: int | None = None) -> CappedDocument:  # fmt: skip
     """Return ``html`` with elements nested deeper than ``max_depth`` flattened (see module doc).
+
+    ``tags`` is the count of ``<`` in ``html`` when the caller has it.
 
     >>> capped = cap_nesting("<div>" * 6000 + "<a href=/x>x</a>", max_depth=512)
     >>> capped.dropped_tags, capped.html.count("<div>"), "<a href=/x>" in capped.html
     (5488, 512, True)
     """
     text = isinstance(html, str)
-    if html.count("<" if text else b"<") < SCAN_ABOVE_TAGS:
+    if tags is None:
+        tags = html.count("<" if text else b"<")
+    if tags < SCAN_ABOVE_TAGS:
         return CappedDocument(html, 0, 0)
     if _nestscan is not None and (not text or html.isascii()):
         deepest = _nestscan.depth(html.encode("ascii") if text else html, max_depth,
