@@ -60,7 +60,8 @@ LINKSPIDER_LINK_CONTEXT = "external"
 LINKSPIDER_VERBATIM_URLS = True
 #: Elements nested deeper than this are flattened before parsing (their tags dropped, text
 #: and links kept; ``pages.tags_beyond_depth``), as browsers cap the tree: an HTML parser's
-#: cost grows with the square of the depth (30 s for 100,000 nested ``<div>``).
+#: cost grows with the square of the depth (30 s for 100,000 nested ``<div>``). 0 = no cap
+#: (to measure what the cap costs; a hostile page then holds a parse thread for minutes).
 LINKSPIDER_MAX_NESTING_DEPTH = 512
 #: HTML documents of this many bytes (characters) or more are parsed in a worker thread, so
 #: the crawl goes on downloading meanwhile...

@@ -17,12 +17,25 @@ read as markup), so the parsed tree is never deeper than the cap by more than th
 elements a parser inserts itself (``<tbody>``, reconstructed formatting elements).
 Documents with fewer than ``SCAN_ABOVE_TAGS`` ``<`` are returned as they are: that few tags
 cannot cost more than a few milliseconds however they nest.
+
+The scan runs in C when the ``_nestscan`` extension is built (``pip install -e .`` builds it
+where a C compiler is found; ``python setup.py build_ext --inplace`` in a checkout): the same
+walk, token for token, at about 30 times the speed, so an ordinary page pays a few
+percent of its CPU for the cap instead of doubling it. The C pass only measures; a document it
+finds over the cap (or with a ``<select>`` over ``MAX_SELECT_OPTIONS``) is scanned again here,
+which does the cutting. Without the extension, and for ``str`` documents that are not ASCII
+(their tag names lowered by Unicode rules), the Python scan does it all.
 """
 
 from __future__ import annotations
 
 import re
 from typing import NamedTuple, TypeVar
+
+try:
+    from linkspider.extraction import _nestscan
+except Exception:  # noqa: BLE001 - not built (no C compiler), or an egg's loader stub that
+    _nestscan = None  # cannot extract it (Scrapyd): the Python scan does it all
 
 #: Depth of the element tree browsers build at most (Chromium's
 #: ``kMaximumHTMLParserDOMTreeDepth``, WebKit's ``maximumHTMLParserDOMTreeDepth``).
@@ -112,16 +125,36 @@ class CappedDocument(NamedTuple):
     depth_seen: int
 
 
-def cap_nesting(html: Document, max_depth: int = MAX_NESTING_DEPTH) -> CappedDocument:
+def cap_nesting(html: Document, max_depth: int = MAX_NESTING_DEPTH,
+                tags: int | None = None) -> CappedDocument:  # fmt: skip
     """Return ``html`` with elements nested deeper than ``max_depth`` flattened (see module doc).
+
+    ``tags`` is the count of ``<`` in ``html`` when the caller has it.
 
     >>> capped = cap_nesting("<div>" * 6000 + "<a href=/x>x</a>", max_depth=512)
     >>> capped.dropped_tags, capped.html.count("<div>"), "<a href=/x>" in capped.html
     (5488, 512, True)
     """
     text = isinstance(html, str)
-    if html.count("<" if text else b"<") < SCAN_ABOVE_TAGS:
+    if tags is None:
+        tags = html.count("<" if text else b"<")
+    if tags < SCAN_ABOVE_TAGS:
         return CappedDocument(html, 0, 0)
+    if _nestscan is not None and (not text or html.isascii()):
+        deepest = _nestscan.depth(html.encode("ascii") if text else html, max_depth,
+                                  MAX_SELECT_OPTIONS, _WALK)  # fmt: skip
+        if deepest >= 0:  # nothing to cut
+            return CappedDocument(html, 0, deepest)
+    return scan_and_cut(html, max_depth)
+
+
+def scan_and_cut(html: Document, max_depth: int = MAX_NESTING_DEPTH) -> CappedDocument:
+    """Return ``html`` capped by the Python scan, whatever its size (``cap_nesting``'s work).
+
+    >>> scan_and_cut("<div><div><a href=/x>x</a></div></div>", max_depth=1).dropped_tags
+    2
+    """
+    text = isinstance(html, str)
     token = _TOKEN_STR if text else _TOKEN_BYTES
     decode = (lambda s: s) if text else (lambda s: s.decode("latin-1"))
     stack: list[str] = []
@@ -264,3 +297,36 @@ def _cut(html: str | bytes, cuts: list[tuple[int, int]], text: bool) -> str | by
         last = end
     parts.append(html[last:])
     return space.join(parts)
+
+
+#: Name classes, as ``_nestscan`` numbers them; barrier sets get the bits above these.
+_NATIVE_CLASSES = (_VOID, _KEPT, _RAW_TEXT, _FOREIGN, _ROOTS, _CLOSES_P, _BLOCK_END)
+
+
+def native_configuration() -> tuple[list[tuple[bytes, int, tuple[bytes, ...] | None, int]], int, int, int]:
+    """Return ``_nestscan.configure``'s arguments: every name the scan knows with its classes
+    and implied-end rule, and the barrier bits of a ``<p>``'s implied end and of end tags."""
+    barriers: dict[frozenset[str], int] = {}
+
+    def bit(names: set[str] | frozenset[str]) -> int:
+        key = frozenset(names)
+        if key not in barriers:
+            barriers[key] = 1 << (len(_NATIVE_CLASSES) + len(barriers))
+        return barriers[key]
+
+    p_barrier, block_barrier, other_barrier = bit(_SCOPE | {"button"}), bit(_SCOPE), bit(_SPECIAL)
+    rules = {name: (closes, bit(barrier)) for name, (closes, barrier) in _CLOSES.items()}
+    known = set().union(*_NATIVE_CLASSES, _SPECIAL, _SCOPE, _CLOSES, *(c for c, _ in _CLOSES.values()),
+                        {"p", "select", "option", "optgroup", "tr", "td", "th", "table", "tbody"})
+    entries = []
+    for name in sorted(known):
+        flags = sum(1 << i for i, names in enumerate(_NATIVE_CLASSES) if name in names)
+        flags |= sum(b for names, b in barriers.items() if name in names)
+        closes, barrier = rules.get(name, (None, 0))
+        entries.append((name.encode(), flags,
+                        tuple(sorted(n.encode() for n in closes)) if closes else None, barrier))  # fmt: skip
+    return entries, p_barrier, block_barrier, other_barrier
+
+
+if _nestscan is not None:
+    _nestscan.configure(*native_configuration())

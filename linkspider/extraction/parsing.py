@@ -44,14 +44,24 @@ class ParsedDocument:
 def parse_document(document: str | bytes, max_depth: int = MAX_NESTING_DEPTH,
                    max_links: int | None = None) -> ParsedDocument:  # fmt: skip
     """Return the extracted page of ``document``, its elements beyond ``max_depth`` flattened
-    and at most ``max_links`` body links kept.
+    (``max_depth`` 0: none) and at most ``max_links`` body links kept.
 
     Link contexts are left to ``fill_link_contexts`` (``extract_page(context=None)``).
     """
     cut = 0
+    # One count of "<" serves both limits (it is a third of what they cost a docs page).
+    tags: int | None = None
+    if max_links is not None or max_depth > 0:
+        tags = document.count("<" if isinstance(document, str) else b"<")
     if max_links is not None:
-        document, cut = cut_after_links(document, max_links)
-    capped = cap_nesting(document, max_depth)
+        document, cut = cut_after_links(document, max_links, tags)
+        if cut:
+            tags = None  # the document is shorter now
+    if max_depth <= 0:  # no cap (LINKSPIDER_MAX_NESTING_DEPTH=0): deep pages parse for minutes
+        extracted = extract_page(document, context=None, max_links=max_links)
+        extracted.links_cut += cut
+        return ParsedDocument(extracted)
+    capped = cap_nesting(document, max_depth, tags)
     extracted = extract_page(capped.html, context=None, max_links=max_links)
     extracted.links_cut += cut
     return ParsedDocument(extracted, capped.dropped_tags, capped.depth_seen)
@@ -61,19 +71,22 @@ _LINK_TAG = re.compile(r"<(?:a|area|iframe)[\t\n\f\r />]", re.I)
 _LINK_TAG_BYTES = re.compile(_LINK_TAG.pattern.encode(), re.I)
 
 
-def cut_after_links(document: str | bytes, max_links: int) -> tuple[str | bytes, int]:
+def cut_after_links(document: str | bytes, max_links: int,
+                    tags: int | None = None) -> tuple[str | bytes, int]:  # fmt: skip
     """Return ``document`` cut just before its link tag number ``max_links + 1``, and how
     many link tags (``<a>``, ``<area>``, ``<iframe>``) the cut left out.
 
     The parser then never builds the elements of links that would not be recorded (a page
     of 900,000 links is 300 MB as a tree). Documents with fewer ``<`` than ``max_links`` are
-    returned as they are after one count.
+    returned as they are after one count (``tags``, when the caller has counted).
 
     >>> cut_after_links("<a href=1>1</a><A HREF=2>2</a><a href=3>3</a>", 2)
     ('<a href=1>1</a><A HREF=2>2</a>', 1)
     """
     text = isinstance(document, str)
-    if document.count("<" if text else b"<") <= max_links:  # one byte: the fast count
+    if tags is None:
+        tags = document.count("<" if text else b"<")  # one byte: the fast count
+    if tags <= max_links:
         return document, 0
     pattern = _LINK_TAG if text else _LINK_TAG_BYTES
     position = None
