@@ -1,0 +1,319 @@
+"""Benchmark of ``linkspider extract`` on a GNU wget WARC of the Python docs. Not a test.
+
+Contenders, each a whole process, run in alternating order in one session (the shared machine
+drifts), ``--rounds`` times, medians reported (wall seconds, and CPU: user+sys of the process
+and its children, from ``getrusage(RUSAGE_CHILDREN)``):
+
+- ``extract``: ``linkspider extract WARC --processes 1`` (links and pages as Parquet);
+- ``ceiling``: FastWARC reads the same file and lexbor parses each HTML payload, nothing else
+  (``bench/contenders/warc_readers.py``); the goal is ``extract`` >= 0.60 of its speed;
+- ``cc-style``: a cc-pyspark-style job: warcio, a regex for ``href``, ``urljoin``, (source,
+  target) pairs written to Parquet;
+- ``split-p1`` and ``split-p2``: ``extract --processes 1`` and ``2`` on the same records split
+  into ``--parts`` files (one file is read by one process); the goal is >= 1.6x on 2 cores;
+- ``start-up``: ``extract`` of a 22-record warcio archive: the fixed cost in every extract figure.
+
+The corpus (``bench/warc_corpus.py``) is cached in ``bench/.cache/``. ``--profile`` then runs
+one ``extract`` under py-spy (``bench/requirements.txt``) and prints where the time goes. ``--smoke``: one round on a tiny warcio archive,
+nothing written to RESULTS.md.
+
+``.venv/bin/python -m bench.extract [--copies 3] [--parts 8] [--rounds 3] [--profile]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SECTION = "## Web archives: linkspider extract"
+RUN_TIMEOUT = 900
+CONTENDERS = ("extract", "ceiling", "cc-style", "split-p1", "split-p2", "start-up")
+DESCRIPTIONS = {
+    "extract": "`linkspider extract --processes 1`, one file",
+    "ceiling": "FastWARC + lexbor parse of each HTML payload (ceiling)",
+    "cc-style": "cc-pyspark style: warcio + href regex + urljoin, Parquet",
+    "split-p1": "`linkspider extract --processes 1`, split files",
+    "split-p2": "`linkspider extract --processes 2`, split files",
+    "start-up": "`linkspider extract` of a 22-record archive (start-up)",
+}
+
+
+@dataclass
+class Run:
+    """One contender run: its times and what it read and wrote."""
+
+    wall_s: float
+    cpu_s: float
+    pages: int
+    links: int
+
+
+class BenchError(RuntimeError):
+    """A contender failed; the message has its exit code and the end of its stderr."""
+
+
+def timed(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run ``command`` to completion; return it, its wall seconds and the CPU seconds
+    (user+sys) of it and its descendants."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)  # fmt: skip
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command[:6])} ... exited {done.returncode}: "
+                         f"{done.stderr.strip()[-800:]}")  # fmt: skip
+    return done, wall, cpu
+
+
+def extract_command(files: list[Path], out: Path, processes: int) -> list[str]:
+    """Return the command line of an extract of ``files`` into ``out``."""
+    return [sys.executable, "-m", "linkspider", "extract", *map(str, files), "--out", str(out),
+            "--processes", str(processes), "--quiet", "--log-level", "WARNING"]  # fmt: skip
+
+
+def dataset_rows(out: Path, table: str) -> int:
+    """Return the rows of ``table`` (links or pages) an extract wrote under ``out``."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset(out / table, format="parquet", partitioning="hive").count_rows()
+
+
+def run_extract(files: list[Path], processes: int, work: Path) -> Run:
+    """Run ``linkspider extract`` once; return its figures (rows read back from Parquet)."""
+    out = Path(tempfile.mkdtemp(prefix="extract-", dir=work))
+    try:
+        _, wall, cpu = timed(extract_command(files, out, processes))
+        return Run(wall, cpu, dataset_rows(out, "pages"), dataset_rows(out, "links"))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run_reader(reader: str, files: list[Path], work: Path) -> Run:
+    """Run one of ``bench/contenders/warc_readers.py``'s readers once; return its figures."""
+    out = work / "pairs.parquet"
+    done, wall, cpu = timed([sys.executable, "-m", "bench.contenders.warc_readers", reader,
+                             *map(str, files), "--out", str(out)])  # fmt: skip
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    if out.exists():
+        import pyarrow.parquet as pq
+
+        assert pq.read_metadata(out).num_rows == counts["links"], "pairs written = pairs counted"
+        out.unlink()
+    return Run(wall, cpu, counts["pages"], counts["links"])
+
+
+def run_contender(name: str, corpus: dict, work: Path) -> Run:
+    """Run contender ``name`` once on the ``corpus`` files."""
+    if name == "extract":
+        return run_extract([corpus["warc"]], 1, work)
+    if name == "ceiling":
+        return run_reader("ceiling", [corpus["warc"]], work)
+    if name == "cc-style":
+        return run_reader("cc-style", [corpus["warc"]], work)
+    if name == "start-up":
+        return run_extract([corpus["tiny"]], 1, work)
+    return run_extract(corpus["parts"], 2 if name == "split-p2" else 1, work)
+
+
+def median_run(runs: list[Run]) -> Run:
+    """Return the medians of wall and CPU time (counts of the first run: all are equal)."""
+    return Run(statistics.median(r.wall_s for r in runs), statistics.median(r.cpu_s for r in runs),
+               runs[0].pages, runs[0].links)  # fmt: skip
+
+
+def ratio_line(label: str, fast: list[Run], slow: list[Run], goal: float | None = None) -> str:
+    """Return a line with the median of slow/fast wall times per round, the rounds and the
+    CPU ratio; ``goal``: say whether the median meets it."""
+    per_round = [s.wall_s / f.wall_s for f, s in zip(fast, slow)]
+    value = statistics.median(per_round)
+    cpu = statistics.median(s.cpu_s for s in slow) / statistics.median(f.cpu_s for f in fast)
+    text = (f"- {label}: **{value:.2f}** (rounds: {', '.join(f'{r:.2f}' for r in per_round)}; "
+            f"by CPU seconds: {cpu:.2f})")  # fmt: skip
+    if goal is not None:
+        text += f"; goal >= {goal}: " + ("met" if value >= goal else f"missed by {goal / value:.1f}x")
+    return text
+
+
+def table_lines(runs: dict[str, list[Run]], corpus: dict) -> list[str]:
+    """Return the Markdown table of the medians, per contender."""
+    mb = corpus["bytes"] / 1e6
+    lines = ["| contender | processes | wall s | CPU s | pages | links | pages/s | links/s "
+             "| MB/s | pages/s per core | links/s per core | MB/s per core |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name in CONTENDERS:
+        if name not in runs:
+            continue
+        run = median_run(runs[name])
+        cores = 2 if name == "split-p2" else 1
+        size = corpus["tiny_bytes"] / 1e6 if name == "start-up" else mb
+        links = f"{run.links:,}" if run.links else "-"
+        rate = run.links / run.wall_s
+        lines.append(
+            f"| {DESCRIPTIONS[name]} | {cores} | {run.wall_s:.2f} | {run.cpu_s:.2f} | {run.pages:,} "
+            f"| {links} | {run.pages / run.wall_s:,.0f} | {f'{rate:,.0f}' if run.links else '-'} "
+            f"| {size / run.wall_s:.2f} | {run.pages / run.wall_s / cores:,.0f} "
+            f"| {f'{rate / cores:,.0f}' if run.links else '-'} | {size / run.wall_s / cores:.2f} |")
+    return lines
+
+
+def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
+    """Return the ratio lines of the acceptance goals."""
+    lines = []
+    if "ceiling" in runs:
+        lines.append(ratio_line("extract / ceiling (speed; same file)", runs["extract"],
+                                runs["ceiling"], goal=0.60))  # fmt: skip
+        if "start-up" in runs:
+            startup = statistics.median(r.wall_s for r in runs["start-up"])
+            work = statistics.median(r.wall_s for r in runs["extract"]) - startup
+            ceiling = statistics.median(r.wall_s for r in runs["ceiling"])
+            if work > 0:
+                lines.append(f"- extract / ceiling with the extract's start-up ({startup:.1f} s) "
+                             f"taken off: {ceiling / work:.2f}")  # fmt: skip
+    if "cc-style" in runs:
+        lines.append(ratio_line("extract / cc-style (speed; same file)", runs["extract"],
+                                runs["cc-style"]))  # fmt: skip
+    if "split-p2" in runs:
+        lines.append(ratio_line("--processes 2 / --processes 1 (split files)", runs["split-p2"],
+                                runs["split-p1"], goal=1.6))  # fmt: skip
+    return lines
+
+
+def git_commit() -> str:
+    """Return the short commit of the working tree (``+dirty`` when it has changes)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()  # fmt: skip
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """Put ``lines`` into ``path`` as the section ``SECTION``, replacing an earlier one."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# linkspider benchmark results\n"
+    start = text.find(SECTION + "\n")
+    body = "\n".join([SECTION, "", *lines]) + "\n"
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
+    path.write_text(text, encoding="utf-8")
+
+
+def make_corpus(args: argparse.Namespace, work: Path) -> dict:
+    """Return the corpus files: the WARC, its split parts, the tiny start-up archive."""
+    from bench.warc_corpus import docs_warc, split_warc, tiny_warc
+
+    tiny = tiny_warc(work / "tiny.warc.gz")
+    warc = tiny_warc(work / "smoke.warc.gz", pages=60) if args.smoke else docs_warc(args.copies)
+    parts = split_warc(warc, args.parts)
+    return {"warc": warc, "parts": parts, "tiny": tiny, "bytes": warc.stat().st_size,
+            "tiny_bytes": tiny.stat().st_size}  # fmt: skip
+
+
+def profile_extract(warc: Path, work: Path) -> list[str]:
+    """Return where one ``extract --processes 1`` of ``warc`` spends its time, as lines."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    out = work / "profile-out"
+    command = extract_command([warc], out, 1)
+    if py_spy.exists():  # sampling: the shares are not skewed as cProfile's are
+        from bench.profile import profile_command, summarize
+
+        collapsed = profile_command(command, output=work / "extract.txt", cwd=ROOT,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+        found = summarize(collapsed, top=20)
+        lines = [f"py-spy, {found['samples']} samples at 250 Hz of one `linkspider extract "
+                 "--processes 1` (start-up included)", "", "| where | share |", "|---|---:|"]
+        lines += [f"| {k} | {v * 100:.1f}% |" for k, v in found["stages"].items()]
+        lines += ["", "| function (self time) | share |", "|---|---:|"]
+        lines += [f"| `{n}` | {s * 100:.1f}% |" for n, s in found["top_self"]]
+        lines += ["", "| linkspider function (inclusive) | share |", "|---|---:|"]
+        lines += [f"| `{n}` | {s * 100:.1f}% |" for n, s in found["top_inclusive_project"]]
+        return lines
+    raise BenchError(f"{py_spy} is missing: .venv/bin/pip install -r bench/requirements.txt")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=3,
+                        help="copies of the docs in the archive (530 HTML pages each)")
+    parser.add_argument("--parts", type=int, default=8, help="files the split contenders read")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default=",".join(CONTENDERS), help="contenders, comma-separated")
+    parser.add_argument("--profile", action="store_true", help="then profile one extract")
+    parser.add_argument("--smoke", action="store_true",
+                        help="one round on a tiny warcio archive; RESULTS.md is left alone")
+    parser.add_argument("--results", default=str(RESULTS), help="Markdown file to write the section to")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rounds, args.parts = 1, 2
+    sys.path.insert(0, str(ROOT))
+    from bench.warc_corpus import CorpusError
+
+    names = [n for n in CONTENDERS if n in args.only.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="bench-extract-"))
+    try:
+        corpus = make_corpus(args, work)
+        started = datetime.now(timezone.utc)
+        print(f"corpus: {corpus['warc']} ({corpus['bytes'] / 1e6:.1f} MB), {len(corpus['parts'])} "
+              f"split files; {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}", flush=True)
+        runs: dict[str, list[Run]] = {n: [] for n in names}
+        for round_ in range(args.rounds):
+            order = names[round_ % len(names):] + names[:round_ % len(names)]
+            for name in order:
+                runs[name].append(run_contender(name, corpus, work))
+                last = runs[name][-1]
+                print(f"  round {round_ + 1} {name}: {last.wall_s:.2f} s wall, {last.cpu_s:.2f} s CPU, "
+                      f"{last.pages} pages, {last.links} links", flush=True)
+        load = os.getloadavg()[0]
+        lines = table_lines(runs, corpus) + [""] + summary_lines(runs)
+        print("\n" + "\n".join(lines))
+        profile = profile_extract(corpus["warc"], work) if args.profile else []
+        if profile:
+            print("\n" + "\n".join(profile))
+    except (CorpusError, BenchError) as exc:
+        print(f"bench.extract: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if not args.smoke:
+        command = "python -m bench.extract " + " ".join(argv if argv is not None else sys.argv[1:])
+        head = [
+            f"- date: {started:%Y-%m-%d %H:%M} UTC; commit {git_commit()}; {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}; load average at the end {load:.1f} (the machine "
+            "is shared: wall times drift, CPU seconds less)",
+            f"- command: `{command.strip()}`",
+            f"- corpus: `{corpus['warc'].name}`, GNU wget's WARC of {args.copies} copies of the "
+            f"Python 3.11 docs (Debian python3.11-doc) served on 127.0.0.1: "
+            f"{corpus['bytes'] / 1e6:.1f} MB gzip, {median_run(runs[names[0]]).pages:,} response "
+            f"records; split into {len(corpus['parts'])} files at record boundaries for the split "
+            "contenders",
+            f"- {args.rounds} rounds, contender order rotated each round; medians; whole processes "
+            "(start-up included); CPU = user+sys of the process and its children",
+            "",
+        ]  # fmt: skip
+        write_results(Path(args.results), head + lines + ([""] + profile if profile else []))
+        print(f"\nwritten to {args.results} ({SECTION})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
