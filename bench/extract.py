@@ -17,7 +17,7 @@ The corpus (``bench/warc_corpus.py``) is cached in ``bench/.cache/``. ``--profil
 one ``extract`` under py-spy (``bench/requirements.txt``) and prints where the time goes. ``--smoke``: one round on a tiny warcio archive,
 nothing written to RESULTS.md.
 
-``.venv/bin/python -m bench.extract [--copies 3] [--parts 8] [--rounds 3] [--profile]``
+``.venv/bin/python -m bench.extract [--copies 2] [--parts 8] [--rounds 3] [--profile]``
 """
 
 from __future__ import annotations
@@ -192,6 +192,9 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
     if "split-p2" in runs:
         lines.append(ratio_line("--processes 2 / --processes 1 (split files)", runs["split-p2"],
                                 runs["split-p1"], goal=1.6))  # fmt: skip
+        one, two = (statistics.median(r.cpu_s for r in runs[n]) for n in ("split-p1", "split-p2"))
+        lines.append(f"- two processes use {two / one:.2f}x the CPU seconds of one: with two idle "
+                     f"cores --processes 2 could reach at most {2 * one / two:.2f}x")  # fmt: skip
     return lines
 
 
@@ -229,6 +232,26 @@ def make_corpus(args: argparse.Namespace, work: Path) -> dict:
             "tiny_bytes": tiny.stat().st_size}  # fmt: skip
 
 
+#: Stage -> frames of an extract's profile (the frame nearest the leaf decides, as in
+#: ``bench.profile.STAGES``): cap_nesting and cut_after_links inside parse_document count as
+#: themselves, the rest of parse_document is extract_page (lexbor parse and the link walk).
+EXTRACT_STAGES = {
+    "imports (start-up)": [("_call_with_frames_removed", "<frozen importlib._bootstrap>")],
+    "reading records (FastWARC, HTTP response built)": [("_read_with_fastwarc", "archives/records.py")],
+    "cap_nesting (depth-cap scan of the markup, pure Python)": [("cap_nesting", "extraction/nesting.py")],
+    "cut_after_links (links-per-page bound)": [("cut_after_links", "extraction/parsing.py")],
+    "fill_link_contexts (context, word count)": [("fill_link_contexts", "extraction/page.py")],
+    "resolve_links (ada join, host, domain)": [("resolve_links", "extraction/links.py")],
+    "extract_page (lexbor parse, links, regions, dom_path)": [("extract_page", "extraction/page.py")],
+    "rest of parse_page (decode, sha1, page facts)": [("parse_page", "spiders/backlinks.py"),
+                                                      ("_page_output", "spiders/backlinks.py")],
+    "normalize pipeline (anchor, rel, follow)": [("process_item", "pipelines/normalize.py")],
+    "dedupe pipeline": [("process_item", "pipelines/dedupe.py")],
+    "parquet export (buffers, Arrow, zstd write)": [("process_item", "pipelines/parquet.py"),
+                                                    ("close_spider", "pipelines/parquet.py")],
+}
+
+
 def profile_extract(warc: Path, work: Path) -> list[str]:
     """Return where one ``extract --processes 1`` of ``warc`` spends its time, as lines."""
     py_spy = Path(sys.executable).parent / "py-spy"
@@ -239,7 +262,8 @@ def profile_extract(warc: Path, work: Path) -> list[str]:
 
         collapsed = profile_command(command, output=work / "extract.txt", cwd=ROOT,
                                     env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-        found = summarize(collapsed, top=20)
+        found = summarize(collapsed, top=20, stages_of=EXTRACT_STAGES,
+                          rest="Scrapy, Twisted, the parse threads' hand-off and the rest")
         lines = [f"py-spy, {found['samples']} samples at 250 Hz of one `linkspider extract "
                  "--processes 1` (start-up included)", "", "| where | share |", "|---|---:|"]
         lines += [f"| {k} | {v * 100:.1f}% |" for k, v in found["stages"].items()]
@@ -253,7 +277,7 @@ def profile_extract(warc: Path, work: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=3,
+    parser.add_argument("--copies", type=int, default=2,
                         help="copies of the docs in the archive (530 HTML pages each)")
     parser.add_argument("--parts", type=int, default=8, help="files the split contenders read")
     parser.add_argument("--rounds", type=int, default=3)

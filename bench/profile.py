@@ -61,8 +61,11 @@ def _short(func: str, file: str) -> str:
     return f"{func} ({path})"
 
 
-def summarize(collapsed: Path, top: int = 15) -> dict:
-    """Return self/inclusive top functions and stage shares of a py-spy raw profile."""
+def summarize(collapsed: Path, top: int = 15, stages_of: dict | None = None,
+              rest: str = REST) -> dict:  # fmt: skip
+    """Return self/inclusive top functions and stage shares of a py-spy raw profile
+    (``stages_of``: stage -> frames, as ``STAGES``; ``rest``: the name of what no stage holds)."""
+    stages_of = STAGES if stages_of is None else stages_of
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     stages: Counter[str] = Counter()
@@ -77,9 +80,9 @@ def summarize(collapsed: Path, top: int = 15) -> dict:
         self_time[_short(*frames[-1])] += count
         for name in {_short(*f) for f in frames}:
             inclusive[name] += count
-        stage = REST
+        stage = rest
         for func, file in reversed(frames):
-            hit = next((name for name, wanted in STAGES.items()
+            hit = next((name for name, wanted in stages_of.items()
                         if any(func.rpartition(".")[2] == f and file.endswith(suffix)
                                for f, suffix in wanted)), None)  # fmt: skip
             if hit:
