@@ -138,14 +138,15 @@ def median_run(runs: list[Run]) -> Run:
                runs[0].pages, runs[0].links)  # fmt: skip
 
 
-def ratio_line(label: str, fast: list[Run], slow: list[Run], goal: float | None = None) -> str:
-    """Return a line with the median of slow/fast wall times per round, the rounds and the
-    CPU ratio; ``goal``: say whether the median meets it."""
+def ratio_line(label: str, fast: list[Run], slow: list[Run], goal: float | None = None,
+               cpu_ratio: bool = True) -> str:  # fmt: skip
+    """Return a line with the median of slow/fast wall times per round, the rounds and (with
+    ``cpu_ratio``) the ratio of the CPU seconds; ``goal``: say whether the median meets it."""
     per_round = [s.wall_s / f.wall_s for f, s in zip(fast, slow)]
     value = statistics.median(per_round)
     cpu = statistics.median(s.cpu_s for s in slow) / statistics.median(f.cpu_s for f in fast)
-    text = (f"- {label}: **{value:.2f}** (rounds: {', '.join(f'{r:.2f}' for r in per_round)}; "
-            f"by CPU seconds: {cpu:.2f})")  # fmt: skip
+    text = (f"- {label}: **{value:.2f}** (rounds: {', '.join(f'{r:.2f}' for r in per_round)}"
+            + (f"; by CPU seconds: {cpu:.2f})" if cpu_ratio else ")"))
     if goal is not None:
         text += f"; goal >= {goal}: " + ("met" if value >= goal else f"missed by {goal / value:.1f}x")
     return text
@@ -155,8 +156,8 @@ def table_lines(runs: dict[str, list[Run]], corpus: dict) -> list[str]:
     """Return the Markdown table of the medians, per contender."""
     mb = corpus["bytes"] / 1e6
     lines = ["| contender | processes | wall s | CPU s | pages | links | pages/s | links/s "
-             "| MB/s | pages/s per core | links/s per core | MB/s per core |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+             "| MB/s | pages/s per core | links/s per core | MB/s per core | links per CPU s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name in CONTENDERS:
         if name not in runs:
             continue
@@ -169,7 +170,8 @@ def table_lines(runs: dict[str, list[Run]], corpus: dict) -> list[str]:
             f"| {DESCRIPTIONS[name]} | {cores} | {run.wall_s:.2f} | {run.cpu_s:.2f} | {run.pages:,} "
             f"| {links} | {run.pages / run.wall_s:,.0f} | {f'{rate:,.0f}' if run.links else '-'} "
             f"| {size / run.wall_s:.2f} | {run.pages / run.wall_s / cores:,.0f} "
-            f"| {f'{rate / cores:,.0f}' if run.links else '-'} | {size / run.wall_s / cores:.2f} |")
+            f"| {f'{rate / cores:,.0f}' if run.links else '-'} | {size / run.wall_s / cores:.2f} "
+            f"| {f'{run.links / run.cpu_s:,.0f}' if run.links else '-'} |")
     return lines
 
 
@@ -191,7 +193,7 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
                                 runs["cc-style"]))  # fmt: skip
     if "split-p2" in runs:
         lines.append(ratio_line("--processes 2 / --processes 1 (split files)", runs["split-p2"],
-                                runs["split-p1"], goal=1.6))  # fmt: skip
+                                runs["split-p1"], goal=1.6, cpu_ratio=False))  # fmt: skip
         one, two = (statistics.median(r.cpu_s for r in runs[n]) for n in ("split-p1", "split-p2"))
         lines.append(f"- two processes use {two / one:.2f}x the CPU seconds of one: with two idle "
                      f"cores --processes 2 could reach at most {2 * one / two:.2f}x")  # fmt: skip
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     try:
         corpus = make_corpus(args, work)
-        started = datetime.now(timezone.utc)
+        started, load_before = datetime.now(timezone.utc), os.getloadavg()[0]
         print(f"corpus: {corpus['warc']} ({corpus['bytes'] / 1e6:.1f} MB), {len(corpus['parts'])} "
               f"split files; {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}", flush=True)
         runs: dict[str, list[Run]] = {n: [] for n in names}
@@ -319,11 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if not args.smoke:
-        command = "python -m bench.extract " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = ".venv/bin/python -m bench.extract " + " ".join(argv if argv is not None else sys.argv[1:])
         head = [
             f"- date: {started:%Y-%m-%d %H:%M} UTC; commit {git_commit()}; {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}; load average at the end {load:.1f} (the machine "
-            "is shared: wall times drift, CPU seconds less)",
+            f"Python {platform.python_version()}; load average {load_before:.1f} at the start, "
+            f"{load:.1f} at the end (the machine is shared with other agents: wall times drift, "
+            "CPU seconds less)",
             f"- command: `{command.strip()}`",
             f"- corpus: `{corpus['warc'].name}`, GNU wget's WARC of {args.copies} copies of the "
             f"Python 3.11 docs (Debian python3.11-doc) served on 127.0.0.1: "
