@@ -13,9 +13,10 @@ and its children, from ``getrusage(RUSAGE_CHILDREN)``):
   into ``--parts`` files (one file is read by one process); the goal is >= 1.6x on 2 cores;
 - ``start-up``: ``extract`` of a 22-record warcio archive: the fixed cost in every extract figure.
 
-The corpus (``bench/warc_corpus.py``) is cached in ``bench/.cache/``. ``--profile`` then runs
-one ``extract`` under py-spy (``bench/requirements.txt``) and prints where the time goes. ``--smoke``: one round on a tiny warcio archive,
-nothing written to RESULTS.md.
+The corpus (``bench/warc_corpus.py``; ``--corpus world``: a generated world instead) is cached
+in ``bench/.cache/``. ``--profile`` then runs one ``extract`` under py-spy
+(``bench/requirements.txt``) and prints where the time goes. ``--smoke``: one round on a tiny
+warcio archive, nothing written to RESULTS.md.
 
 ``.venv/bin/python -m bench.extract [--copies 2] [--parts 8] [--rounds 3] [--profile]``
 """
@@ -210,25 +211,30 @@ def git_commit() -> str:
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 
 
-def write_results(path: Path, lines: list[str]) -> None:
-    """Put ``lines`` into ``path`` as the section ``SECTION``, replacing an earlier one."""
+def write_results(path: Path, section: str, lines: list[str]) -> None:
+    """Put ``lines`` into ``path`` as the section headed ``section``, replacing an earlier one."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# linkspider benchmark results\n"
-    start = text.find(SECTION + "\n")
-    body = "\n".join([SECTION, "", *lines]) + "\n"
+    start = text.find(section + "\n")
+    body = "\n".join([section, "", *lines]) + "\n"
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body
     else:
-        end = text.find("\n## ", start + len(SECTION))
+        end = text.find("\n## ", start + len(section))
         text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
     path.write_text(text, encoding="utf-8")
 
 
 def make_corpus(args: argparse.Namespace, work: Path) -> dict:
     """Return the corpus files: the WARC, its split parts, the tiny start-up archive."""
-    from bench.warc_corpus import docs_warc, split_warc, tiny_warc
+    from bench.warc_corpus import docs_warc, split_warc, tiny_warc, world_warc
 
     tiny = tiny_warc(work / "tiny.warc.gz")
-    warc = tiny_warc(work / "smoke.warc.gz", pages=60) if args.smoke else docs_warc(args.copies)
+    if args.smoke:
+        warc = tiny_warc(work / "smoke.warc.gz", pages=60)
+    elif args.corpus == "world":
+        warc = world_warc(args.sites, args.pages)
+    else:
+        warc = docs_warc(args.copies)
     parts = split_warc(warc, args.parts)
     return {"warc": warc, "parts": parts, "tiny": tiny, "bytes": warc.stat().st_size,
             "tiny_bytes": tiny.stat().st_size}  # fmt: skip
@@ -281,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=2,
                         help="copies of the docs in the archive (530 HTML pages each)")
+    parser.add_argument("--corpus", choices=("docs", "world"), default="docs",
+                        help="the Python docs (default) or a generated world (small pages)")
+    parser.add_argument("--sites", type=int, default=200, help="sites of the world corpus")
+    parser.add_argument("--pages", type=int, default=10, help="pages per site of the world corpus")
     parser.add_argument("--parts", type=int, default=8, help="files the split contenders read")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default=",".join(CONTENDERS), help="contenders, comma-separated")
@@ -322,23 +332,29 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     if not args.smoke:
         command = ".venv/bin/python -m bench.extract " + " ".join(argv if argv is not None else sys.argv[1:])
+        if args.corpus == "world":
+            what = (f"GNU wget's WARC of a generated world (seed 7, {args.sites} sites x "
+                    f"{args.pages} pages, 3 external links a page) through the local web")
+        else:
+            what = (f"GNU wget's WARC of {args.copies} copies of the Python 3.11 docs (Debian "
+                    "python3.11-doc) served on 127.0.0.1")
         head = [
             f"- date: {started:%Y-%m-%d %H:%M} UTC; commit {git_commit()}; {os.cpu_count()} cores, "
             f"Python {platform.python_version()}; load average {load_before:.1f} at the start, "
             f"{load:.1f} at the end (the machine is shared with other agents: wall times drift, "
             "CPU seconds less)",
             f"- command: `{command.strip()}`",
-            f"- corpus: `{corpus['warc'].name}`, GNU wget's WARC of {args.copies} copies of the "
-            f"Python 3.11 docs (Debian python3.11-doc) served on 127.0.0.1: "
-            f"{corpus['bytes'] / 1e6:.1f} MB gzip, {median_run(runs[names[0]]).pages:,} response "
+            f"- corpus: `{corpus['warc'].name}`, {what}: {corpus['bytes'] / 1e6:.1f} MB gzip, {median_run(runs[names[0]]).pages:,} response "
             f"records; split into {len(corpus['parts'])} files at record boundaries for the split "
             "contenders",
             f"- {args.rounds} rounds, contender order rotated each round; medians; whole processes "
             "(start-up included); CPU = user+sys of the process and its children",
             "",
         ]  # fmt: skip
-        write_results(Path(args.results), head + lines + ([""] + profile if profile else []))
-        print(f"\nwritten to {args.results} ({SECTION})")
+        section = SECTION + (" (generated world)" if args.corpus == "world" else "")
+        write_results(Path(args.results), section,
+                      head + lines + ([""] + profile if profile else []))
+        print(f"\nwritten to {args.results} ({section})")
     return 0
 
 

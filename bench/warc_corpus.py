@@ -6,7 +6,8 @@ The docs (Debian's ``python3.11-doc``, 530 HTML pages) are served by the project
 host names ``docs-1.python.org`` ... ``docs-N.python.org``, and ``wget --recursive --level inf
 --warc-file`` mirrors every copy through it as its HTTP proxy, so the archive holds N x the
 docs' pages, as wget writes them (a request and a response record per fetch, one gzip member
-per record). Nothing leaves 127.0.0.1. ``tiny_warc`` writes a small archive with warcio for
+per record). ``world_warc`` archives a generated world the same way (the local web in its
+own process). Nothing leaves 127.0.0.1. ``tiny_warc`` writes a small archive with warcio for
 ``--smoke``.
 """
 
@@ -74,6 +75,35 @@ def docs_warc(copies: int, cache: Path = CACHE, docs: Path = DOCS) -> Path:
     made = work / "docs.warc.gz"
     # 8: some pages answered 404 or 403 (Debian's docs link a few files they leave out)
     if wget.returncode not in (0, 8) or not made.is_file():
+        raise CorpusError(f"wget exited {wget.returncode}: {wget.stderr.strip()[-500:]}")
+    os.replace(made, path)
+    shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def world_warc(sites: int, pages: int, cache: Path = CACHE) -> Path:
+    """Return the cached wget WARC of a generated world (``linkspider.web.World``, seed 7, 3
+    external links a page) of ``sites`` x ``pages``, fetched through the local web as proxy."""
+    from linkspider.web import LocalWebProcess, World, WorldConfig
+
+    path = cache / f"world-s{sites}-p{pages}.warc.gz"
+    if path.is_file():
+        return path
+    if shutil.which("wget") is None:
+        raise CorpusError("GNU wget is missing: apt-get install -y wget")
+    work = cache / f"{path.name}.work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    world = World(WorldConfig(seed=7, sites=sites, pages_per_site=pages))
+    with LocalWebProcess(world) as web:
+        wget = subprocess.run(
+            ["wget", "--quiet", "--recursive", "--level", "inf", "-e", "robots=off",
+             "-e", "use_proxy=yes", "-e", f"http_proxy={web.proxy_url}",
+             "--warc-file", str(work / "world"), "--no-warc-keep-log", "--delete-after",
+             "--directory-prefix", str(work / "mirror"), *world.seeds()],
+            capture_output=True, text=True, timeout=WGET_TIMEOUT, check=False)  # fmt: skip
+    made = work / "world.warc.gz"
+    if wget.returncode not in (0, 8) or not made.is_file():  # 8: the world's 404 pages
         raise CorpusError(f"wget exited {wget.returncode}: {wget.stderr.strip()[-500:]}")
     os.replace(made, path)
     shutil.rmtree(work, ignore_errors=True)
