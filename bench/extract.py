@@ -344,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{load:.1f} at the end (the machine is shared with other agents: wall times drift, "
             "CPU seconds less)",
             f"- command: `{command.strip()}`",
-            f"- corpus: `{corpus['warc'].name}`, {what}: {corpus['bytes'] / 1e6:.1f} MB gzip, {median_run(runs[names[0]]).pages:,} response "
+            f"- corpus: `{corpus['warc'].name}`, {what}: {corpus['bytes'] / 1e6:.1f} MB gzip, "
+            f"{median_run(runs.get('ceiling') or runs[names[0]]).pages:,} response "
             f"records; split into {len(corpus['parts'])} files at record boundaries for the split "
             "contenders",
             f"- {args.rounds} rounds, contender order rotated each round; medians; whole processes "

@@ -61,7 +61,8 @@ def page_links(source: str, body: bytes) -> list[tuple[str, str]]:
     found = BASE.search(body)
     if found:
         try:
-            base = urljoin(source, next(g for g in found.groups() if g is not None).decode("utf-8", "replace"))
+            href = next(g for g in found.groups() if g is not None)
+            base = urljoin(source, href.decode("utf-8", "replace"))
         except ValueError:
             pass
     pairs = []
