@@ -246,7 +246,7 @@ def make_corpus(args: argparse.Namespace, work: Path) -> dict:
 EXTRACT_STAGES = {
     "imports (start-up)": [("_call_with_frames_removed", "<frozen importlib._bootstrap>")],
     "reading records (FastWARC, HTTP response built)": [("_read_with_fastwarc", "archives/records.py")],
-    "cap_nesting (depth-cap scan of the markup, pure Python)": [("cap_nesting", "extraction/nesting.py")],
+    "cap_nesting (depth-cap scan of the markup; C when _nestscan is built)": [("cap_nesting", "extraction/nesting.py")],
     "cut_after_links (links-per-page bound)": [("cut_after_links", "extraction/parsing.py")],
     "fill_link_contexts (context, word count)": [("fill_link_contexts", "extraction/page.py")],
     "resolve_links (ada join, host, domain)": [("resolve_links", "extraction/links.py")],
