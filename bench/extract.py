@@ -202,12 +202,13 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
 
 
 def git_commit() -> str:
-    """Return the short commit of the working tree (``+dirty`` when it has changes)."""
+    """Return the short commit of the working tree (``+dirty`` when it has changes other than
+    RESULTS.md, which the runs write)."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
                               check=False).stdout.strip()  # fmt: skip
 
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
     return git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")
 
 
