@@ -20,37 +20,14 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTPClientParser,
 )
 from twisted.web._newclient import BODY
-from twisted.web.http import _DataLoss, _IdentityTransferDecoder
+from twisted.web.http import _IdentityTransferDecoder
 
 from linkspider.archives import WIRE_PREFIX
+from linkspider.crawl.errors import ResponseHeadersTooLarge, ShortBody
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from twisted.internet.defer import Deferred
-
-
-class ResponseHeadersTooLarge(Exception):
-    """The status line and headers of a response passed the header byte limit."""
-
-    def __init__(self, status: int | None, received: int, limit: int) -> None:
-        self.status = status
-        super().__init__(
-            f"response headers passed LINKSPIDER_MAX_HEADER_BYTES ({limit:,} bytes; "
-            f"{received:,} received before the download was refused); raise the setting to "
-            "accept such responses"
-        )
-
-
-class ShortBody(_DataLoss):
-    """The connection closed before the body reached its announced Content-Length."""
-
-    def __init__(self, status: int | None, announced: int, received: int) -> None:
-        self.status = status
-        super().__init__(
-            f"the server announced Content-Length {announced:,} and closed the connection "
-            f"after {received:,} bytes of body; set DOWNLOAD_FAIL_ON_DATALOSS=False to keep "
-            "such truncated pages (flagged partial)"
-        )
 
 
 class _BoundedParser(_LenientHTTPClientParser):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from linkspider.crawl.downloader import ResponseHeadersTooLarge, ShortBody
+from linkspider.crawl.errors import ResponseHeadersTooLarge, ShortBody
 from linkspider.crawl.resolver import refusal_for, unanswered_for
 from linkspider.urls.normalize import url_host
 
