@@ -195,6 +195,35 @@ redis.call('HDEL', p..':committing', id)
 return 1
 """
 
+#: ARGV: prefix, worker. Records that the worker is alive now (``live``).
+HEARTBEAT = _NOW + """
+redis.call('HSET', ARGV[1]..':live', ARGV[2], now)
+return 1
+"""
+
+#: ARGV: prefix, worker, stale seconds. The worker stops: forgets it (and workers silent for
+#: longer than stale seconds) in ``live``. Returns {finisher, last, live workers...}: last is 1
+#: when no other worker lives; finisher is 1 for the one last worker that sees nothing queued
+#: or in flight (it takes ``finished``: the run ends with it).
+LEAVE = _NOW + """
+local p = ARGV[1]
+redis.call('HDEL', p..':live', ARGV[2])
+local live = {}
+local beats = redis.call('HGETALL', p..':live')
+for i = 1, #beats, 2 do
+  if now - tonumber(beats[i + 1]) > tonumber(ARGV[3]) then
+    redis.call('HDEL', p..':live', beats[i])
+  else
+    table.insert(live, beats[i])
+  end
+end
+local idle = tonumber(redis.call('GET', p..':queued') or '0') <= 0
+  and redis.call('ZCARD', p..':inflight') == 0
+local finisher = 0
+if #live == 0 and idle and redis.call('SETNX', p..':finished', ARGV[2]) == 1 then finisher = 1 end
+return {finisher, #live == 0 and 1 or 0, unpack(live)}
+"""
+
 #: ARGV: prefix, entry id, reason. Moves an entry that is not a request aside, unread.
 REFUSE = _FORGET + """
 local p, id = ARGV[1], ARGV[2]
@@ -270,7 +299,8 @@ class Frontier:
 
     SCRIPTS = {"add": ADD, "pop": POP, "renew": RENEW, "ack": ACK, "refuse": REFUSE,
                "requeue_expired": REQUEUE_EXPIRED, "release": RELEASE, "claim": CLAIM,
-               "acquire": ACQUIRE, "prepare": PREPARE, "unclaim": UNCLAIM}  # fmt: skip
+               "acquire": ACQUIRE, "prepare": PREPARE, "unclaim": UNCLAIM,
+               "heartbeat": HEARTBEAT, "leave": LEAVE}  # fmt: skip
 
     def __init__(self, server: redis.Redis, run_id: str, buckets: int) -> None:
         self.server = server
@@ -356,6 +386,25 @@ class Frontier:
     def release_permit(self, host: str, token: str) -> None:
         """Give back a permit of ``host``."""
         self.server.zrem(self.key(f"permits:{host}"), token)
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def heartbeat(self, worker: str) -> None:
+        """Record that ``worker`` is alive (Redis time)."""
+        self._run("heartbeat", worker)
+
+    def leave(self, worker: str, stale_seconds: float) -> tuple[bool, bool, list[str]]:
+        """Record that ``worker`` stops; return (finisher: it ends the run, last: no other
+        worker lives, the workers still alive) (see ``LEAVE``)."""
+        finisher, last, *live = self._run("leave", worker, stale_seconds)
+        return bool(finisher), bool(last), [name.decode() for name in live]
+
+    def sites_full(self, sites: list[str], budget: int) -> list[bool]:
+        """Return, for each site, whether ``budget`` of its pages are queued already."""
+        if not sites or budget <= 0:
+            return [False] * len(sites)
+        counts = self.server.hmget(self.key("site_pages"), sites)
+        return [int(n or 0) >= budget for n in counts]
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -105,6 +105,7 @@ class LeasedScheduler(Scheduler):
     def open(self, spider: scrapy.Spider) -> None:
         self.spider = spider
         self.stats.set_value("linkspider/redis_worker", self.state.worker_id)
+        spider.shared_sites_full = self.sites_full  # the page rows count links over budget
         counts = self.frontier.counts()
         logger.info(
             "worker %s joined run %s in Redis: %d queued, %d in flight, %d done",
@@ -126,6 +127,10 @@ class LeasedScheduler(Scheduler):
         for token, host in list(self.state.permits.items()):
             self.frontier.release_permit(host, token)
         self._report_status(f"stopped ({reason})")
+        finisher, last, live = self.frontier.leave(self.state.worker_id, self.state.lease_seconds)
+        self.stats.set_value("linkspider/redis/finisher", finisher)  # checks targets, ends the run
+        self.stats.set_value("linkspider/redis/last_worker", last)
+        self.stats.set_value("linkspider/redis/live_workers", live)
 
     def tick(self) -> None:
         """Renew leases, requeue dead workers' entries, and wake the engine to pop."""
@@ -162,6 +167,8 @@ class LeasedScheduler(Scheduler):
         }  # fmt: skip
         self.frontier.server.hset(self.frontier.key("workers"), self.state.worker_id,
                                   json.dumps(status))  # fmt: skip
+        if state == "running":
+            self.frontier.heartbeat(self.state.worker_id)
 
     # -- requests in -------------------------------------------------------------------------
 
@@ -227,6 +234,7 @@ class LeasedScheduler(Scheduler):
         pages_file = self.root / lease.committing
         if pages_file.exists():
             self.frontier.ack(self.state.worker_id, [lease.id])
+            self.frontier.server.incr(self.frontier.key("durable_requeued"))  # not refetched
             self.stats.inc_value("linkspider/redis/durable_when_requeued")
             logger.info("entry %s was stored in %s before its worker died: not fetched again",
                         lease.id, pages_file)  # fmt: skip
@@ -236,6 +244,13 @@ class LeasedScheduler(Scheduler):
             Path(self.root, table, *Path(lease.committing).parts[1:]).unlink(missing_ok=True)
         self.frontier.unclaim(lease.id)
         return False
+
+    def sites_full(self, urls: list[str]) -> set[str]:
+        """Return the URLs whose site has its page budget queued already, run-wide."""
+        budget = getattr(self.spider, "max_pages_per_site", 0) or 0
+        sites = [site_key(url_host(url) or "") or url for url in urls]
+        full = self.frontier.sites_full(sites, budget)
+        return {url for url, is_full in zip(urls, full) if is_full}
 
     def has_pending_requests(self) -> bool:
         return bool(self.continuations) or self.frontier.counts()["queued"] > 0

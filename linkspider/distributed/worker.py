@@ -99,6 +99,12 @@ def distributed_settings(settings: BaseSettings) -> None:
         middlewares["linkspider.crawl.robots.RobotsTxtMiddleware"] = None
         middlewares["linkspider.distributed.robots.SharedRobotsTxtMiddleware"] = priority
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    if "linkspider.runs.recorder.RunRecorder" in extensions:  # records per worker, merged
+        extensions["linkspider.distributed.records.SharedRunRecorder"] = extensions.pop(
+            "linkspider.runs.recorder.RunRecorder")
+        extensions["linkspider.runs.recorder.RunRecorder"] = None
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
 
 
 def join_run(settings: BaseSettings) -> RunContext:
