@@ -13,10 +13,8 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 
-from linkspider.distributed.entries import encode_entry
-from linkspider.distributed.fingerprints import fingerprint
-from linkspider.distributed.frontier import Frontier, run_prefix
-from linkspider.urls.normalize import url_host
+from linkspider.distributed.frontier import run_prefix
+from linkspider.runs.records import read_run_record
 from linkspider.web.small import SmallWorld
 from tests.distributed import (  # noqa: F401 (fixture)
     RecordingProxy,
@@ -80,6 +78,8 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
     assert sorted(urls) == sorted(p["url"] for p in WORLD.ground_truth_pages())
     links = link_keys(tmp_path)
     assert len(links) == len(set(links)), "a link row was stored twice"
+    record = read_run_record(tmp_path, run_id)  # written by the worker that ended the run
+    assert (record.status, record.pages, record.links) == ("complete", len(urls), len(links))
     counts = {k.decode(): int(v) for k, v in [(b"in_flight", client.zcard(f"{run_prefix(run_id)}:inflight")),
                                               (b"queued", client.get(f"{run_prefix(run_id)}:queued") or 0)]}  # fmt: skip
     assert counts == {"in_flight": 0, "queued": 0}
@@ -90,33 +90,3 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
           f"({fetch_bound} fetches), {duplicates} duplicate fetches")
     assert 0 <= duplicates <= fetch_bound
 
-
-def test_page_renamed_into_place_but_not_acknowledged_is_stored_once(redis_server, tmp_path: Path) -> None:
-    client = redis_client(redis_server)
-    run_id = "unacked"
-    world = SmallWorld(sites=2, pages_per_site=2)
-    with RecordingProxy(world) as web:
-        args = worker_args(redis_server.url, run_id, web.proxy_url, tmp_path)
-        assert start_worker(args + world.seeds(), tmp_path / "a.log").wait(timeout=60) == 0
-        # What a worker killed between renaming its pages file and acknowledging leaves: the
-        # file in place, its entry in flight with an expired lease, the page's claims, and the
-        # mark of the commit it was in.
-        pages_file = sorted((tmp_path / "pages").rglob("*.parquet"))[0]
-        page = pq.read_table(pages_file).to_pylist()[0]
-        frontier = Frontier(client, run_id, int(client.hget(f"{run_prefix(run_id)}:meta", "buckets")))
-        entry_id = "9999"
-        client.hset(frontier.key("entries"), entry_id, encode_entry(page["url"], page["depth"], 0, False))
-        client.hset(frontier.key("entry_host"), entry_id, url_host(page["url"]))
-        client.zadd(frontier.key("inflight"), {entry_id: 0})
-        client.hset(frontier.key("owner"), entry_id, "killed-1")
-        client.rpush(frontier.key(f"claims:{entry_id}"),
-                     frontier.seen_key("pages", fingerprint(page["final_url"])), fingerprint(page["final_url"]))  # fmt: skip
-        client.hset(frontier.key("committing"), entry_id, str(pages_file.relative_to(tmp_path)))
-        before = sum(web.page_fetches().values())
-        log = tmp_path / "b.log"
-        assert start_worker(args, log).wait(timeout=60) == 0, log.read_text()[-2000:]
-        refetched = sum(web.page_fetches().values()) - before
-    urls = page_urls(tmp_path)
-    assert urls.count(page["url"]) == 1, "the page was stored twice"
-    assert refetched == 0
-    assert client.zcard(frontier.key("inflight")) == 0 and int(client.get(frontier.key("queued"))) == 0

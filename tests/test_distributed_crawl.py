@@ -8,15 +8,27 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from linkspider.distributed.entries import encode_entry
+from linkspider.distributed.fingerprints import fingerprint
+from linkspider.distributed.frontier import Frontier
 from linkspider.distributed.records import read_worker_records
 from linkspider.runs.records import read_run_record
 from linkspider.web import LocalWebProcess
 from tests.conftest import PROJECT_ROOT
+from linkspider.urls.normalize import url_host
 from linkspider.web.small import SmallWorld
 from tests.crawling import local_web_args, read_table, run_crawl
-from tests.distributed import link_keys, page_urls, redis_server, start_worker, worker_args  # noqa: F401
+from tests.distributed import (  # noqa: F401 (fixture)
+    link_keys,
+    page_urls,
+    redis_client,
+    redis_server,
+    start_worker,
+    worker_args,
+)
 
 WORLD = SmallWorld(sites=300, pages_per_site=2)
 
@@ -86,3 +98,28 @@ def test_two_workers_merge_the_run_record_count_the_budget_and_check_targets_onc
     assert len(per_worker) == 2 and {w.status for w in per_worker} == {"complete"}
     assert sum(w.pages for w in per_worker) == record.pages
     assert sum(w.links for w in per_worker) == record.links
+
+    # A worker killed between renaming a pages file and acknowledging leaves the file in place,
+    # its entry in flight with an expired lease, the page's claims, and the mark of its commit:
+    # a worker that joins later acknowledges it unfetched, and the run stays complete.
+    client = redis_client(redis_server)
+    pages_file = sorted((tmp_path / "pages").rglob("*.parquet"))[0]
+    page = pq.read_table(pages_file).to_pylist()[0]
+    frontier = Frontier(client, "merged", int(client.hget("linkspider:merged:meta", "buckets")))
+    client.hset(frontier.key("entries"), "9999", encode_entry(page["url"], page["depth"], 0, False))
+    client.hset(frontier.key("entry_host"), "9999", url_host(page["url"]))
+    client.zadd(frontier.key("inflight"), {"9999": 0})
+    client.hset(frontier.key("owner"), "9999", "killed-1")
+    final = fingerprint(page["final_url"])
+    client.rpush(frontier.key("claims:9999"), frontier.seen_key("pages", final), final)
+    client.hset(frontier.key("committing"), "9999", str(pages_file.relative_to(tmp_path)))
+    late = start_worker(args, tmp_path / "late.log")  # ends the run again; targets stay checked
+    assert late.wait(timeout=60) == 0, (tmp_path / "late.log").read_text()[-2000:]
+    assert page_urls(tmp_path).count(page["url"]) == 1, "the page was stored twice"
+    assert int(client.get(frontier.key("durable_requeued"))) == 1  # acknowledged, not fetched
+    assert client.zcard(frontier.key("inflight")) == 0 and int(client.get(frontier.key("queued"))) == 0
+    after = read_run_record(tmp_path, "merged")
+    assert (after.status, after.pages, after.pages_refetched) == ("complete", record.pages, 0)
+    assert len(read_worker_records(tmp_path, "merged")) == 3
+    targets = read_table(tmp_path, "targets").column("url").to_pylist()
+    assert len(targets) == len(set(targets))

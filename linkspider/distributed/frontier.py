@@ -203,8 +203,8 @@ return 1
 
 #: ARGV: prefix, worker, stale seconds. The worker stops: forgets it (and workers silent for
 #: longer than stale seconds) in ``live``. Returns {finisher, last, live workers...}: last is 1
-#: when no other worker lives; finisher is 1 for the one last worker that sees nothing queued
-#: or in flight (it takes ``finished``: the run ends with it).
+#: when no other worker lives; finisher is 1 when also nothing is queued or in flight: the run
+#: ends with this worker. One script call: of workers stopping together, one alone is last.
 LEAVE = _NOW + """
 local p = ARGV[1]
 redis.call('HDEL', p..':live', ARGV[2])
@@ -219,8 +219,7 @@ for i = 1, #beats, 2 do
 end
 local idle = tonumber(redis.call('GET', p..':queued') or '0') <= 0
   and redis.call('ZCARD', p..':inflight') == 0
-local finisher = 0
-if #live == 0 and idle and redis.call('SETNX', p..':finished', ARGV[2]) == 1 then finisher = 1 end
+local finisher = (#live == 0 and idle) and 1 or 0
 return {finisher, #live == 0 and 1 or 0, unpack(live)}
 """
 

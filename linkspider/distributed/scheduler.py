@@ -128,7 +128,11 @@ class LeasedScheduler(Scheduler):
             self.frontier.release_permit(host, token)
         self._report_status(f"stopped ({reason})")
         finisher, last, live = self.frontier.leave(self.state.worker_id, self.state.lease_seconds)
-        self.stats.set_value("linkspider/redis/finisher", finisher)  # checks targets, ends the run
+        self.stats.set_value("linkspider/redis/finisher", finisher)  # ends the run
+        # --check-targets: once per run, by the first worker that ends it (a Redis lock)
+        checks = finisher and bool(self.frontier.server.set(self.frontier.key("targets_checked"),
+                                                            self.state.worker_id, nx=True))  # fmt: skip
+        self.stats.set_value("linkspider/redis/check_targets", checks)
         self.stats.set_value("linkspider/redis/last_worker", last)
         self.stats.set_value("linkspider/redis/live_workers", live)
 
