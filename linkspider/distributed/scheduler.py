@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: A worker whose heartbeat (every second, in Redis time) is older than this has stopped.
+LIVE_SECONDS = 3.0
+
 #: Request meta: ``[host, token]`` of the per-host permit the request holds.
 PERMIT_META = "linkspider_permit"
 
@@ -127,7 +130,9 @@ class LeasedScheduler(Scheduler):
         for token, host in list(self.state.permits.items()):
             self.frontier.release_permit(host, token)
         self._report_status(f"stopped ({reason})")
-        finisher, last, live = self.frontier.leave(self.state.worker_id, self.state.lease_seconds)
+        finisher, last, live = self.frontier.leave(self.state.worker_id, LIVE_SECONDS)
+        if not last and not self.frontier.busy():
+            finisher, last, live = self._wait_for_others(live)
         self.stats.set_value("linkspider/redis/finisher", finisher)  # ends the run
         # --check-targets: once per run, by the first worker that ends it (a Redis lock)
         checks = finisher and bool(self.frontier.server.set(self.frontier.key("targets_checked"),
@@ -135,6 +140,22 @@ class LeasedScheduler(Scheduler):
         self.stats.set_value("linkspider/redis/check_targets", checks)
         self.stats.set_value("linkspider/redis/last_worker", last)
         self.stats.set_value("linkspider/redis/live_workers", live)
+
+    def _wait_for_others(self, live: list[str]) -> tuple[bool, bool, list[str]]:
+        """The run is idle but other workers live: wait until they stop (the last of them
+        ends the run) or fall silent (killed: this worker ends it); see ``Frontier.leave``."""
+        server, key = self.frontier.server, self.frontier.key("live")
+        deadline = time.monotonic() + LIVE_SECONDS + 1
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            beats = {k.decode(): float(v) for k, v in server.hgetall(key).items()}
+            still = [worker for worker in live if worker in beats]
+            if not still:
+                return False, False, []
+            seconds, micros = server.time()
+            if all(seconds + micros / 1e6 - beats[w] > LIVE_SECONDS for w in still):
+                return self.frontier.leave(self.state.worker_id, LIVE_SECONDS)
+        return False, False, live
 
     def tick(self) -> None:
         """Renew leases, requeue dead workers' entries, and wake the engine to pop."""
