@@ -13,8 +13,10 @@ one, before its ``pages`` twin). The dataset is thereby the run's journal
 also appended to a fetch log in the staging directory, so a resume can say how many pages it
 fetches again. When writing fails (disk full, permissions), the crawl is stopped cleanly with
 ``output_failed``; the files already in place stay complete. After each commit the pipeline
-sends ``linkspider.crawl.signals.rows_committed`` (a distributed run acknowledges its requests then)
-and it commits at once on ``linkspider.crawl.signals.commit_requested``.
+sends ``linkspider.crawl.signals.rows_committed`` (a distributed run acknowledges its requests then),
+before its renames ``rows_committing`` (with the leases of the rows and the ``pages`` file's
+path: a distributed run marks its entries, so a page is stored once even when its worker dies
+before the acknowledgement), and it commits at once on ``linkspider.crawl.signals.commit_requested``.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class ParquetExportPipeline:
         self.pages = TableBuffer(self.writers["pages"].schema)
         self.sitemap_urls = TableBuffer(self.writers["sitemap_urls"].schema)
         self.commits = 0
+        #: frontier entries (distributed run) whose rows are buffered or in the open files
+        self.leases: list[str] = []
         self.failed: str | None = None
         self._oldest_uncommitted: float | None = None
         self._fetch_log: Any = None
@@ -188,6 +192,8 @@ class ParquetExportPipeline:
         page["run_id"] = self.run_id
         page.setdefault("links_count", item.links_count)
         self.pages.append(page)
+        if item.lease is not None:
+            self.leases.append(item.lease)
         for source, columns in item.link_groups():
             self.links.append_page(source, columns)
         if self._oldest_uncommitted is None:
@@ -244,6 +250,12 @@ class ParquetExportPipeline:
         """Put every row received so far into closed files: the links part, then its pages
         twin (the commit marker, see ``linkspider.runs.journal``)."""
         self.write_buffers()
+        pages = self.writers["pages"]
+        if self.leases and pages.has_open_file() and self.crawler is not None:
+            self.crawler.signals.send_catch_log(linkspider_signals.rows_committing,
+                                                leases=self.leases,
+                                                pages_file=pages.final_path(self.commits))  # fmt: skip
+        self.leases = []
         links_path = self.writers["links"].roll(self.commits)
         sitemap_path = self.writers["sitemap_urls"].roll(self.commits)
         pages_path = self.writers["pages"].roll(self.commits)

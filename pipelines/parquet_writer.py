@@ -174,13 +174,21 @@ class RollingParquetWriter:
         """Return the rows in the open file (0 when none is open)."""
         return self._file_rows if self._writer is not None else 0
 
+    def final_path(self, seq: int | None = None) -> Path:
+        """Return the path the open file gets when rolled as part ``seq`` (default: next)."""
+        seq = len(self.files) if seq is None else seq
+        return self.directory / f"part-{self.writer_id}-{seq:05d}.parquet"
+
+    def has_open_file(self) -> bool:
+        """Return True when rows were written since the last roll."""
+        return self._writer is not None
+
     def roll(self, seq: int | None = None) -> Path | None:
         """Close the open file and rename it into place as part ``seq`` (default: the next
         number of this writer); return its final path, or None when no file was open."""
         if self._writer is None or self._tmp_path is None:
             return None
-        seq = len(self.files) if seq is None else seq
-        final = self.directory / f"part-{self.writer_id}-{seq:05d}.parquet"
+        final = self.final_path(seq)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._writer.close()

@@ -1,5 +1,6 @@
 """A distributed run survives its workers being killed: SIGKILL one worker every few seconds
-and start a new one, until the crawl ends. Nothing is lost, little is fetched twice."""
+and start a new one, until the crawl ends. Nothing is lost, little is fetched twice, and the
+dataset holds each page once."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import signal
 import time
 from pathlib import Path
 
+from collections import Counter
+
 import pyarrow.parquet as pq
 
 from linkspider.distributed.frontier import run_prefix
+from linkspider.runs.records import read_run_record
 from linkspider.web.small import SmallWorld
 from tests.distributed import (  # noqa: F401 (fixture)
     RecordingProxy,
+    link_keys,
     page_urls,
     redis_client,
     redis_server,
@@ -67,7 +72,14 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
     # every Parquet file is complete; every page of the world is there
     for path in tmp_path.rglob("*.parquet"):
         pq.read_metadata(path)
-    assert sorted(set(page_urls(tmp_path))) == sorted(p["url"] for p in WORLD.ground_truth_pages())
+    urls = page_urls(tmp_path)
+    stored_twice = [url for url, n in Counter(urls).items() if n > 1]
+    assert stored_twice == [], f"{len(stored_twice)} pages stored twice"
+    assert sorted(urls) == sorted(p["url"] for p in WORLD.ground_truth_pages())
+    links = link_keys(tmp_path)
+    assert len(links) == len(set(links)), "a link row was stored twice"
+    record = read_run_record(tmp_path, run_id)  # written by the worker that ended the run
+    assert (record.status, record.pages, record.links) == ("complete", len(urls), len(links))
     counts = {k.decode(): int(v) for k, v in [(b"in_flight", client.zcard(f"{run_prefix(run_id)}:inflight")),
                                               (b"queued", client.get(f"{run_prefix(run_id)}:queued") or 0)]}  # fmt: skip
     assert counts == {"in_flight": 0, "queued": 0}
@@ -77,3 +89,4 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
     print(f"\n{kills} kills, {leased_at_kills} requests leased by the killed workers "
           f"({fetch_bound} fetches), {duplicates} duplicate fetches")
     assert 0 <= duplicates <= fetch_bound
+

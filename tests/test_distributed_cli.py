@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import redis
+
 from linkspider.distributed.entries import encode_entry
 from linkspider.distributed.fingerprints import fingerprint
 from linkspider.distributed.frontier import Frontier
-from linkspider.distributed.server import free_port
+from linkspider.distributed.server import RedisServerProcess, free_port
 from tests.conftest import PROJECT_ROOT
 from tests.crawling import run_crawl
 from tests.distributed import redis_client, redis_server  # noqa: F401 (fixture)
@@ -63,3 +65,34 @@ def test_status_shows_queued_in_flight_and_workers(redis_server) -> None:
     assert '"in_flight": 1' in result.stdout
     missing = _status("--redis", redis_server.url, "--run-id", "nope")
     assert missing.returncode == 2 and "no run nope" in missing.stderr
+
+
+def test_sentinel_url_is_refused_in_one_line(tmp_path: Path) -> None:
+    url = "redis+sentinel://10.0.0.5:26379/mymaster/0"
+    result = run_crawl("http://a.example/", "--redis", url, "--run-id", "r", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "Redis Sentinel is not supported" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert _status("--redis", url, "--run-id", "r").returncode == 2
+
+
+def test_redis_cluster_is_refused_in_one_line(tmp_path: Path) -> None:
+    with RedisServerProcess(extra_args=("--cluster-enabled", "yes")) as cluster:
+        result = run_crawl("http://a.example/", "--redis", cluster.url, "--run-id", "r",
+                           "--out", str(tmp_path))  # fmt: skip
+    assert result.returncode == 2
+    assert "Redis Cluster is not supported" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_rediss_with_a_password_works_and_a_wrong_one_is_refused_unechoed() -> None:
+    with RedisServerProcess(password="s3cret-pw", tls=True) as server:
+        assert server.url.startswith("rediss://:s3cret-pw@")
+        redis.Redis.from_url(server.url).hset("linkspider:tls:meta", "crawl_date", "2026-12-02")
+        result = _status("--redis", server.url, "--run-id", "tls")
+        assert result.returncode == 0, result.stderr
+        assert "run tls: 0 queued" in result.stdout
+        wrong = _status("--redis", server.url.replace("s3cret-pw", "wrong-pw"), "--run-id", "tls")
+    assert wrong.returncode == 2
+    assert "cannot reach Redis at rediss://:***@127.0.0.1" in wrong.stderr
+    assert "wrong-pw" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1

@@ -177,3 +177,24 @@ def test_pickled_request_in_the_queue_is_refused_not_executed(redis_server, tmp_
     assert not marker.exists()
     assert client.hexists(f"{run_prefix('pickled')}:refused", entry_id)
     assert sorted(page_urls(tmp_path)) == sorted(p["url"] for p in world.ground_truth_pages())
+
+
+def test_of_workers_stopping_only_the_last_ends_the_run_and_only_when_idle(frontier: Frontier) -> None:
+    for worker in ("a", "b", "c"):
+        frontier.heartbeat(worker)
+    _add(frontier, "http://a.example/1")
+    assert frontier.leave("a", 30) == (False, False, ["b", "c"])
+    frontier.server.hset(frontier.key("live"), "c", 0)  # c fell silent long ago: gone
+    assert frontier.leave("b", 30) == (False, True, [])  # last, yet an entry waits
+    lease = frontier.pop("d", 30, 4, 0)
+    frontier.ack("d", [lease.id])
+    frontier.heartbeat("d")
+    assert frontier.leave("d", 30) == (True, True, [])
+
+
+def test_sites_full_reads_the_run_wide_budget(frontier: Frontier) -> None:
+    _add(frontier, "http://a.example/1", budget=2)
+    _add(frontier, "http://a.example/2", budget=2)
+    _add(frontier, "http://b.example/1", budget=2, site="b.example")
+    assert frontier.sites_full(["a.example", "b.example", "c.example"], 2) == [True, False, False]
+    assert frontier.sites_full(["a.example"], 0) == [False]  # no budget

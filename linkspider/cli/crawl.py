@@ -122,7 +122,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         from linkspider.history.cli import history_after_crawl
 
         history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
-    if args.check_targets and stats.get("linkspider/pages_rows_written"):
+    # a distributed run's targets are checked once, by the worker that ended the run
+    checks = stats.get("linkspider/redis/check_targets") if args.redis else stats.get("linkspider/pages_rows_written")
+    if args.check_targets and checks:
         from linkspider.targets.cli import check_after_crawl, politeness_argv
 
         check_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"], politeness_argv(args))

@@ -14,6 +14,7 @@ lose or endanger data replaced:
 - ``politeness``: the downloader middleware that holds per-host permits cluster-wide.
 - ``robots``: robots.txt fetched once per host for the run, shared through Redis.
 - ``dedupe``: page and redirect-hop dedupe claims for ``pipelines.dedupe``.
+- ``records``: one run record per worker and the run's, merged by the worker that ends it.
 - ``worker``: joining a run (one crawl date, one run id, unique writer ids), a worker's state.
 - ``cli``: ``crawl --redis`` and ``linkspider status --redis URL --run-id ID``.
 - ``server``: a private redis-server on a free port, for tests and benchmarks.

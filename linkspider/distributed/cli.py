@@ -12,7 +12,8 @@ def add_distributed_commands(crawl: argparse.ArgumentParser, sub: argparse._SubP
     """Add ``--redis`` to ``linkspider crawl`` and the ``status`` command."""
     crawl.add_argument(
         "--redis", metavar="URL",
-        help="work on one crawl with every worker started with this Redis (redis://HOST:PORT/DB) "
+        help="work on one crawl with every worker started with this Redis (redis://HOST:PORT/DB, "
+             "rediss://:PASSWORD@HOST:PORT/DB for TLS; not Sentinel or Cluster) "
              "and the same --run-id; seeds are optional for workers that join",
     )  # fmt: skip
     status = sub.add_parser("status", help="show a distributed run's queue, in-flight requests "
@@ -59,7 +60,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"linkspider status: {exc}", file=sys.stderr)
         return 2
     if not status["exists"]:
-        print(f"linkspider status: no run {args.run_id} in the Redis at {args.redis}", file=sys.stderr)
+        from linkspider.distributed.worker import redacted
+
+        print(f"linkspider status: no run {args.run_id} in the Redis at {redacted(args.redis)}",
+              file=sys.stderr)  # fmt: skip
         return 2
     if args.json:
         print(json.dumps(status))

@@ -9,6 +9,11 @@ while it lives and acknowledges an entry (``ack``) only once the page's rows are
 renamed Parquet file. ``requeue_expired`` puts entries whose lease ran out (their worker died)
 back at the head of their host's list and forgets what their page had claimed in the shared
 page and redirect seen-sets (``claims:<id>``), so the page is fetched and stored again.
+Before renaming a commit's files the worker marks its entries with the ``pages`` file they are
+going into (``committing``, ``prepare``); an entry requeued with that mark keeps its claims,
+and the worker that pops it again acknowledges it if that file is in place (the page is
+durable: its worker died between the rename and the acknowledgement) or else drops the
+claims (``unclaim``) and fetches it: each page is stored once.
 
 Seen-sets (``seen``: URLs requested, ``pages``: final URLs stored, ``hops``: redirect hops
 stored) hold 8-byte fingerprints in buckets (``linkspider.distributed.fingerprints``).
@@ -44,9 +49,12 @@ local function requeue(p, id)
   local host = redis.call('HGET', p..':entry_host', id)
   redis.call('ZREM', p..':inflight', id)
   redis.call('HDEL', p..':owner', id)
-  local claims = redis.call('LRANGE', p..':claims:'..id, 0, -1)
-  for i = 1, #claims, 2 do redis.call('SREM', claims[i], claims[i + 1]) end
-  redis.call('DEL', p..':claims:'..id)
+  if redis.call('HEXISTS', p..':committing', id) == 0 then
+    -- (with a commit mark, the popping worker decides: see UNCLAIM)
+    local claims = redis.call('LRANGE', p..':claims:'..id, 0, -1)
+    for i = 1, #claims, 2 do redis.call('SREM', claims[i], claims[i + 1]) end
+    redis.call('DEL', p..':claims:'..id)
+  end
   if host then
     redis.call('ZREM', p..':permits:'..host, id)
     redis.call('LPUSH', p..':q:'..host, id)
@@ -68,6 +76,7 @@ local function forget(p, id, host)
   redis.call('HDEL', p..':entries', id)
   redis.call('HDEL', p..':entry_host', id)
   redis.call('HDEL', p..':owner', id)
+  redis.call('HDEL', p..':committing', id)
   redis.call('DEL', p..':claims:'..id)
 end
 """
@@ -94,7 +103,7 @@ return id
 """
 
 #: ARGV: prefix, worker, lease seconds, per-host limit, per-host delay, hosts to look at.
-#: Returns {id, entry, host} or false when no host may be fetched from now.
+#: Returns {id, entry, host, commit mark or ''} or false when no host may be fetched from now.
 POP = _NOW + """
 local p = ARGV[1]
 local deadline = now + tonumber(ARGV[3])
@@ -121,7 +130,8 @@ for _, host in ipairs(hosts) do
       else
         redis.call('ZADD', p..':hosts', now + delay, host)
       end
-      return {id, redis.call('HGET', p..':entries', id) or '', host}
+      return {id, redis.call('HGET', p..':entries', id) or '', host,
+              redis.call('HGET', p..':committing', id) or ''}
     end
     redis.call('ZREM', p..':hosts', host)
   end
@@ -165,6 +175,52 @@ if n > 0 then
   redis.call('HINCRBY', p..':done_by', worker, n)
 end
 return n
+"""
+
+#: ARGV: prefix, pages file, entry ids. Marks the entries as going into that file's commit.
+PREPARE = """
+local p = ARGV[1]
+for i = 3, #ARGV do redis.call('HSET', p..':committing', ARGV[i], ARGV[2]) end
+return #ARGV - 2
+"""
+
+#: ARGV: prefix, entry id. Drops the claims and commit mark of an entry whose commit never
+#: reached disk (it is fetched and stored again).
+UNCLAIM = """
+local p, id = ARGV[1], ARGV[2]
+local claims = redis.call('LRANGE', p..':claims:'..id, 0, -1)
+for i = 1, #claims, 2 do redis.call('SREM', claims[i], claims[i + 1]) end
+redis.call('DEL', p..':claims:'..id)
+redis.call('HDEL', p..':committing', id)
+return 1
+"""
+
+#: ARGV: prefix, worker. Records that the worker is alive now (``live``).
+HEARTBEAT = _NOW + """
+redis.call('HSET', ARGV[1]..':live', ARGV[2], now)
+return 1
+"""
+
+#: ARGV: prefix, worker, stale seconds. The worker stops: forgets it (and workers silent for
+#: longer than stale seconds) in ``live``. Returns {finisher, last, live workers...}: last is 1
+#: when no other worker lives; finisher is 1 when also nothing is queued or in flight: the run
+#: ends with this worker. One script call: of workers stopping together, one alone is last.
+LEAVE = _NOW + """
+local p = ARGV[1]
+redis.call('HDEL', p..':live', ARGV[2])
+local live = {}
+local beats = redis.call('HGETALL', p..':live')
+for i = 1, #beats, 2 do
+  if now - tonumber(beats[i + 1]) > tonumber(ARGV[3]) then
+    redis.call('HDEL', p..':live', beats[i])
+  else
+    table.insert(live, beats[i])
+  end
+end
+local idle = tonumber(redis.call('GET', p..':queued') or '0') <= 0
+  and redis.call('ZCARD', p..':inflight') == 0
+local finisher = (#live == 0 and idle) and 1 or 0
+return {finisher, #live == 0 and 1 or 0, unpack(live)}
 """
 
 #: ARGV: prefix, entry id, reason. Moves an entry that is not a request aside, unread.
@@ -228,11 +284,13 @@ return 1
 
 @dataclass(frozen=True)
 class Lease:
-    """A popped entry: its id, raw bytes (not yet trusted) and host."""
+    """A popped entry: its id, raw bytes (not yet trusted), host, and the ``pages`` file (path
+    relative to the output directory) its page was being committed to when its worker died."""
 
     id: str
     raw: bytes
     host: str
+    committing: str | None = None
 
 
 class Frontier:
@@ -240,7 +298,8 @@ class Frontier:
 
     SCRIPTS = {"add": ADD, "pop": POP, "renew": RENEW, "ack": ACK, "refuse": REFUSE,
                "requeue_expired": REQUEUE_EXPIRED, "release": RELEASE, "claim": CLAIM,
-               "acquire": ACQUIRE}  # fmt: skip
+               "acquire": ACQUIRE, "prepare": PREPARE, "unclaim": UNCLAIM,
+               "heartbeat": HEARTBEAT, "leave": LEAVE}  # fmt: skip
 
     def __init__(self, server: redis.Redis, run_id: str, buckets: int) -> None:
         self.server = server
@@ -273,8 +332,9 @@ class Frontier:
         result = self._run("pop", worker, lease_seconds, limit, delay, scan)
         if not result:
             return None
-        entry_id, raw, host = result
-        return Lease(entry_id.decode(), raw, host.decode("utf-8", "surrogateescape"))
+        entry_id, raw, host, committing = result
+        return Lease(entry_id.decode(), raw, host.decode("utf-8", "surrogateescape"),
+                     committing.decode("utf-8", "surrogateescape") or None)  # fmt: skip
 
     def renew(self, worker: str, lease_seconds: float, ids: list[str],
               permits: list[tuple[str, str]]) -> list[str]:  # fmt: skip
@@ -286,6 +346,15 @@ class Frontier:
     def ack(self, worker: str, ids: list[str]) -> int:
         """Finish entries whose pages are durable; return how many were still known."""
         return int(self._run("ack", worker, *ids)) if ids else 0
+
+    def prepare(self, pages_file: str, ids: list[str]) -> None:
+        """Mark entries as going into the commit whose ``pages`` file is ``pages_file``."""
+        if ids:
+            self._run("prepare", pages_file, *ids)
+
+    def unclaim(self, entry_id: str) -> None:
+        """Drop the claims and commit mark of an entry whose commit never reached disk."""
+        self._run("unclaim", entry_id)
 
     def release(self, worker: str, ids: list[str]) -> int:
         """Give back the worker's leases (requeued at once); return how many."""
@@ -316,6 +385,25 @@ class Frontier:
     def release_permit(self, host: str, token: str) -> None:
         """Give back a permit of ``host``."""
         self.server.zrem(self.key(f"permits:{host}"), token)
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def heartbeat(self, worker: str) -> None:
+        """Record that ``worker`` is alive (Redis time)."""
+        self._run("heartbeat", worker)
+
+    def leave(self, worker: str, stale_seconds: float) -> tuple[bool, bool, list[str]]:
+        """Record that ``worker`` stops; return (finisher: it ends the run, last: no other
+        worker lives, the workers still alive) (see ``LEAVE``)."""
+        finisher, last, *live = self._run("leave", worker, stale_seconds)
+        return bool(finisher), bool(last), [name.decode() for name in live]
+
+    def sites_full(self, sites: list[str], budget: int) -> list[bool]:
+        """Return, for each site, whether ``budget`` of its pages are queued already."""
+        if not sites or budget <= 0:
+            return [False] * len(sites)
+        counts = self.server.hmget(self.key("site_pages"), sites)
+        return [int(n or 0) >= budget for n in counts]
 
     # -- reading -----------------------------------------------------------------------------
 

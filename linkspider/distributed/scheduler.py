@@ -15,7 +15,9 @@ from a queue, stats), and replaces the queue by ``linkspider.distributed.frontie
 - An entry is acknowledged when the Parquet pipeline has committed its page's rows
   (``linkspider.crawl.signals.rows_committed``); until then a heartbeat renews its lease every
   ``LINKSPIDER_REDIS_LEASE_SECONDS``/3. Expired leases (dead workers) are requeued by any
-  worker. The worker stops once nothing is queued or in flight, cluster-wide, for
+  worker. Before the renames the entries are marked with their ``pages`` file
+  (``rows_committing``); an entry popped again with that mark whose file is in place is
+  acknowledged without a fetch: its page is stored once. The worker stops once nothing is queued or in flight, cluster-wide, for
   ``LINKSPIDER_REDIS_IDLE_SECONDS``; on a clean stop it gives back the leases it still holds.
 
 Settings: ``LINKSPIDER_REDIS_*`` in ``linkspider.settings``.
@@ -29,6 +31,7 @@ import os
 import socket
 import time
 from collections import deque
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -41,6 +44,7 @@ from linkspider.crawl import signals as linkspider_signals
 from linkspider.distributed.entries import InvalidEntry, decode_entry, encode_entry
 from linkspider.distributed.fingerprints import fingerprint
 from linkspider.distributed.worker import WorkerState
+from linkspider.runs.context import RunContext
 from linkspider.urls.domains import site_key
 from linkspider.crawl.items import LEASE_META
 from linkspider.urls.normalize import url_host
@@ -50,6 +54,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: A worker whose heartbeat (every second, in Redis time) is older than this has stopped.
+LIVE_SECONDS = 3.0
+
 #: Request meta: ``[host, token]`` of the per-host permit the request holds.
 PERMIT_META = "linkspider_permit"
 
@@ -58,7 +65,7 @@ class LeasedScheduler(Scheduler):
     """The scheduler of a distributed run (see module doc)."""
 
     def __init__(self, crawler: Crawler, state: WorkerState, idle_seconds: float,
-                 poll_seconds: float) -> None:  # fmt: skip
+                 poll_seconds: float, root: Path | None = None) -> None:  # fmt: skip
         super().__init__(state.frontier.server, persist=True,
                          queue_key=state.frontier.prefix)  # fmt: skip
         self.crawler = crawler
@@ -67,6 +74,8 @@ class LeasedScheduler(Scheduler):
         self.frontier = state.frontier
         self.idle_seconds = idle_seconds
         self.poll_seconds = poll_seconds
+        #: the output directory: commit marks are paths relative to it
+        self.root = root or Path(".")
         self.continuations: deque[scrapy.Request] = deque()
         #: leases whose item went to the pipelines and waits for the next commit
         self.uncommitted: list[str] = []
@@ -80,13 +89,15 @@ class LeasedScheduler(Scheduler):
         s = crawler.settings
         scheduler = cls(crawler, WorkerState.for_crawler(crawler),
                         s.getfloat("LINKSPIDER_REDIS_IDLE_SECONDS"),
-                        s.getfloat("LINKSPIDER_REDIS_POLL_SECONDS"))  # fmt: skip
+                        s.getfloat("LINKSPIDER_REDIS_POLL_SECONDS"),
+                        RunContext.for_crawler(crawler).root)  # fmt: skip
         for handler, signal in (
             (scheduler.item_done, signals.item_scraped),
             (scheduler.item_done, signals.item_dropped),
             (scheduler.item_done, signals.item_error),
             (scheduler.spider_error, signals.spider_error),
             (scheduler.spider_idle, signals.spider_idle),
+            (scheduler.rows_committing, linkspider_signals.rows_committing),
             (scheduler.rows_committed, linkspider_signals.rows_committed),
         ):
             crawler.signals.connect(handler, signal=signal)
@@ -97,6 +108,7 @@ class LeasedScheduler(Scheduler):
     def open(self, spider: scrapy.Spider) -> None:
         self.spider = spider
         self.stats.set_value("linkspider/redis_worker", self.state.worker_id)
+        spider.shared_sites_full = self.sites_full  # the page rows count links over budget
         counts = self.frontier.counts()
         logger.info(
             "worker %s joined run %s in Redis: %d queued, %d in flight, %d done",
@@ -118,6 +130,32 @@ class LeasedScheduler(Scheduler):
         for token, host in list(self.state.permits.items()):
             self.frontier.release_permit(host, token)
         self._report_status(f"stopped ({reason})")
+        finisher, last, live = self.frontier.leave(self.state.worker_id, LIVE_SECONDS)
+        if not last and not self.frontier.busy():
+            finisher, last, live = self._wait_for_others(live)
+        self.stats.set_value("linkspider/redis/finisher", finisher)  # ends the run
+        # --check-targets: once per run, by the first worker that ends it (a Redis lock)
+        checks = finisher and bool(self.frontier.server.set(self.frontier.key("targets_checked"),
+                                                            self.state.worker_id, nx=True))  # fmt: skip
+        self.stats.set_value("linkspider/redis/check_targets", checks)
+        self.stats.set_value("linkspider/redis/last_worker", last)
+        self.stats.set_value("linkspider/redis/live_workers", live)
+
+    def _wait_for_others(self, live: list[str]) -> tuple[bool, bool, list[str]]:
+        """The run is idle but other workers live: wait until they stop (the last of them
+        ends the run) or fall silent (killed: this worker ends it); see ``Frontier.leave``."""
+        server, key = self.frontier.server, self.frontier.key("live")
+        deadline = time.monotonic() + LIVE_SECONDS + 1
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            beats = {k.decode(): float(v) for k, v in server.hgetall(key).items()}
+            still = [worker for worker in live if worker in beats]
+            if not still:
+                return False, False, []
+            seconds, micros = server.time()
+            if all(seconds + micros / 1e6 - beats[w] > LIVE_SECONDS for w in still):
+                return self.frontier.leave(self.state.worker_id, LIVE_SECONDS)
+        return False, False, live
 
     def tick(self) -> None:
         """Renew leases, requeue dead workers' entries, and wake the engine to pop."""
@@ -154,6 +192,8 @@ class LeasedScheduler(Scheduler):
         }  # fmt: skip
         self.frontier.server.hset(self.frontier.key("workers"), self.state.worker_id,
                                   json.dumps(status))  # fmt: skip
+        if state == "running":
+            self.frontier.heartbeat(self.state.worker_id)
 
     # -- requests in -------------------------------------------------------------------------
 
@@ -201,6 +241,8 @@ class LeasedScheduler(Scheduler):
                     self.frontier.prefix, exc, self.frontier.prefix,
                 )  # fmt: skip
                 continue
+            if lease.committing is not None and self._durable(lease):
+                continue
             state.leases[lease.id] = lease.host
             state.take_permit(lease.host, lease.id, reserved=True)
             self.stats.inc_value("scheduler/dequeued/redis")
@@ -210,6 +252,30 @@ class LeasedScheduler(Scheduler):
                 meta["verbatim_url"] = True
             return scrapy.Request(entry.url, callback=self.spider.parse_page,
                                   errback=self.spider.on_error, meta=meta, dont_filter=True)  # fmt: skip
+
+    def _durable(self, lease: Any) -> bool:
+        """Return True (and acknowledge it) when the entry's page is in the ``pages`` file its
+        dead worker renamed before it could acknowledge; else undo what that commit left."""
+        pages_file = self.root / lease.committing
+        if pages_file.exists():
+            self.frontier.ack(self.state.worker_id, [lease.id])
+            self.frontier.server.incr(self.frontier.key("durable_requeued"))  # not refetched
+            self.stats.inc_value("linkspider/redis/durable_when_requeued")
+            logger.info("entry %s was stored in %s before its worker died: not fetched again",
+                        lease.id, pages_file)  # fmt: skip
+            return True
+        # killed between renaming the links (or sitemap) twin and the pages file: drop the twins
+        for table in ("links", "sitemap_urls"):
+            Path(self.root, table, *Path(lease.committing).parts[1:]).unlink(missing_ok=True)
+        self.frontier.unclaim(lease.id)
+        return False
+
+    def sites_full(self, urls: list[str]) -> set[str]:
+        """Return the URLs whose site has its page budget queued already, run-wide."""
+        budget = getattr(self.spider, "max_pages_per_site", 0) or 0
+        sites = [site_key(url_host(url) or "") or url for url in urls]
+        full = self.frontier.sites_full(sites, budget)
+        return {url for url, is_full in zip(urls, full) if is_full}
 
     def has_pending_requests(self) -> bool:
         return bool(self.continuations) or self.frontier.counts()["queued"] > 0
@@ -231,6 +297,14 @@ class LeasedScheduler(Scheduler):
         lease = getattr(response, "meta", {}).get(LEASE_META) if response is not None else None
         if lease is not None:
             self.uncommitted.append(lease)
+
+    def rows_committing(self, leases: list[str], pages_file: Path) -> None:
+        """Mark the entries whose rows are about to be renamed into place with their file."""
+        try:
+            relative = str(Path(pages_file).relative_to(self.root))
+        except ValueError:
+            return
+        self.frontier.prepare(relative, leases)
 
     def rows_committed(self) -> None:
         """Acknowledge the leases whose rows are now in closed Parquet files."""

@@ -1,6 +1,8 @@
 """``RedisServerProcess``: a private ``redis-server`` on a free loopback port, for tests and
 benchmarks (never the shared one on 6379): no persistence, no config file, gone on stop.
 
+With ``password`` it requires AUTH; with ``tls`` it listens only on a TLS port, with a
+self-signed certificate made by ``openssl`` (its ``url`` is ``rediss://`` and names the CA file).
 Looks for ``redis-server`` on ``PATH`` and in ``/usr/bin``; ``ensure_redis_server`` installs
 Debian's package with apt-get when it is missing and says clearly when that is not possible.
 """
@@ -57,39 +59,73 @@ def free_port() -> int:
 class RedisServerProcess:
     """A redis-server child process on 127.0.0.1 and a free port (``url``)."""
 
-    def __init__(self, executable: str | None = None) -> None:
+    def __init__(self, executable: str | None = None, password: str | None = None,
+                 tls: bool = False, extra_args: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.executable = executable or ensure_redis_server()
+        self.password = password
+        self.tls = tls
+        self.extra_args = extra_args
         self.port = 0
         self._process: subprocess.Popen | None = None
         self._dir: tempfile.TemporaryDirectory | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            assert self._dir is not None
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self._dir.name}/cert.pem"
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _arguments(self) -> list[str]:
+        args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self._dir.name, "--protected-mode", "yes", "--loglevel", "warning"]  # fmt: skip
+        if self.password:
+            args += ["--requirepass", self.password]
+        if self.tls:
+            where = self._dir.name
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-keyout", f"{where}/key.pem", "-out", f"{where}/cert.pem",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           capture_output=True, check=True, timeout=60)  # fmt: skip
+            args += ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file",
+                     f"{where}/cert.pem", "--tls-key-file", f"{where}/key.pem",
+                     "--tls-ca-cert-file", f"{where}/cert.pem", "--tls-auth-clients", "no"]  # fmt: skip
+        else:
+            args += ["--port", str(self.port)]
+        return args + list(self.extra_args)
+
+    def _answers(self) -> bool:
+        if self.tls or self.password:
+            import redis
+
+            try:
+                return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
+            except (redis.RedisError, OSError):
+                return False
+        with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
 
     def start(self, timeout: float = 20.0) -> RedisServerProcess:
         self._dir = tempfile.TemporaryDirectory(prefix="linkspider-redis-")
         for _ in range(5):  # the port may be taken between choosing it and binding it
             self.port = free_port()
-            self._process = subprocess.Popen(
-                [self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--dir", self._dir.name,
-                 "--protected-mode", "yes", "--loglevel", "warning"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            self._process = subprocess.Popen([self.executable, *self._arguments()],
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self._process.poll() is None:
                 try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                        s.sendall(b"PING\r\n")
-                        if s.recv(16).startswith(b"+PONG"):
-                            return self
+                    if self._answers():
+                        return self
                 except OSError:
-                    time.sleep(0.05)
-            self.stop()
+                    pass
+                time.sleep(0.05)
+            self.stop(keep_dir=True)
+        self.stop()
         raise RuntimeError(f"{self.executable} did not start on a free port")
 
-    def stop(self) -> None:
+    def stop(self, keep_dir: bool = False) -> None:
         if self._process is not None:
             self._process.terminate()
             try:
@@ -100,7 +136,7 @@ class RedisServerProcess:
             if self._process.stdout is not None:
                 self._process.stdout.close()
             self._process = None
-        if self._dir is not None:
+        if self._dir is not None and not keep_dir:
             self._dir.cleanup()
             self._dir = None
 

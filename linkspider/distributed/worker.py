@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 from linkspider.distributed.fingerprints import buckets_for
 from linkspider.distributed.frontier import Frontier, run_prefix
@@ -38,18 +39,51 @@ def redis_client(url: str) -> redis.Redis:
     return connection.get_redis(url=url, **defaults.REDIS_PARAMS)
 
 
+#: URL schemes the workers accept (redis-py's ``from_url``); Sentinel's are refused by name.
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redacted(url: str) -> str:
+    """Return ``url`` with its password replaced by ``***``: ``rediss://:pw@h:1/0`` ->
+    ``rediss://:***@h:1/0``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def connect(url: str) -> redis.Redis:
-    """Return a client of the Redis at ``url`` that answered a PING, or raise RunSetupError."""
+    """Return a client of the single Redis server at ``url`` that answered a PING, or raise
+    RunSetupError (Sentinel and Cluster are refused: the frontier's scripts build their keys
+    from the run's prefix, which Cluster's key slots do not allow)."""
     import redis
 
+    shown = redacted(url)
+    scheme = urlsplit(url).scheme.lower()
+    if "sentinel" in scheme:
+        raise RunSetupError(
+            f"Redis Sentinel is not supported ({shown}): give the current master's address, "
+            "--redis redis://HOST:PORT/DB (or rediss:// for TLS)"
+        )
+    if scheme not in REDIS_SCHEMES:
+        raise RunSetupError(f"--redis {shown}: the URL must start with redis://, rediss:// (TLS) "
+                            "or unix://")  # fmt: skip
     try:
         server = redis_client(url)
         server.ping()
+        cluster = server.info("cluster").get("cluster_enabled")
     except (redis.RedisError, ValueError) as exc:
         raise RunSetupError(
-            f"cannot reach Redis at {url}: {exc}; start redis-server there or fix --redis "
-            "(redis://HOST:PORT/DB)"
+            f"cannot reach Redis at {shown}: {str(exc).replace(url, shown)}; start redis-server "
+            "there or fix --redis (redis://[:PASSWORD@]HOST:PORT/DB, rediss:// for TLS)"
         ) from exc
+    if cluster:
+        raise RunSetupError(
+            f"Redis Cluster is not supported ({shown} is a cluster node): use a single Redis "
+            "server (a replica set behind one address is fine)"
+        )
     return server
 
 
@@ -65,6 +99,12 @@ def distributed_settings(settings: BaseSettings) -> None:
         middlewares["linkspider.crawl.robots.RobotsTxtMiddleware"] = None
         middlewares["linkspider.distributed.robots.SharedRobotsTxtMiddleware"] = priority
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    if "linkspider.runs.recorder.RunRecorder" in extensions:  # records per worker, merged
+        extensions["linkspider.distributed.records.SharedRunRecorder"] = extensions.pop(
+            "linkspider.runs.recorder.RunRecorder")
+        extensions["linkspider.runs.recorder.RunRecorder"] = None
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
 
 
 def join_run(settings: BaseSettings) -> RunContext:
@@ -78,7 +118,7 @@ def join_run(settings: BaseSettings) -> RunContext:
     if settings.getbool("LINKSPIDER_RESUME"):
         raise RunSetupError(
             "--resume is for single-process runs; with --redis the frontier in Redis is the "
-            f"run's state: start a worker with --redis {url} --run-id {run_id} to continue it"
+            f"run's state: start a worker with --redis {redacted(url)} --run-id {run_id} to continue it"
         )
     if settings.get("JOBDIR"):
         raise RunSetupError("JOBDIR is not supported; with --redis the frontier is in Redis")
@@ -98,7 +138,7 @@ def join_run(settings: BaseSettings) -> RunContext:
     if first and read_run_record(root, run_id) is not None:
         server.delete(meta_key)
         raise RunSetupError(
-            f"run {run_id} already exists in {root} and is not in the Redis at {url}: pick "
+            f"run {run_id} already exists in {root} and is not in the Redis at {redacted(url)}: pick "
             "another --run-id"
         )
     differences = settings_differences(meta["settings"], settings)

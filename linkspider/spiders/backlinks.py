@@ -97,6 +97,8 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         #: a distributed run (LINKSPIDER_REDIS_URL): the frontier in Redis keeps the seen-set
         #: and the pages-per-site budget; a worker may join without seeds
         self.shared_frontier = bool(kwargs.get("shared_frontier"))
+        #: set by the distributed scheduler: URLs -> those whose site budget is spent run-wide
+        self.shared_sites_full: Any = None
         if not self.seed_urls and not self.shared_frontier:
             raise ValueError(
                 "no seeds: pass -a seeds=http://example.com/ or -a seeds_file=seeds.txt"
@@ -354,6 +356,8 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         # Requests first: the row counts the links refused by the site's budget.
         self._over_budget = 0
         requests = list(self._follow(links, extracted.rels, site, depth, hops)) if follow else []
+        if requests and self.shared_sites_full is not None and self.max_pages_per_site:
+            requests = self._drop_full_sites(requests)
         if requests and extracted.meta_refresh_href is not None:  # the last link row
             refresh = links["target_url"][-1]
             for request in requests:
@@ -396,6 +400,15 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
             request = self._request(url, depth + 1, next_hops)
             if request is not None:
                 yield request
+
+    def _drop_full_sites(self, requests: list[Any]) -> list[Any]:
+        """Return the requests whose site (run-wide, in Redis) has room; count the others in
+        ``_over_budget`` (the shared queue would refuse them)."""
+        full = self.shared_sites_full([r.url for r in requests if isinstance(r, scrapy.Request)])
+        if not full:
+            return requests
+        self._over_budget += sum(isinstance(r, scrapy.Request) and r.url in full for r in requests)
+        return [r for r in requests if not (isinstance(r, scrapy.Request) and r.url in full)]
 
     def closed(self, reason: str) -> None:
         if self.parse_workers is not None:
