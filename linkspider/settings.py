@@ -33,7 +33,8 @@ LINKSPIDER_ROWS_PER_FILE = 1_000_000
 LINKSPIDER_FILE_MAX_SECONDS = 60.0
 #: Rows buffered in memory before they are written out as one Parquet row group.
 LINKSPIDER_ROW_GROUP_ROWS = 65_536
-#: Parquet compression codec.
+#: Parquet compression of every table: zstd, snappy, gzip, brotli, lz4 or none, with a level
+#: for zstd, gzip and brotli (``zstd:9``); every reader of the dataset reads them all.
 LINKSPIDER_COMPRESSION = "zstd"
 #: HTTP proxy for every request (e.g. the local web: ``http://127.0.0.1:8899``); None = direct.
 LINKSPIDER_PROXY = None

@@ -112,6 +112,40 @@ def unfinished_files(root: str | os.PathLike[str], writer_prefix: str) -> list[P
     return sorted(stale)
 
 
+#: Parquet codecs every reader of the dataset (pyarrow, DuckDB, polars, Spark) reads.
+CODECS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
+
+
+def parquet_compression(text: str | None) -> tuple[str, int | None]:
+    """Return ``(codec, level)`` of ``LINKSPIDER_COMPRESSION`` (``zstd``, ``zstd:9``,
+    ``snappy``, ``gzip:6``, ``none``...); raise ``ValueError`` naming what is accepted.
+
+    >>> parquet_compression("zstd:9"), parquet_compression("SNAPPY")
+    (('zstd', 9), ('snappy', None))
+    """
+    codec, _, level = (text or "zstd").strip().lower().partition(":")
+    if codec == "uncompressed":
+        codec = "none"
+    if codec not in CODECS:
+        raise ValueError(f"LINKSPIDER_COMPRESSION={text!r}: use one of {', '.join(CODECS)}, "
+                         "with a level for zstd, gzip or brotli (e.g. zstd:9)")
+    if not level:
+        return codec, None
+    import pyarrow as pa
+
+    try:
+        number = int(level)
+        if codec not in ("zstd", "gzip", "brotli"):
+            raise ValueError
+        low, high = pa.Codec.minimum_compression_level(codec), pa.Codec.maximum_compression_level(codec)
+    except ValueError:
+        raise ValueError(f"LINKSPIDER_COMPRESSION={text!r}: only zstd, gzip and brotli take a "
+                         "level (an integer), e.g. zstd:9") from None
+    if not low <= number <= high:
+        raise ValueError(f"LINKSPIDER_COMPRESSION={text!r}: {codec} levels go from {low} to {high}")
+    return codec, number
+
+
 class RollingParquetWriter:
     """Write tables into ``directory/part-<writer>-<n>.parquet`` files, each atomically."""
 
@@ -134,7 +168,7 @@ class RollingParquetWriter:
         self.schema = schema
         self.rows_per_file = rows_per_file
         self.max_file_seconds = max_file_seconds
-        self.compression = compression
+        self.compression, self.compression_level = parquet_compression(compression)
         self.writer_id = writer_id or uuid.uuid4().hex[:8]
         self.files: list[Path] = []
         self.rows_written = 0
@@ -228,7 +262,8 @@ class RollingParquetWriter:
                 where, prefix = self.staging, self.staging_prefix
             self._tmp_path = where / f"{prefix}part-{self.writer_id}-{len(self.files):05d}.parquet.tmp"
             self._writer = pq.ParquetWriter(
-                self._tmp_path, self.schema, compression=self.compression
+                self._tmp_path, self.schema, compression=self.compression,
+                compression_level=self.compression_level,
             )
         except OSError as exc:
             raise ParquetExportError(
