@@ -61,6 +61,8 @@ class NormalizeLinksPipeline:
             title_attr=raw.title_attrs,
             hreflang=raw.hreflangs,
             target_attr=raw.target_attrs,
+            type_attr=raw.type_attrs,
+            media_attr=raw.media_attrs,
         )
         page["internal_links"], page["external_links"] = count_internal_external(
             sites, links["is_external"], raw.positions

@@ -11,8 +11,9 @@ import pyarrow as pa
 
 #: 2: pages.hops; the runs table. 3: pages.drop_reason, tags_beyond_depth, links_truncated,
 #: links_over_budget, note; the targets and analysis tables. 4: pages.discovered_by; the
-#: sitemap_urls table.
-SCHEMA_VERSION = "4"
+#: sitemap_urls table. 5: links.type_attr, media_attr; link kinds alternate, amphtml, pagination,
+#: http_header.
+SCHEMA_VERSION = "5"
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -47,11 +48,14 @@ LINKS_FIELDS = [
            "without text, the image's alt text.", False),
     _field("anchor_from_alt", pa.bool_(), "True when anchor_text comes from an alt attribute.",
            False),
-    _field("tag", DICT_STRING, "Element of the link: a, area, iframe, link (canonical), meta "
-           "(refresh); null for HTTP redirects."),
+    _field("tag", DICT_STRING, "Element of the link: a, area, iframe, link (canonical and the "
+           "other head links), meta (refresh); null for HTTP redirects and Link-header rows."),
     _field("link_kind", DICT_STRING,
            "a, area, image (an <img> inside the <a>), iframe, canonical (<link rel=canonical>), "
-           "meta_refresh, or redirect (an HTTP 3xx from source_url to its Location).", False),
+           "alternate (<link rel=alternate>: hreflang versions, feeds, media versions), amphtml "
+           "(<link rel=amphtml>), pagination (<link rel=next|prev>), meta_refresh, redirect (an "
+           "HTTP 3xx from source_url to its Location), or http_header (a link of the HTTP Link: "
+           "response header, RFC 8288; its rel says canonical, alternate, ...).", False),
     _field("rel", pa.list_(pa.string()),
            "rel tokens, lowercased and deduplicated, in document order; empty list when none.",
            False),
@@ -67,11 +71,13 @@ LINKS_FIELDS = [
     _field("is_external", pa.bool_(),
            "True when the target's registrable domain differs from the referring domain.", False),
     _field("position", pa.int32(), "0-based ordinal of the link among the page's body links "
-           "(a, area, iframe) in document order; null for canonical, meta_refresh, redirect."),
+           "(a, area, iframe) in document order; null for head, meta_refresh, redirect and "
+           "http_header rows."),
     _field("region", DICT_STRING,
            "Where the link sits: header, nav, main, aside, footer, or body when no landmark "
            "applies (HTML5 elements and ARIA roles first, then class/id names like footer, nav, "
-           "menu, sidebar); head for canonical and meta_refresh; null for redirects."),
+           "menu, sidebar); head for <link> rows and meta_refresh; null for redirects and "
+           "http_header rows."),
     _field("dom_path", pa.string(), "Short CSS-like path to the element, e.g. nav#menu>ul>li>a."),
     _field("context_before", pa.string(),
            "Up to 80 characters of visible text before the link inside its block (paragraph, list "
@@ -82,8 +88,13 @@ LINKS_FIELDS = [
     _field("img_src", pa.string(), "src of the <img> inside an image link, as written."),
     _field("img_alt", pa.string(), "alt of the <img> inside an image link, cleaned like anchor text."),
     _field("title_attr", pa.string(), "The link's title attribute."),
-    _field("hreflang", pa.string(), "The link's hreflang attribute."),
+    _field("hreflang", pa.string(), "The link's hreflang attribute (or Link-header parameter), "
+           "trimmed; null when none."),
     _field("target_attr", pa.string(), "The link's target attribute (e.g. _blank)."),
+    _field("type_attr", pa.string(), "The type attribute of a <link> or Link-header row (a feed's "
+           "application/rss+xml or application/atom+xml, ...); null for body links."),
+    _field("media_attr", pa.string(), "The media attribute of a <link> or Link-header row (e.g. "
+           "only screen and (max-width: 640px)); null for body links."),
     _field("redirect_status", pa.int16(), "HTTP status of a redirect row (301, 302, ...)."),
     _field("page_internal_links", pa.int32(),
            "Links on the source page to its own registrable domain (for equity division)."),
@@ -108,7 +119,8 @@ PAGES_FIELDS = [
     _field("size", pa.int64(), "Body size in bytes."),
     _field("title", pa.string(), "Text of <title>, whitespace collapsed."),
     _field("canonical_url", pa.string(), "<link rel=canonical> resolved to an absolute URL "
-           "(null when it is no valid URL); the history obeys only an http(s) one."),
+           "(null when it is no valid URL), else the first rel=canonical of the HTTP Link: "
+           "header (the HTML's wins when both are given); the history obeys only an http(s) one."),
     _field("meta_robots", pa.string(), "Content of <meta name=robots>."),
     _field("x_robots_tag", pa.string(), "X-Robots-Tag response header(s)."),
     _field("page_nofollow", pa.bool_(), "The page says nofollow (meta robots or X-Robots-Tag)."),

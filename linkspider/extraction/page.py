@@ -7,7 +7,8 @@ caller can resolve and normalize in bulk.
 
 Every ``<a href>``, ``<area href>`` and ``<iframe src>`` in the body is a link, whatever its
 scheme or rel (a backlink index records every link and says what it is), followed by the
-page's ``<link rel=canonical>`` and ``<meta http-equiv=refresh>`` targets. For each link the
+page's head links (``<link rel=alternate|amphtml|next|prev>``: :data:`HEAD_LINK_KINDS`), its
+``<link rel=canonical>`` and ``<meta http-equiv=refresh>`` targets. For each link the
 extractor also reports where it sits (``region``, ``dom_path``) and the visible text around it
 (``context_before``/``context_after``).
 """
@@ -57,6 +58,9 @@ _LEADING_WORD, _TRAILING_WORD = re.compile(r"\S*"), re.compile(r"\S*\Z")
 _SPAN = 3 * CONTEXT_CHARS  # raw text kept around a link: room for whitespace to collapse
 #: A space before closing punctuation, as text joining leaves it.
 _SPACE_BEFORE_CLOSING = re.compile(r" (?=[.,;:!?)\]])")
+#: The kind of a ``<link>`` row by its rel token (the first that applies, in this order).
+HEAD_LINK_KINDS = {"alternate": "alternate", "amphtml": "amphtml", "next": "pagination",
+                   "prev": "pagination", "previous": "pagination"}  # fmt: skip
 _REFRESH_URL = re.compile(r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S)
 
 
@@ -65,7 +69,9 @@ class ExtractedPage:
     """What one HTML document says, before any normalization.
 
     The link fields are parallel lists, one entry per link: body links in document order,
-    then the canonical and meta refresh targets.
+    then the head links (alternate, amphtml, pagination), the canonical and meta refresh
+    targets, then the HTTP ``Link:`` header's links (``header_links`` of them, added by
+    ``linkspider.extraction.headers.add_header_links``).
     """
 
     title: str | None = None
@@ -87,6 +93,9 @@ class ExtractedPage:
     title_attrs: list[str | None] = field(default_factory=list)
     hreflangs: list[str | None] = field(default_factory=list)
     target_attrs: list[str | None] = field(default_factory=list)
+    #: The type and media attributes of ``<link>`` and Link-header rows; None for body links.
+    type_attrs: list[str | None] = field(default_factory=list)
+    media_attrs: list[str | None] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     dom_paths: list[str | None] = field(default_factory=list)
     contexts_before: list[str | None] = field(default_factory=list)
@@ -94,6 +103,11 @@ class ExtractedPage:
     positions: list[int | None] = field(default_factory=list)
     #: Body links past ``max_links`` that were left out (0: none).
     links_cut: int = 0
+    #: Link rows from the HTTP ``Link:`` header, the last ones (0: none).
+    header_links: int = 0
+    # <link> elements of the head other than the canonical: (kind, href, rel, hreflang, type, media).
+    _head_links: list[tuple[str, str, str, str | None, str | None, str | None]] = field(
+        default_factory=list, repr=False, compare=False)
     # The parsed document and its body link nodes, kept until fill_link_contexts runs.
     _tree: LexborHTMLParser | None = field(default=None, repr=False, compare=False)
     _nodes: list[LexborNode] = field(default_factory=list, repr=False, compare=False)
@@ -108,7 +122,14 @@ class ExtractedPage:
         body links, before the meta refresh target (see ``extract_page``)."""
         if self.canonical_href is None:
             return None
-        return len(self.hrefs) - 1 - (self.meta_refresh_href is not None)
+        return len(self.hrefs) - 1 - (self.meta_refresh_href is not None) - self.header_links
+
+    @property
+    def meta_refresh_at(self) -> int | None:
+        """Return the position of the meta refresh link in the link lists, or None."""
+        if self.meta_refresh_href is None:
+            return None
+        return len(self.hrefs) - 1 - self.header_links
 
 
 def extract_page(html: str | bytes, context: str | None = "all",
@@ -158,7 +179,11 @@ def extract_page(html: str | bytes, context: str | None = "all",
     _read_body_links(nodes, tags, _first_images(images), ancestry, page)
     page.contexts_before.extend([None] * len(nodes))
     page.contexts_after.extend([None] * len(nodes))
+    page.type_attrs.extend([None] * len(nodes))
+    page.media_attrs.extend([None] * len(nodes))
     page._tree, page._nodes, page._hidden = tree, nodes, hidden
+    for kind, href, rel, hreflang, type_, media in page._head_links:
+        append_link_row(page, kind, href, "link", "head", "head>link", rel, hreflang, type_, media)
     for kind, href in (("canonical", page.canonical_href), ("meta_refresh", page.meta_refresh_href)):
         if href is not None:
             _append_head_link(page, kind, href)
@@ -235,10 +260,18 @@ def _read_head(head: LexborNode, page: ExtractedPage) -> None:
         attrs = node.attributes
         if tag == "link":
             rel = (attrs.get("rel") or "").lower().split()
-            if "canonical" in rel and page.canonical_href is None:
-                page.canonical_href = attrs.get("href")
-            elif "alternate" in rel and attrs.get("hreflang"):
-                page.hreflang_alternates.append((attrs["hreflang"].strip(), attrs.get("href") or ""))
+            if "canonical" in rel:
+                if page.canonical_href is None:
+                    page.canonical_href = attrs.get("href")
+                continue
+            kind = next((HEAD_LINK_KINDS[t] for t in rel if t in HEAD_LINK_KINDS), None)
+            if kind is None:
+                continue  # stylesheets, icons, preloads: not links to pages
+            hreflang = (attrs.get("hreflang") or "").strip() or None
+            if kind == "alternate" and hreflang:
+                page.hreflang_alternates.append((hreflang, attrs.get("href") or ""))
+            page._head_links.append((kind, attrs.get("href") or "", attrs.get("rel") or "", hreflang,
+                                     attrs.get("type"), attrs.get("media")))  # fmt: skip
             continue
         name = (attrs.get("name") or "").strip().lower()
         if name in ("robots", "linkspider"):
@@ -321,16 +354,30 @@ def _read_body_links(
 
 
 def _append_head_link(page: ExtractedPage, kind: str, href: str) -> None:
+    tag = "link" if kind == "canonical" else "meta"
+    append_link_row(page, kind, href, tag, "head", f"head>{tag}")
+
+
+def append_link_row(
+    page: ExtractedPage, kind: str, href: str, tag: str | None, region: str | None,
+    dom_path: str | None, rel: str | None = None, hreflang: str | None = None,
+    type_: str | None = None, media: str | None = None,
+) -> None:
+    """Append one link row that is no body link (no position, text or context)."""
     page.kinds.append(kind)
-    page.tags.append("link" if kind == "canonical" else "meta")
+    page.tags.append(tag)  # type: ignore[arg-type]
     page.hrefs.append(href)
     page.positions.append(None)
-    for column in (page.alts, page.img_srcs, page.img_alts, page.rels, page.title_attrs,
-                   page.hreflangs, page.target_attrs, page.contexts_before, page.contexts_after):
+    for column in (page.alts, page.img_srcs, page.img_alts, page.title_attrs, page.target_attrs,
+                   page.contexts_before, page.contexts_after):
         column.append(None)  # fmt: skip
+    page.rels.append(rel)
+    page.hreflangs.append(hreflang)
+    page.type_attrs.append(type_)
+    page.media_attrs.append(media)
     page.texts.append("")
-    page.regions.append("head")
-    page.dom_paths.append("head>link" if kind == "canonical" else "head>meta")
+    page.regions.append(region)  # type: ignore[arg-type]
+    page.dom_paths.append(dom_path)
 
 
 #: Elements a dom path names, the link's own step included.

@@ -82,6 +82,7 @@ class Figures:
             "anchors": self.anchors(), "referring_domains": self.referring_domains(),
             "linked_pages": self.linked_pages(), "link_scores": self.link_scores(),
             "broken_internal": self.broken_internal(), "targets": self.targets(), "history": self.history(),
+            "hreflang_no_return": self._capped(queries.HREFLANG_NO_RETURN),
         }  # fmt: skip
 
     def overview(self) -> dict[str, Any]:

@@ -231,11 +231,23 @@ def history_section(f: dict[str, Any]) -> str:
     return _section("history", "History: new and lost links", body)
 
 
+def hreflang_section(f: dict[str, Any]) -> str:
+    h = f["hreflang_no_return"]
+    body = ("<p>Pages naming an hreflang version that does not name them back (search engines then "
+            "ignore the pair).</p>" + table_html("hreflang_no_return", [
+                Column("page", "page", "url"), Column("hreflang", "hreflang"),
+                Column("alternate", "names as its version", "url"),
+                Column("alternate_status", "its status", "status")], h["rows"], h["total"]))  # fmt: skip
+    return _section("hreflang", "Hreflang without return links", body)
+
+
 SECTIONS = (overview_section, follow_section, anchors_section, regions_section, referring_domains_section,
-            linked_pages_section, link_scores_section, broken_section, history_section)  # fmt: skip
+            linked_pages_section, link_scores_section, broken_section, hreflang_section,
+            history_section)  # fmt: skip
 NAV = (("overview", "Overview"), ("follow", "Follow split"), ("anchors", "Anchors"), ("regions", "Regions"),
        ("referring-domains", "Referring domains"), ("linked-pages", "Linked pages"),
-       ("link-scores", "Link score"), ("broken", "Broken links"), ("history", "History"))  # fmt: skip
+       ("link-scores", "Link score"), ("broken", "Broken links"), ("hreflang", "Hreflang"),
+       ("history", "History"))  # fmt: skip
 
 
 def render_page(f: dict[str, Any]) -> str:

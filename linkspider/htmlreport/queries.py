@@ -180,3 +180,21 @@ LOST_REASONS = f"""
 SELECT coalesce(reason, 'unknown') AS reason, count(*) AS links FROM link_changes
 WHERE to_run = $to_run AND change = 'lost' AND {BACKLINK_CHANGE} GROUP BY 1 ORDER BY 2 DESC, 1
 """
+
+#: Hreflang alternates without a return link: page A names B as its ``hreflang`` version (a
+#: ``<link rel=alternate hreflang>`` or a Link-header row), B names no hreflang version A.
+#: ``alternate_status`` is B's HTTP status when the crawl fetched it (null: not fetched).
+HREFLANG_NO_RETURN = """
+WITH alternates AS (
+  SELECT DISTINCT referring_domain, source_url, hreflang, target_url FROM links
+  WHERE link_kind IN ('alternate', 'http_header') AND hreflang IS NOT NULL
+    AND target_scheme IN ('http', 'https')
+)
+SELECT a.source_url AS page, a.hreflang, a.target_url AS alternate,
+       (SELECT max(p.status) FROM pages p WHERE p.final_url = a.target_url) AS alternate_status
+FROM alternates a
+WHERE a.target_url <> a.source_url AND ($domain IS NULL OR a.referring_domain = $domain)
+  AND NOT EXISTS (SELECT 1 FROM alternates b
+                  WHERE b.source_url = a.target_url AND b.target_url = a.source_url)
+ORDER BY page, a.hreflang, alternate
+"""

@@ -22,6 +22,7 @@ from scrapy.http import HtmlResponse
 
 from linkspider.urls.domains import registrable_domain, site_key, site_keys
 from linkspider.extraction.encoding import parser_input, response_encoding
+from linkspider.extraction.headers import add_header_links, header_canonical
 from linkspider.extraction.page import fill_link_contexts
 from linkspider.crawl.failures import describe_failure, drop_reason, failure_status
 from linkspider.crawl.items import LEASE_META, PageItem
@@ -340,14 +341,22 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
                 for lang, href in alternates
             ],
         )
+        link_headers = response.headers.getlist(b"Link")
+        if link_headers:
+            ignored = add_header_links(extracted, response.url, [v.decode("latin-1") for v in link_headers])
+            if ignored:
+                page["note"] = "; ".join(filter(None, [page.get("note"),
+                                                       f"Link header: {ignored} part(s) ignored"]))  # fmt: skip
         links = resolve_links(response.url, extracted.base_href, extracted.hrefs, encoding)
-        at = extracted.canonical_at
+        # The HTML's canonical first; one given only in the Link header counts when it has none.
+        at = extracted.canonical_at if extracted.canonical_href is not None else (
+            header_canonical(extracted) if link_headers else None)
         if at is not None:  # the canonical's own link row
             scheme = links["target_scheme"][at]
             page["canonical_url"] = links["target_url"][at] if scheme != "invalid" else None
             if scheme not in FETCHABLE_SCHEMES:
                 page["note"] = "; ".join(filter(None, [page.get("note"), canonical_note(
-                    extracted.canonical_href or "", scheme)]))  # fmt: skip
+                    extracted.hrefs[at] or "", scheme)]))  # fmt: skip
         sites = site_keys(links["target_domain"], links["target_host"])
         fill_link_contexts(extracted, self._context_indices(sites, site))
         page["word_count"] = extracted.word_count if self.link_context != "none" else None
@@ -358,8 +367,9 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         requests = list(self._follow(links, extracted.rels, site, depth, hops)) if follow else []
         if requests and self.shared_sites_full is not None and self.max_pages_per_site:
             requests = self._drop_full_sites(requests)
-        if requests and extracted.meta_refresh_href is not None:  # the last link row
-            refresh = links["target_url"][-1]
+        refresh_at = extracted.meta_refresh_at
+        if requests and refresh_at is not None:
+            refresh = links["target_url"][refresh_at]
             for request in requests:
                 if request.url == refresh and isinstance(request, scrapy.Request):
                     request.meta["discovered_by"] = "redirect"
