@@ -22,6 +22,8 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
+from linkspider.extraction.text import count_words, main_text, top_terms
+
 BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
 _LINK_TAGS = frozenset({"a", "area", "iframe"})
 CONTEXT_CHARS = 80
@@ -76,6 +78,9 @@ class ExtractedPage:
     meta_refresh_href: str | None = None
     hreflang_alternates: list[tuple[str, str]] = field(default_factory=list)
     word_count: int = 0
+    #: The main text's most frequent terms and their counts (``linkspider.extraction.text``);
+    #: None until ``fill_link_contexts`` runs with ``text=True``.
+    main_terms: list[tuple[str, int]] | None = None
     kinds: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     hrefs: list[str] = field(default_factory=list)
@@ -185,8 +190,9 @@ def _selector() -> LexborCSSSelector:
 _local = threading.local()
 
 
-def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
-    """Fill the context of the body links at ``indices`` and the page's word count.
+def fill_link_contexts(page: ExtractedPage, indices: Iterable[int], text: bool = True) -> None:
+    """Fill the context of the body links at ``indices`` and, with ``text``, the page's word
+    count and main terms (``linkspider.extraction.text``).
 
     A link's context is the visible text around it inside its nearest block element (the next
     block up when that holds nothing but the link, twice at most). Links inside invisible
@@ -211,9 +217,15 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     body = tree.body
     if body is None:
         return
-    page.word_count = len(body.text(deep=True, separator=" ").split())
+    body_text = body.text(deep=True, separator=" ") if text else ""
+    page.word_count = count_words(body_text)
     if visible:
         _read_contexts(nodes, visible, page)
+    if text:
+        main = main_text(body, _selector().find, _region_named, body_text)
+        if visible:  # the contexts' markers are in the tree now
+            main = _MARKER.sub(" ", main)
+        page.main_terms = top_terms(main)
 
 
 def _has_elements(node: LexborNode) -> bool:
