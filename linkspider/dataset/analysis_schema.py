@@ -99,6 +99,21 @@ LINK_SCORES_FIELDS = [
            "rows that are not body links)."),
     _field("target_crawl_rank", pa.float64(), "crawl_rank of the target's node (after "
            "redirects and canonicals; null for rows that are not body links)."),
+    _field("relevance", pa.float64(), "0-1: cosine of the TF-IDF vectors of the source page's "
+           "main terms and the target's (docs/analysis.md, Relevance): the target page's when it "
+           "was fetched with main terms, else the target site's profile. External body links "
+           "only; null when the source page has no main terms or the target neither."),
+    _field("relevance_basis", pa.string(), "What relevance compares the source page with: "
+           "target_page or target_site; null with relevance."),
+    _field("relevance_terms", pa.list_(pa.string()), "Up to 5 terms the source and the target "
+           "share, by the product of their weights, largest first: what explains relevance."),
+    _field("site_relevance", pa.float64(), "0-1: cosine of the source site's topic profile "
+           "and the target site's (site_topics); external body links whose sites both have one."),
+    _field("source_language", pa.string(), "ISO 639-1 language of the source page, identified "
+           "from its main terms (py3langid); null when they hold fewer than 20 letters. External "
+           "body links only."),
+    _field("target_language", pa.string(), "Language of the target page when it was fetched, "
+           "else the most common language of the target site's pages; external body links only."),
 ]
 
 ANCHORS_FIELDS = [
@@ -145,11 +160,25 @@ DOMAIN_SIGNALS_FIELDS = [
     _field("flag_count", pa.int32(), "Number of flags (like Moz's Spam Score).", False),
 ]
 
+SITE_TOPICS_FIELDS = [
+    _RUN_ID,
+    _field("site", pa.string(), "Registrable domain (else host) with fetched pages that have "
+           "main terms.", False),
+    _field("pages", pa.int64(), "Its fetched 2xx pages with main terms: the pages its profile "
+           "sums.", False),
+    _field("language", pa.string(), "The most common language of those pages (ties: "
+           "alphabetical); null when none was identified."),
+    _field("top_terms", pa.list_(pa.struct([("term", pa.string()), ("weight", pa.float64())])),
+           "The 20 heaviest terms of the site's topic profile (the normalized sum of its pages' "
+           "TF-IDF vectors, template terms included: docs/analysis.md, Relevance), heaviest "
+           "first.", False),
+]
+
 ANALYSIS_SCHEMAS = {
     name: table_schema(fields, name) for name, fields in (
         ("referring_domains", REFERRING_DOMAINS_FIELDS), ("domain_rank", DOMAIN_RANK_FIELDS),
         ("page_rank", PAGE_RANK_FIELDS), ("link_scores", LINK_SCORES_FIELDS),
         ("anchors", ANCHORS_FIELDS),
-        ("domain_signals", DOMAIN_SIGNALS_FIELDS),
+        ("domain_signals", DOMAIN_SIGNALS_FIELDS), ("site_topics", SITE_TOPICS_FIELDS),
     )
 }  # fmt: skip

@@ -124,7 +124,7 @@ PAGES_FIELDS = [
            "without header, nav, footer and aside landmarks or class/id names) with their "
            "counts: lowercase word runs of 2+ characters, digits-only runs and common words of "
            "European languages left out, CJK text as overlapping character bigrams; counted in "
-           "the first 100,000 characters. Null for pages not parsed as HTML, or when "
+           "the first 10,000 characters. Null for pages not parsed as HTML, or when "
            "LINKSPIDER_LINK_CONTEXT is none (docs/analysis.md, Relevance)."),
     _field("depth", pa.int16(), "Links followed from the seed to reach this URL.", False),
     _field("hops", pa.int16(),

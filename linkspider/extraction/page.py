@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
-from linkspider.extraction.text import count_words, main_text, top_terms
+from linkspider.extraction.text import count_words, main_element, text_without_chrome, top_terms
 
 BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
 _LINK_TAGS = frozenset({"a", "area", "iframe"})
@@ -217,14 +217,18 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int], text: bool =
     body = tree.body
     if body is None:
         return
-    body_text = body.text(deep=True, separator=" ") if text else ""
-    page.word_count = count_words(body_text)
+    main = None
+    if text:
+        body_text = body.text(deep=True, separator=" ")
+        page.word_count = count_words(body_text)
+        element = main_element(body, _selector().find)
+        if element is not None:  # read before the contexts put their markers in the tree
+            main = element.text(deep=True, separator=" ")
     if visible:
         _read_contexts(nodes, visible, page)
     if text:
-        main = main_text(body, _selector().find, _region_named, body_text)
-        if visible:  # the contexts' markers are in the tree now
-            main = _MARKER.sub(" ", main)
+        if main is None:  # markers are words of their own (no terms: digits and marks)
+            main = text_without_chrome(body, _selector().find, _region_named, body_text)
         page.main_terms = top_terms(main)
 
 

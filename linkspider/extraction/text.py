@@ -26,16 +26,18 @@ if TYPE_CHECKING:
 
 #: Terms kept per page (the most frequent ones): the bound of ``pages.main_terms``.
 MAX_TERMS = 64
-#: Characters of main text the terms are counted in (a huge page costs no more than this).
-MAX_TERM_CHARS = 100_000
+#: Characters of main text the terms are counted in (about 1,500 words): tokenizing costs
+#: some 50 ns a character, and the lead of a page says what it is about.
+MAX_TERM_CHARS = 10_000
 #: Characters of text the language is identified from...
 LANGUAGE_CHARS = 2_000
 #: ...and the letters it needs at least (fewer: null language).
 LANGUAGE_MIN_LETTERS = 20
 
-_CJK_CLASS = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_CLASS = "\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
-_CJK_FIRST = "\u1100"  # text whose highest character is below holds no CJK: no regex pass
+#: One range or two (a faster scan than the class): text without them holds no CJK.
+_CJK_ANY = re.compile("[\u3040-\ud7af\uf900-\ufaff]")
 #: A CJK run (group 1), or a run of other word characters.
 _TOKEN = re.compile(f"([{_CJK_CLASS}]+)|[^\\W_{_CJK_CLASS}]{{2,}}")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -70,11 +72,9 @@ def count_words(text: str) -> int:
     >>> count_words("two words"), count_words("東京は日本の首都です"), count_words("Tokyo 東京")
     (2, 10, 3)
     """
-    if text.isascii() or max(text) < _CJK_FIRST:
+    if text.isascii() or not _CJK_ANY.search(text):
         return len(text.split())
     cjk = sum(len(run) for run in _CJK_RUN.findall(text))
-    if not cjk:
-        return len(text.split())
     return len(_CJK_RUN.sub(" ", text).split()) + cjk
 
 
@@ -110,7 +110,7 @@ def top_terms(text: str, limit: int = MAX_TERMS) -> list[tuple[str, int]]:
     [('garden', 3), ('roses', 2)]
     """
     text = text[:MAX_TERM_CHARS]
-    if not text.isascii() and max(text) >= _CJK_FIRST and _CJK_RUN.search(text):
+    if not text.isascii() and _CJK_ANY.search(text):
         return Counter(tokenize(text)).most_common(limit)
     # Most pages: count the whitespace tokens at C speed, then split and filter each distinct
     # token once (the same terms as tokenize: \w has no whitespace; isalnum is \w less "_").
@@ -192,19 +192,20 @@ CHROME_SELECTOR = ", ".join([
 MAIN_SELECTOR = 'main, [role="main" i]'
 
 
-def main_text(body: LexborNode, select: Callable[[str, LexborNode], list[LexborNode]],
-              region_named: Callable[[str], str | None], body_text: str) -> str:  # fmt: skip
-    """Return the main text of a parsed ``body`` (invisible elements already removed).
-
-    The text of the first ``<main>`` or ``role=main`` element, else of the first ``<article>``,
-    else the body's text (``body_text``) without header, nav, footer and aside landmarks
-    (elements or ARIA roles) and elements whose class or id names such a region
-    (``region_named``: the link regions' rule). ``select`` is a CSS engine's ``find``. Detaches
-    the chrome elements from the tree: call it last.
-    """
+def main_element(body: LexborNode, select: Callable[[str, LexborNode], list[LexborNode]]) -> LexborNode | None:
+    """Return the first ``<main>`` or ``role=main`` element of ``body``, else its first
+    ``<article>``, else None; ``select`` is a CSS engine's ``find``."""
     found = select(MAIN_SELECTOR, body) or select("article", body)
-    if found:
-        return found[0].text(deep=True, separator=" ")
+    return found[0] if found else None
+
+
+def text_without_chrome(body: LexborNode, select: Callable[[str, LexborNode], list[LexborNode]],
+                        region_named: Callable[[str], str | None], body_text: str) -> str:  # fmt: skip
+    """Return the text of ``body`` (its text so far: ``body_text``) without header, nav,
+    footer and aside landmarks (elements or ARIA roles) and elements whose class or id names
+    such a region (``region_named``: the link regions' rule): the main text of a page without
+    a ``main_element``. Detaches those elements from the tree: call it last.
+    """
     chrome = [node for node in select(CHROME_SELECTOR, body) if _is_chrome(node, region_named)]
     if not chrome:
         return body_text
