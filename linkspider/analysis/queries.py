@@ -192,15 +192,3 @@ SELECT DISTINCT source_url, target_url,
 FROM run_links WHERE is_external AND {_BODY}
 ORDER BY 1, 2
 """
-
-#: ``link_scores`` (registered as ``link_scores_rows`` with its row number ``link_row``) with
-#: the relevance columns of ``relevance_pairs`` on its external body links, in row order.
-LINK_RELEVANCE = """
-SELECT s.*, p.relevance, p.relevance_basis, p.relevance_terms, p.site_relevance,
-       p.source_language, p.target_language
-FROM link_scores_rows s
-LEFT JOIN relevance_pairs p
-       ON s.is_external AND s.weight IS NOT NULL
-      AND p.source_url = s.source_url AND p.target_url = s.target_url
-ORDER BY s.link_row
-"""

@@ -47,7 +47,7 @@ TEMPLATE_SHARE = 0.5
 #: Shared terms kept in relevance_terms, and top terms per site in site_topics.
 EXPLAINING_TERMS = 5
 SITE_TOP_TERMS = 20
-#: Link pairs scored at once (bounds the memory of the row products).
+#: Link pairs scored at once (bounds the memory of their source rows).
 _CHUNK = 50_000
 
 
@@ -178,20 +178,39 @@ def pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
     """Return the cosine of rows ``left[i]`` and ``right[i]`` of unit-norm ``vectors``, and with
     ``explain``, the ids of up to that many shared terms of each pair, largest product first.
 
+    Pairs are taken in order of their right row, each right row spread once into a dense
+    buffer that the left rows' few terms look up: the cost is the left rows' terms, however
+    many terms a site profile (a right row) holds.
+
     >>> v = normalize_rows(sparse.csr_array(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])))
     >>> cos, shared = pair_cosines(v, np.array([0, 0]), np.array([1, 2]), explain=2)
     >>> [round(float(c), 4) for c in cos], shared
     ([0.7071, 0.0], [[0], []])
     """
     cosines = np.zeros(len(left))
-    shared: list[list[int]] = []
-    for start in range(0, len(left), _CHUNK):
-        a, b = left[start:start + _CHUNK], right[start:start + _CHUNK]
-        product = sparse.csr_array(vectors[a].multiply(vectors[b]))
-        product.eliminate_zeros()
-        cosines[start:start + len(a)] = np.clip(np.asarray(product.sum(axis=1)).ravel(), 0.0, 1.0)
+    shared: list[list[int]] = [[] for _ in range(len(left))] if explain else []
+    buffer = np.zeros(vectors.shape[1])
+    indptr, indices, data = vectors.indptr, vectors.indices, vectors.data
+    order = np.argsort(right, kind="stable")
+    for start in range(0, len(order), _CHUNK):
+        at = order[start:start + _CHUNK]
+        rows = sparse.csr_array(vectors[left[at]])
+        product = np.zeros(len(rows.data))
+        rights = right[at]
+        firsts = np.flatnonzero(np.r_[True, rights[1:] != rights[:-1]])
+        for first, last in zip(firsts.tolist(), np.r_[firsts[1:], len(at)].tolist()):
+            r = int(rights[first])
+            terms = indices[indptr[r]:indptr[r + 1]]
+            buffer[terms] = data[indptr[r]:indptr[r + 1]]
+            low, high = rows.indptr[first], rows.indptr[last]
+            product[low:high] = rows.data[low:high] * buffer[rows.indices[low:high]]
+            buffer[terms] = 0.0
+        products = sparse.csr_array((product, rows.indices, rows.indptr), shape=rows.shape)
+        cosines[at] = np.clip(np.asarray(products.sum(axis=1)).ravel(), 0.0, 1.0)
         if explain:
-            shared.extend(_top_per_row(product, explain))
+            products.eliminate_zeros()
+            for i, ids in zip(at.tolist(), _top_per_row(products, explain)):
+                shared[i] = ids
     return cosines, shared
 
 
@@ -268,12 +287,19 @@ def _spread(values: np.ndarray, rows: list[int], length: int) -> np.ndarray:
 def with_relevance(con: duckdb.DuckDBPyConnection, scores: pa.Table, model: TopicModel) -> pa.Table:
     """Return ``link_scores`` with the relevance columns of its external body links (null for
     the other rows), rows in their order, metadata kept."""
-    con.register("relevance_pairs", relevance_pairs(con, model))
-    con.register("link_scores_rows", scores.append_column("link_row", pa.array(np.arange(scores.num_rows))))
-    joined = con.sql(queries.LINK_RELEVANCE).to_arrow_table()
-    con.unregister("relevance_pairs")
-    con.unregister("link_scores_rows")
-    return joined.drop_columns(["link_row"]).replace_schema_metadata(scores.schema.metadata)
+    pairs = relevance_pairs(con, model)
+    index = {key: i for i, key in enumerate(zip(pairs.column("source_url").to_pylist(),
+                                                 pairs.column("target_url").to_pylist()))}  # fmt: skip
+    scored = pc.and_(scores.column("is_external"), pc.is_valid(scores.column("weight")))
+    rows = np.flatnonzero(scored.to_numpy(zero_copy_only=False))
+    take = np.full(scores.num_rows, -1, np.int64)
+    sources = scores.column("source_url").take(pa.array(rows)).to_pylist()
+    targets = scores.column("target_url").take(pa.array(rows)).to_pylist()
+    take[rows] = [index.get(key, -1) for key in zip(sources, targets)]
+    chosen = pairs.take(pa.array(take, mask=take < 0))
+    for name in pairs.column_names[2:]:
+        scores = scores.append_column(name, chosen.column(name))
+    return scores
 
 
 def site_topics_table(model: TopicModel, run_id: str) -> pa.Table:

@@ -128,9 +128,10 @@ def top_terms(text: str, limit: int = MAX_TERMS) -> list[tuple[str, int]]:
 
 
 #: Characters of a page's terms (most frequent first, space-separated) its language is
-#: identified from: py3langid walks its text byte by byte in Python (about 0.3 us a byte), so
-#: the analysis identifies the language from the stored terms, not the crawl from the text.
-LANGUAGE_TERM_CHARS = 600
+#: identified from (some 25 words): py3langid walks its text byte by byte in Python (about
+#: 0.3 us a byte), so the analysis identifies the language from the stored terms, briefly,
+#: rather than the crawl from the whole text.
+LANGUAGE_TERM_CHARS = 200
 
 
 def terms_language(terms: list[str]) -> str | None:
