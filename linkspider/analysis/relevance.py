@@ -21,7 +21,7 @@ The model, in one place (docs/analysis.md, Relevance, says the same):
   source page has no vector. ``relevance_terms``: the shared terms with the largest weight
   products (up to ``EXPLAINING_TERMS``). ``site_relevance``: source site profile against target
   site profile.
-- **Languages**: py3langid on each page's terms (``terms_language``); a site's language is its
+- **Languages**: py3langid on each page's terms (``terms_languages``); a site's language is its
   pages' most common one.
 """
 
@@ -38,7 +38,7 @@ from scipy import sparse
 
 from linkspider.analysis import queries
 from linkspider.analysis.page_rank import forwarding
-from linkspider.extraction.text import terms_language
+from linkspider.extraction.text import terms_languages
 
 #: A site needs this many pages with terms before it has template terms...
 TEMPLATE_MIN_PAGES = 5
@@ -149,8 +149,8 @@ def topic_model(con: duckdb.DuckDBPyConnection) -> TopicModel:
     vectors = sparse.csr_array(sparse.vstack([page_vectors, profiles], format="csr"))
     has_vector = np.diff(vectors.indptr) > 0
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    page_language = [terms_language(vocabulary[terms[start:start + n]].tolist()) if n else None
-                     for start, n in zip(starts.tolist(), lengths.tolist())]  # fmt: skip
+    page_language = terms_languages([vocabulary[terms[start:start + n]].tolist()
+                                     for start, n in zip(starts.tolist(), lengths.tolist())])  # fmt: skip
     site_language, site_pages = _site_languages(page_site, page_language, lengths)
     return TopicModel(vocabulary, vectors, page_index, page_site, page_language,
                       {site: n_pages + i for i, site in enumerate(sites)}, site_pages, site_language,
