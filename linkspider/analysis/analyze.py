@@ -2,8 +2,8 @@
 
 Reads only the dataset (the run's ``links`` and ``pages`` files, ``link_history`` when it
 exists) and writes ``DIR/analysis/run=ID/<table>.parquet``, each file atomically, in the order
-``domain_rank``, ``link_scores``, ``page_rank``, ``referring_domains``, ``anchors``,
-``domain_signals``.
+``domain_rank``, ``link_scores``, ``site_topics``, ``page_rank``, ``referring_domains``,
+``anchors``, ``domain_signals``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from linkspider.analysis.dataset import analysis_path, write_table
 from linkspider.analysis.domain_rank import domain_rank_table
 from linkspider.analysis.equity import link_scores
 from linkspider.analysis.page_rank import page_rank_table
+from linkspider.analysis.relevance import site_topics_table, topic_model, with_relevance
 from linkspider.analysis.rollups import (
     AnalysisError,
     anchor_classes,
@@ -32,7 +33,8 @@ from linkspider.analysis.rollups import (
 from linkspider.analysis.signals import domain_signals_table
 from linkspider.dataset.schema import SCHEMAS
 
-TABLES = ("domain_rank", "link_scores", "page_rank", "referring_domains", "anchors", "domain_signals")
+TABLES = ("domain_rank", "link_scores", "site_topics", "page_rank", "referring_domains", "anchors",
+          "domain_signals")
 
 
 @dataclass
@@ -133,8 +135,11 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     ranks = done("domain_rank", domain_rank_table(con, run_id), started)
     started = time.monotonic()
     scores, crawl_ranks = link_scores(con, run_id)
-    done("link_scores", scores, started)
+    topics = topic_model(con)
+    done("link_scores", with_relevance(con, scores, topics), started)
     del scores
+    done("site_topics", site_topics_table(topics, run_id), started)
+    del topics
     started = time.monotonic()
     done("page_rank", page_rank_table(con, run_id, crawl_ranks), started)
     del crawl_ranks

@@ -172,3 +172,23 @@ LEFT JOIN sitewide s USING (referring_domain)
 LEFT JOIN reciprocal r USING (referring_domain)
 ORDER BY p.referring_domain
 """
+
+#: One row per fetched 2xx page (final URL): the URLs requested for it, its site (registrable
+#: domain, else host) and its main terms (``relevance``).
+PAGE_TERMS = """
+SELECT final_url, list(DISTINCT url) AS urls, any_value(coalesce(domain, host)::VARCHAR) AS site,
+       any_value(main_terms) AS main_terms
+FROM run_pages
+WHERE final_url IS NOT NULL AND status BETWEEN 200 AND 299
+GROUP BY final_url
+ORDER BY final_url
+"""
+
+#: Distinct (source, target) of the external body links, with both sites (``relevance``).
+RELEVANCE_LINKS = f"""
+SELECT DISTINCT source_url, target_url,
+       coalesce(referring_domain, source_host)::VARCHAR AS source_site,
+       coalesce(target_domain, target_host)::VARCHAR AS target_site
+FROM run_links WHERE is_external AND {_BODY}
+ORDER BY 1, 2
+"""

@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
+from linkspider.extraction.text import count_words, main_element, text_without_chrome, top_terms
+
 BODY_LINK_SELECTOR = "a[href], area[href], iframe[src]"
 _LINK_TAGS = frozenset({"a", "area", "iframe"})
 CONTEXT_CHARS = 80
@@ -82,6 +84,9 @@ class ExtractedPage:
     meta_refresh_href: str | None = None
     hreflang_alternates: list[tuple[str, str]] = field(default_factory=list)
     word_count: int = 0
+    #: The main text's most frequent terms and their counts (``linkspider.extraction.text``);
+    #: None until ``fill_link_contexts`` runs with ``text=True``.
+    main_terms: list[tuple[str, int]] | None = None
     kinds: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     hrefs: list[str] = field(default_factory=list)
@@ -210,8 +215,9 @@ def _selector() -> LexborCSSSelector:
 _local = threading.local()
 
 
-def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
-    """Fill the context of the body links at ``indices`` and the page's word count.
+def fill_link_contexts(page: ExtractedPage, indices: Iterable[int], text: bool = True) -> None:
+    """Fill the context of the body links at ``indices`` and, with ``text``, the page's word
+    count and main terms (``linkspider.extraction.text``).
 
     A link's context is the visible text around it inside its nearest block element (the next
     block up when that holds nothing but the link, twice at most). Links inside invisible
@@ -236,9 +242,19 @@ def fill_link_contexts(page: ExtractedPage, indices: Iterable[int]) -> None:
     body = tree.body
     if body is None:
         return
-    page.word_count = len(body.text(deep=True, separator=" ").split())
+    main = None
+    if text:
+        body_text = body.text(deep=True, separator=" ")
+        page.word_count = count_words(body_text)
+        element = main_element(body, _selector().find)
+        if element is not None:  # read before the contexts put their markers in the tree
+            main = element.text(deep=True, separator=" ")
     if visible:
         _read_contexts(nodes, visible, page)
+    if text:
+        if main is None:  # markers are words of their own (no terms: digits and marks)
+            main = text_without_chrome(body, _selector().find, _region_named, body_text)
+        page.main_terms = top_terms(main)
 
 
 def _has_elements(node: LexborNode) -> bool:

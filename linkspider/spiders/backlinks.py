@@ -358,8 +358,10 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
                 page["note"] = "; ".join(filter(None, [page.get("note"), canonical_note(
                     extracted.hrefs[at] or "", scheme)]))  # fmt: skip
         sites = site_keys(links["target_domain"], links["target_host"])
-        fill_link_contexts(extracted, self._context_indices(sites, site))
-        page["word_count"] = extracted.word_count if self.link_context != "none" else None
+        text = self.link_context != "none"
+        fill_link_contexts(extracted, self._context_indices(sites, site), text=text)
+        page["word_count"] = extracted.word_count if text else None
+        page["main_terms"] = extracted.main_terms  # (term, count) pairs: Arrow takes them as structs
         follow = response.status < 400 and depth < self.max_depth and (
             page_reason is None or self.crawl_nofollow)
         # Requests first: the row counts the links refused by the site's budget.
