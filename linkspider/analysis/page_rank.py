@@ -46,6 +46,27 @@ def forwarding(rows: list[tuple[str, str, str]]) -> dict[str, str]:
     return resolved
 
 
+#: What each URL of a site's graph is, by what the run fetched (``node_kind``).
+NODE_KINDS_SQL = """
+    SELECT url, CASE
+        WHEN bool_or(error IS NULL AND status BETWEEN 200 AND 299
+                     AND content_type IN ('text/html', 'application/xhtml+xml')) THEN 'page'
+        WHEN bool_or(error IS NULL AND status BETWEEN 200 AND 299) THEN 'not_html'
+        ELSE 'error' END
+    FROM (SELECT coalesce(final_url, url) AS url, status, content_type, error FROM run_pages
+          UNION ALL
+          SELECT url, status, content_type, error FROM run_pages WHERE final_url IS NOT NULL
+            AND final_url <> url AND (status IS NULL OR status >= 400 OR error IS NOT NULL))
+    GROUP BY url
+"""
+
+
+def node_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Return URL -> ``page`` (a 2xx HTML page), ``not_html`` (2xx, another type) or
+    ``error`` (answered 4xx/5xx or failed), for the URLs the run fetched."""
+    return dict(con.execute(NODE_KINDS_SQL).fetchall())
+
+
 def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
                     crawl_ranks: dict[str, float] | None = None) -> pa.Table:  # fmt: skip
     """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``);
@@ -72,6 +93,7 @@ def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
         columns["link_score"].extend(log_scale_score(rank).tolist())
         columns["inlinks"].extend(np.bincount(targets, minlength=len(urls)).tolist())
     n = len(columns["url"])
+    kinds = node_kinds(con)
     return pa.table({"run_id": pa.array([run_id] * n, pa.string()),
                      "site": pa.array(columns["site"], pa.string()),
                      "url": pa.array(columns["url"], pa.string()),
@@ -79,4 +101,6 @@ def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
                      "link_score": pa.array(columns["link_score"], pa.float64()),
                      "inlinks": pa.array(columns["inlinks"], pa.int64()),
                      "crawl_rank": pa.array([(crawl_ranks or {}).get(url) for url in columns["url"]],
-                                            pa.float64())})  # fmt: skip
+                                            pa.float64()),
+                     "node_kind": pa.array([kinds.get(url, "not_fetched") for url in columns["url"]],
+                                           pa.string())})  # fmt: skip

@@ -68,6 +68,10 @@ PAGE_RANK_FIELDS = [
            "page and link target, internal and external links) weighted as a reasonable surfer: "
            "the model of link_scores.equity (docs/analysis.md, Link equity); sums to 1 over the "
            "run's nodes. crawl_rank = teleport + dangling share + the equity of the incoming links."),
+    _field("node_kind", pa.string(), "What the URL is, by what the run fetched: page (a 2xx HTML "
+           "page), not_html (2xx, an image, PDF, feed...), error (answered 4xx/5xx or failed), "
+           "not_fetched (linked, never requested). The graph keeps every linked URL, so a 404 or "
+           "an asset holds rank too: filter on node_kind = 'page' for pages only.", False),
 ]
 
 LINK_SCORES_FIELDS = [
