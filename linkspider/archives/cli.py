@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from linkspider.cli.options import setting_pair
+
 if TYPE_CHECKING:
     from linkspider.archives.parallel import Piece, WorkerSpec
 
@@ -131,6 +133,7 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
 
     from linkspider.archives.spark import localized
     from linkspider.archives.spider import ArchiveSpider
+    from linkspider.cli.crawl import finished_stats
     from linkspider.dataset.layout import ensure_writable
     from linkspider.runs.context import RunContext
 
@@ -166,11 +169,7 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
         process.start()
     finally:
         temp.cleanup()
-    if failures:
-        failures[0].raiseException()
-    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
-    stats["linkspider/run_id"] = context.run_id
-    stats["linkspider/output_dir"] = str(context.root)
+    stats = finished_stats(crawler, context, failures)
     if worker is not None:
         worker.write_result(stats.get("linkspider/archive_errors") or [])
     return stats
@@ -195,17 +194,11 @@ def add_extract_command(sub: argparse._SubParsersAction) -> None:
                          help="run the files as the tasks of a PySpark job (local[2], spark://HOST:7077, yarn)")
     extract.add_argument("--report", action="store_true", help="print a summary at the end")
     extract.add_argument("-s", "--set", dest="settings", action="append", default=[],
-                         type=_setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
+                         type=setting_pair, metavar="NAME=VALUE", help="any Scrapy setting")
     extract.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
     extract.add_argument("--quiet", action="store_true", help="no progress line")
     extract.add_argument("--worker-spec", help=argparse.SUPPRESS)
     extract.set_defaults(func=cmd_extract)
-
-
-def _setting_pair(text: str) -> tuple[str, str]:
-    from linkspider.cli.options import setting_pair
-
-    return setting_pair(text)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

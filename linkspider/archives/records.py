@@ -176,7 +176,7 @@ def decode_payload(raw: bytes, headers: list[tuple[bytes, bytes]], max_bytes: in
         except PayloadTooLarge:
             return b"", (f"the payload decodes to more than DOWNLOAD_MAXSIZE={max_bytes:,} bytes "
                          "(a compression bomb, or raise the setting)"), "body_too_large"
-        except (ValueError, zlib.error, Exception) as exc:  # brotli.error is not exported
+        except Exception as exc:  # zlib.error, ValueError, and brotli's error (not exported)
             name = encoding.decode("latin-1")
             return b"", f"cannot decode the payload's Content-Encoding {name!r}: {exc}", None
     return raw, None, None

@@ -58,6 +58,12 @@ def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str |
     extra = {"shared_frontier": True} if shared else {}
     process.crawl(crawler, seeds=seed_urls, **extra).addErrback(failures.append)
     process.start()
+    return finished_stats(crawler, context, failures)
+
+
+def finished_stats(crawler: Any, context: Any, failures: list[Any]) -> dict:
+    """Return the stats of a crawl ``process.start()`` has run to its end, with the run's id
+    and dataset root; raise what made it fail to start (``failures``, the crawl's errback)."""
     if failures:
         failures[0].raiseException()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
