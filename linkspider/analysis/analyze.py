@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from linkspider.analysis.dataset import analysis_path, write_table
 from linkspider.analysis.domain_rank import domain_rank_table
 from linkspider.analysis.equity import link_scores
-from linkspider.analysis.page_rank import page_rank_table
+from linkspider.analysis.page_rank import page_rank_table, url_forwards
 from linkspider.analysis.relevance import site_topics_table, topic_model, with_relevance
 from linkspider.analysis.rollups import (
     AnalysisError,
@@ -134,14 +134,15 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     started = time.monotonic()
     ranks = done("domain_rank", domain_rank_table(con, run_id), started)
     started = time.monotonic()
-    scores, crawl_ranks = link_scores(con, run_id)
+    forward = url_forwards(con)  # redirects, refreshes, canonicals: read once for three tables
+    scores, crawl_ranks = link_scores(con, run_id, forward)
     topics = topic_model(con)
-    done("link_scores", with_relevance(con, scores, topics), started)
+    done("link_scores", with_relevance(con, scores, topics, forward), started)
     del scores
     done("site_topics", site_topics_table(topics, run_id), started)
     del topics
     started = time.monotonic()
-    done("page_rank", page_rank_table(con, run_id, crawl_ranks), started)
+    done("page_rank", page_rank_table(con, run_id, crawl_ranks, forward), started)
     del crawl_ranks
     started = time.monotonic()
     targets = [t.lower() for t in options.targets]

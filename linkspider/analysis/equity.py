@@ -36,7 +36,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from linkspider.analysis.graph import DAMPING, PowerIterationFailedConvergence
-from linkspider.analysis.page_rank import forwarding
+from linkspider.analysis.page_rank import url_forwards
 from linkspider.analysis import queries
 
 #: How much a followed link in each region is worth before its position (main content 1).
@@ -101,9 +101,11 @@ def weighted_pagerank(n: int, sources: np.ndarray, targets: np.ndarray, weights:
         f"the crawl graph's PageRank did not converge in {MAX_ITERATIONS} iterations (n={n})")
 
 
-def link_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[pa.Table, dict[str, float]]:
-    """Return the ``link_scores`` table of the run behind ``con`` and node URL -> crawl_rank."""
-    forward = forwarding(con.execute(queries.URL_FORWARDS).fetchall())
+def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, str] | None = None
+                ) -> tuple[pa.Table, dict[str, float]]:
+    """Return the ``link_scores`` table of the run behind ``con`` and node URL -> crawl_rank;
+    ``forward``: ``page_rank.url_forwards`` of the run, when already read."""
+    forward = url_forwards(con) if forward is None else forward
     links = con.sql(queries.CRAWL_LINKS).to_arrow_table()
     fetched = [url for (url,) in con.execute(queries.FETCHED_PAGES).fetchall()]
     source_urls = links.column("source_url").to_pylist()

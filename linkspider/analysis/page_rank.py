@@ -67,12 +67,20 @@ def node_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute(NODE_KINDS_SQL).fetchall())
 
 
+def url_forwards(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Return URL -> the URL its equity ends at, for the run behind ``con`` (``forwarding``
+    of its redirect, meta refresh and canonical rows); ``analyze`` reads it once for every
+    table that needs it."""
+    return forwarding(con.execute(queries.URL_FORWARDS).fetchall())
+
+
 def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
-                    crawl_ranks: dict[str, float] | None = None) -> pa.Table:  # fmt: skip
+                    crawl_ranks: dict[str, float] | None = None,
+                    forward: dict[str, str] | None = None) -> pa.Table:  # fmt: skip
     """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``);
     ``crawl_ranks`` (URL -> rank over the whole run, ``linkspider.analysis.equity``) fills
     the ``crawl_rank`` column."""
-    forward = forwarding(con.execute(queries.URL_FORWARDS).fetchall())
+    forward = url_forwards(con) if forward is None else forward
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for site, source, target in con.execute(queries.INTERNAL_EDGES).fetchall():
         by_site[site].append((forward.get(source, source), forward.get(target, target)))

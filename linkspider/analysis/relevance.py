@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from linkspider.analysis import queries
-from linkspider.analysis.page_rank import forwarding
+from linkspider.analysis.page_rank import url_forwards
 from linkspider.extraction.text import terms_languages
 
 #: A site needs this many pages with terms before it has template terms...
@@ -227,11 +227,12 @@ def _top_per_row(product: sparse.csr_array, k: int) -> list[list[int]]:
     return [columns[bounds[i]:bounds[i + 1]] for i in range(len(nnz))]
 
 
-def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel) -> pa.Table:
+def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
+                    forward: dict[str, str] | None = None) -> pa.Table:
     """Return the relevance columns of each distinct (source_url, target_url) of the run's
     external body links (module docstring)."""
     links = con.execute(queries.RELEVANCE_LINKS).fetchall()
-    forward = forwarding(con.execute(queries.URL_FORWARDS).fetchall())
+    forward = url_forwards(con) if forward is None else forward
     n_pages, has = len(model.page_site), model.has_vector
     left, right, basis, scored = [], [], [], []
     site_left, site_right, site_scored = [], [], []
@@ -284,10 +285,11 @@ def _spread(values: np.ndarray, rows: list[int], length: int) -> np.ndarray:
     return out
 
 
-def with_relevance(con: duckdb.DuckDBPyConnection, scores: pa.Table, model: TopicModel) -> pa.Table:
+def with_relevance(con: duckdb.DuckDBPyConnection, scores: pa.Table, model: TopicModel,
+                   forward: dict[str, str] | None = None) -> pa.Table:
     """Return ``link_scores`` with the relevance columns of its external body links (null for
     the other rows), rows in their order, metadata kept."""
-    pairs = relevance_pairs(con, model)
+    pairs = relevance_pairs(con, model, forward)
     index = {key: i for i, key in enumerate(zip(pairs.column("source_url").to_pylist(),
                                                  pairs.column("target_url").to_pylist()))}  # fmt: skip
     scored = pc.and_(scores.column("is_external"), pc.is_valid(scores.column("weight")))
