@@ -336,3 +336,12 @@ def test_one_big_gzip_file_is_read_by_every_process_in_byte_ranges(tmp_path: Pat
     assert links_of(three) == links_of(one)
     writers = {p.name.rsplit("-", 1)[0] for p in (three / "pages").rglob("*.parquet")}
     assert len(writers) == 3, "three processes wrote parts"
+
+
+def test_an_extract_of_only_bad_files_says_so_not_the_crawls_network_advice(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(b"hello\n")
+    code, stderr = extract(str(bad), "--out", str(tmp_path / "out"))
+    assert code == ExitCode.ARCHIVE_DAMAGED
+    assert_one_clear_line(stderr, str(bad), "not a WARC or ARC file", "no 2xx page was read")
+    assert "seeds" not in stderr and "proxy" not in stderr

@@ -241,9 +241,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     except (ExtractUsageError, RunSetupError, InvalidRunId, ValueError, OSError) as exc:
         print(f"linkspider extract: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    code = _finish(stats, args.report)
     errors = stats.get("linkspider/archive_errors") or []
-    if errors and code == ExitCode.COMPLETE:
+    code = ExitCode(stats.get("linkspider/exit_code", ExitCode.ENDED_EARLY))
+    if code == ExitCode.NOTHING_FETCHED:  # the crawl's words (seeds, network) do not fit here
+        print(f"linkspider extract: no 2xx page was read from the archives "
+              f"({stats.get('linkspider/archive_records', 0):,} records, "
+              f"{stats.get('linkspider/archive_responses', 0):,} HTTP responses); the pages "
+              "table says what each response was", file=sys.stderr)  # fmt: skip
+    else:
+        code = ExitCode(_finish(stats, args.report))
+    if errors and code in (ExitCode.COMPLETE, ExitCode.NOTHING_FETCHED):
         from linkspider.archives.parallel import note_damaged_files
 
         note_damaged_files(stats["linkspider/output_dir"], stats["linkspider/run_id"], errors)
