@@ -26,12 +26,13 @@ def report_run(root: str | os.PathLike[str], run_id: str | None = None) -> str:
 
 
 def build_report(root: str | os.PathLike[str], run_id: str | None = None, domain: str | None = None,
-                 limit: int = 50) -> dict[str, Any]:  # fmt: skip
-    """Return the report's figures for a run (the latest complete one by default)."""
+                 limit: int = 50, explorer_rows: int = 100_000) -> dict[str, Any]:  # fmt: skip
+    """Return the report's figures for a run (the latest complete one by default); the
+    backlinks explorer holds up to ``explorer_rows`` backlinks."""
     views = open_views(root, report_run(root, run_id))
     try:
         domain = domain.lower().rstrip(".").encode("idna").decode("ascii") if domain else None
-        return Figures(views, domain, limit).compute()
+        return Figures(views, domain, limit, explorer_rows=explorer_rows).compute()
     finally:
         views.con.close()
 
