@@ -1,8 +1,8 @@
 """Every SQL statement of the HTML report, named, over the views ``htmlreport.dataset`` makes.
 
 Views: ``links`` and ``pages`` (the run), ``targets`` (the run's target checks),
-``referring_domains``, ``domain_rank``, ``page_rank``, ``anchors``, ``domain_signals`` (the run's
-analysis tables), ``link_changes`` (every step of the history), ``run_links`` (every complete
+``referring_domains``, ``domain_rank``, ``page_rank``, ``anchors``, ``domain_signals``,
+``link_scores`` (the run's analysis tables), ``link_changes`` (every step of the history), ``run_links`` (every complete
 run's links, for the history). ``$domain`` is the domain reported on, or NULL for the whole
 dataset. A backlink is an external body link (a, area, image) to an http(s) URL, as
 ``linkspider analyze`` counts them.
