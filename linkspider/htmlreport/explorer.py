@@ -2,7 +2,7 @@
 domain, the most relevant and the off-topic backlinks) and the backlinks explorer.
 
 The explorer holds every backlink of the report (up to ``report --explorer-rows``) as JSON in
-the page (``<script type="application/json">``, string columns dictionary-encoded) and
+the page (``<script type="application/json">``, column by column, strings dictionary-encoded) and
 ``static/explorer.js`` renders it a page of rows at a time, sorted by a click on a header and
 filtered by a box or a list per column; so thousands of backlinks stay one small, fast file.
 """
@@ -60,31 +60,28 @@ def explorer_columns(scored: bool) -> list[ExplorerColumn]:
 
 
 def explorer_data(rows: list[dict[str, Any]], columns: list[ExplorerColumn]) -> dict[str, Any]:
-    """Return the explorer's rows as the page embeds them: one list per row, each string
-    column an index into ``dicts[key]`` (its distinct values), numbers to 6 significant
-    digits, missing values null.
+    """Return the explorer's rows as the page embeds them, column by column: each string
+    column a list of indices into ``dicts[key]`` (its distinct values), numbers to 6
+    significant digits, missing values null.
 
     >>> explorer_data([{"region": "main", "equity": 0.000123456789}, {"region": "main", "equity": None}],
     ...               [ExplorerColumn("region", "region", "category"), ExplorerColumn("equity", "equity", "equity")])
-    {'columns': [{'key': 'region', 'title': 'region', 'kind': 'category'}, {'key': 'equity', 'title': 'equity', 'kind': 'equity'}], 'dicts': {'region': ['main']}, 'rows': [[0, 0.000123457], [0, None]]}
+    {'columns': [{'key': 'region', 'title': 'region', 'kind': 'category'}, {'key': 'equity', 'title': 'equity', 'kind': 'equity'}], 'dicts': {'region': ['main']}, 'values': [[0, 0], [0.000123457, None]]}
     """
-    dicts: dict[str, dict[str, int]] = {c.key: {} for c in columns if c.kind in _STRING_KINDS}
-    encoded = []
-    for row in rows:
-        out: list[Any] = []
-        for c in columns:
-            value = row.get(c.key)
-            if c.kind == "terms":
-                value = ", ".join(value) if value else None
-            if value is None:
-                out.append(None)
-            elif c.key in dicts:
-                out.append(dicts[c.key].setdefault(str(value), len(dicts[c.key])))
-            else:
-                out.append(float(f"{value:.6g}"))
-        encoded.append(out)
+    dicts: dict[str, list[str]] = {}
+    values: list[list[Any]] = []
+    for c in columns:
+        column = [row.get(c.key) for row in rows]
+        if c.kind == "terms":
+            column = [", ".join(v) if v else None for v in column]
+        if c.kind in _STRING_KINDS:
+            index: dict[str, int] = {}
+            values.append([None if v is None else index.setdefault(str(v), len(index)) for v in column])
+            dicts[c.key] = list(index)
+        else:
+            values.append([None if v is None else float(f"{v:.6g}") for v in column])
     return {"columns": [{"key": c.key, "title": c.title, "kind": c.kind} for c in columns],
-            "dicts": {k: list(v) for k, v in dicts.items()}, "rows": encoded}  # fmt: skip
+            "dicts": dicts, "values": values}  # fmt: skip
 
 
 def embed_json(data: Any) -> str:

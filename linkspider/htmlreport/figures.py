@@ -42,6 +42,12 @@ def _rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, Any]]:
     return [{n: _plain(v) for n, v in zip(names, row)} for row in result.fetchall()]
 
 
+def _arrow_rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of ``sql`` through Arrow: many times faster than ``_rows`` on 100,000 rows (its
+    columns are strings, numbers, booleans and lists of strings, nothing ``_plain`` converts)."""
+    return views.con.sql(sql, params=params).to_arrow_table().to_pylist()
+
+
 def _one(views: ReportViews, sql: str, **params: Any) -> Any:
     return views.con.execute(sql, params).fetchone()[0]
 
@@ -178,24 +184,26 @@ class Figures:
         """Every backlink (up to ``explorer_rows``, the most equity first) with its equity,
         relevance and languages when the run was analyzed; their distributions, the equity per
         referring domain, the most relevant and the off-topic backlinks."""
-        total = _one(self.views, queries.BACKLINKS_TOTAL, domain=self.domain)
-        section: dict[str, Any] = {"total": total, "cap": self.explorer_rows,
-                                   "scored": self.views.has("link_scores")}  # fmt: skip
+        v = self.views
+        total = _one(v, queries.BACKLINKS_TOTAL, domain=self.domain)
+        section: dict[str, Any] = {"total": total, "cap": self.explorer_rows, "scored": v.has("link_scores")}
         if not section["scored"]:
             section["hint"] = self._hint(SCORES_HINT)
-            section["rows"] = self._q(queries.BACKLINK_EXPLORER_PLAIN, rows=self.explorer_rows)
+            section["rows"] = _arrow_rows(v, queries.BACKLINK_EXPLORER_PLAIN, domain=self.domain, rows=self.explorer_rows)
             return section
-        section["rows"] = self._q(queries.BACKLINK_EXPLORER, rows=self.explorer_rows)
-        (section["summary"],) = self._q(queries.SCORE_SUMMARY)
-        deciles = {r["bin"]: r["backlinks"] for r in self._q(queries.RELEVANCE_BINS)}
+        v.con.execute(queries.SCORED_BACKLINKS_TABLE, {"domain": self.domain})
+        section["rows"] = _arrow_rows(v, queries.BACKLINK_EXPLORER, rows=self.explorer_rows)
+        (section["summary"],) = _rows(v, queries.SCORE_SUMMARY)
+        deciles = {r["bin"]: r["backlinks"] for r in _rows(v, queries.RELEVANCE_BINS)}
         section["relevance_bins"] = [{"bin_start": round(b / 10, 1), "bin_end": round((b + 1) / 10, 1),
                                       "backlinks": deciles.get(b, 0)} for b in range(10)]  # fmt: skip
         section["equity_decades"] = [{"decade": r["decade"], "from": 10.0 ** r["decade"],
                                       "to": 10.0 ** (r["decade"] + 1), "backlinks": r["backlinks"]}
-                                     for r in self._q(queries.EQUITY_DECADES)]  # fmt: skip
-        section["equity_by_domain"] = {
-            "rows": self._q(queries.EQUITY_BY_DOMAIN, limit=self.limit),
-            "total": _one(self.views, queries.EQUITY_BY_DOMAIN_TOTAL, domain=self.domain)}  # fmt: skip
-        section["most_relevant"] = self._capped(queries.MOST_RELEVANT)
-        section["off_topic"] = dict(self._capped(queries.OFF_TOPIC), below=queries.OFF_TOPIC_RELEVANCE)
+                                     for r in _rows(v, queries.EQUITY_DECADES)]  # fmt: skip
+        section["equity_by_domain"] = {"rows": _rows(v, queries.EQUITY_BY_DOMAIN, limit=self.limit),
+                                       "total": _one(v, queries.EQUITY_BY_DOMAIN_TOTAL, domain=self.domain)}  # fmt: skip
+        for name, sql in (("most_relevant", queries.MOST_RELEVANT), ("off_topic", queries.OFF_TOPIC)):
+            section[name] = {"rows": _rows(v, f"SELECT * FROM ({sql}) LIMIT $limit", limit=self.limit),
+                             "total": _one(v, f"SELECT count(*) FROM ({sql})")}  # fmt: skip
+        section["off_topic"]["below"] = queries.OFF_TOPIC_RELEVANCE
         return section

@@ -13,12 +13,15 @@
   var MAX_OPTIONS = 300; // a category with more values gets a text box, not a list
   var collator = new Intl.Collator(undefined, {numeric: true, sensitivity: "base"});
 
-  // Decode the dictionary-encoded strings once: rows[i][j] is the raw value or null.
-  var rows = data.rows.map(function (row) {
-    return row.map(function (value, j) {
-      var dict = data.dicts[columns[j].key];
-      return dict && value !== null ? dict[value] : value;
-    });
+  // Decode the columns (strings dictionary-encoded) once: rows[i][j] is the raw value or null.
+  var count = data.values.length ? data.values[0].length : 0, rows = new Array(count);
+  for (var i = 0; i < count; i++) rows[i] = new Array(columns.length);
+  data.values.forEach(function (values, j) {
+    var dict = data.dicts[columns[j].key];
+    for (var i = 0; i < count; i++) {
+      var v = values[i];
+      rows[i][j] = dict && v !== null ? dict[v] : v;
+    }
   });
   var lower = rows.map(function (row) {
     return row.map(function (value) { return typeof value === "string" ? value.toLowerCase() : value; });
@@ -82,12 +85,19 @@
     }[op];
   }
 
-  function compare(a, b, numeric) {
-    if (a === b) return 0;
-    if (a === null) return 1; // missing values last, either direction
-    if (b === null) return -1;
-    var c = numeric ? a - b : collator.compare(a, b);
-    return state.sortDir === "asc" ? c : -c;
+  // The rows of ``indices`` sorted by column j (missing values last, either direction; ties in
+  // the embedded order). Numbers are compared through a typed array: 100,000 rows in a blink.
+  function sorted(indices, j) {
+    var present = [], missing = [], sign = state.sortDir === "asc" ? 1 : -1;
+    indices.forEach(function (i) { (rows[i][j] === null ? missing : present).push(i); });
+    if (NUMERIC[columns[j].kind]) {
+      var keys = new Float64Array(rows.length);
+      present.forEach(function (i) { keys[i] = rows[i][j]; });
+      present.sort(function (x, y) { return sign * (keys[x] - keys[y]) || x - y; });
+    } else {
+      present.sort(function (x, y) { return sign * collator.compare(rows[x][j], rows[y][j]) || x - y; });
+    }
+    return present.concat(missing);
   }
 
   function apply() {
@@ -102,10 +112,7 @@
       }
       if (keep) view.push(i);
     }
-    if (state.sortColumn >= 0) {
-      var j = state.sortColumn, numeric = NUMERIC[columns[j].kind];
-      view.sort(function (x, y) { return compare(rows[x][j], rows[y][j], numeric) || x - y; });
-    }
+    if (state.sortColumn >= 0) view = sorted(view, state.sortColumn);
     state.page = 0;
     render();
   }
