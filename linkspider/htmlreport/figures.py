@@ -49,7 +49,8 @@ def _arrow_rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, A
 
 
 def _one(views: ReportViews, sql: str, **params: Any) -> Any:
-    return views.con.execute(sql, params).fetchone()[0]
+    # fetchall, not fetchone: a result left unfinished blocks the next ``con.sql`` (_arrow_rows)
+    return views.con.execute(sql, params).fetchall()[0][0]
 
 
 def signal_fences(path: Path) -> dict[str, Any]:

@@ -225,7 +225,7 @@ FROM ({BACKLINK_COLUMNS}) AS b LEFT JOIN link_scores AS s
 SCORED_BACKLINKS_TABLE = f"CREATE OR REPLACE TEMP TABLE scored_backlinks AS {SCORED_BACKLINKS}"
 
 #: The explorer's rows: the backlinks passing the most equity first (up to $rows).
-BACKLINK_EXPLORER = f"""
+BACKLINK_EXPLORER = """
 SELECT * FROM scored_backlinks
 ORDER BY equity DESC NULLS LAST, referring_domain, source_url, target_url, position LIMIT $rows
 """
@@ -247,7 +247,7 @@ FROM scored_backlinks
 """
 
 #: The equity each referring domain passes to the target(s), largest first.
-EQUITY_BY_DOMAIN = f"""
+EQUITY_BY_DOMAIN = """
 SELECT referring_domain, count(*) AS backlinks, count(*) FILTER (follow) AS followed_backlinks,
        sum(equity) AS equity, sum(equity) / nullif(sum(sum(equity)) OVER (), 0) AS equity_share,
        avg(relevance) AS mean_relevance
@@ -257,7 +257,7 @@ ORDER BY equity DESC NULLS LAST, backlinks DESC, referring_domain LIMIT $limit
 
 EQUITY_BY_DOMAIN_TOTAL = f"SELECT count(DISTINCT referring_domain) FROM links WHERE {BACKLINK}"
 
-MOST_RELEVANT = f"""
+MOST_RELEVANT = """
 SELECT * FROM scored_backlinks WHERE relevance IS NOT NULL
 ORDER BY relevance DESC, equity DESC NULLS LAST, source_url, target_url, position
 """
@@ -269,13 +269,13 @@ ORDER BY equity DESC NULLS LAST, relevance, source_url, target_url, position
 """
 
 #: Backlinks by relevance decile (0 = [0, 0.1), ..., 9 = [0.9, 1]); unknown relevance left out.
-RELEVANCE_BINS = f"""
+RELEVANCE_BINS = """
 SELECT least(floor(relevance * 10), 9)::INTEGER AS bin, count(*) AS backlinks
 FROM scored_backlinks WHERE relevance IS NOT NULL GROUP BY 1 ORDER BY 1
 """
 
 #: Backlinks passing equity by its decade (-5 = [1e-5, 1e-4)); zero and unscored left out.
-EQUITY_DECADES = f"""
+EQUITY_DECADES = """
 SELECT floor(log10(equity))::INTEGER AS decade, count(*) AS backlinks
 FROM scored_backlinks WHERE equity > 0 GROUP BY 1 ORDER BY 1
 """
