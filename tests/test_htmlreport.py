@@ -264,7 +264,7 @@ def test_a_click_on_a_header_sorts_the_table(page) -> None:
 # -- the backlinks explorer and the scores of link_scores ---------------------------------
 
 #: Every backlink with its link_scores row (independent of the report's SQL).
-SCORED = (f"(SELECT l.*, s.equity, s.relevance, s.site_relevance FROM (SELECT * FROM links WHERE {BACKLINK}) AS l "
+SCORED = (f"(SELECT l.*, s.equity, s.relevance, s.relevance_basis, s.site_relevance FROM (SELECT * FROM links WHERE {BACKLINK}) AS l "
           "LEFT JOIN link_scores AS s ON s.source_url = l.source_url AND s.target_url = l.target_url "
           "AND s.position = l.position)")  # fmt: skip
 
@@ -324,6 +324,10 @@ def test_filtering_the_explorer_by_text_and_by_number_equals_duckdb(page, datase
         f.value = 'none'; f.dispatchEvent(new Event('input'));""")
     ((unknown,),) = sql(dataset, f"SELECT count(*) FROM {SCORED} WHERE relevance IS NULL")
     assert state["matched"] == unknown > 0
+    state = explorer(page, """const f = root.querySelector('[data-filter=relevance_basis]');
+        f.value = '\\u0000'; f.dispatchEvent(new Event('change'));""")  # the list's "(none)"
+    ((no_basis,),) = sql(dataset, f"SELECT count(*) FROM {SCORED} WHERE relevance_basis IS NULL")
+    assert state["matched"] == no_basis == unknown
 
 
 def test_sorting_the_explorer_by_equity_orders_its_rows(page, dataset: Path) -> None:

@@ -167,18 +167,19 @@
   function filterCell(c, j) {
     var th = document.createElement("th"), control;
     var values = {};
-    if (c.kind === "category") rows.forEach(function (r) { var v = r[j]; values[v] = (values[v] || 0) + 1; });
+    var NONE = "\u0000"; // the option of rows without a value
+    if (c.kind === "category") rows.forEach(function (r) { var v = r[j] === null ? NONE : r[j]; values[v] = (values[v] || 0) + 1; });
     var distinct = Object.keys(values);
     if (c.kind === "category" && distinct.length <= MAX_OPTIONS) {
       control = document.createElement("select");
       control.appendChild(new Option("all", ""));
       distinct.sort(function (a, b) { return values[b] - values[a] || collator.compare(a, b); });
       distinct.forEach(function (v) {
-        control.appendChild(new Option((v === "null" ? "(none)" : v) + " (" + values[v] + ")", v === "null" ? "\u0000" : v));
+        control.appendChild(new Option((v === NONE ? "(none)" : v) + " (" + values[v] + ")", v));
       });
       control.addEventListener("change", function () {
         var v = control.value;
-        state.filters[j] = v === "" ? null : v === "\u0000" ? function (x) { return x === null; }
+        state.filters[j] = v === "" ? null : v === NONE ? function (x) { return x === null; }
           : (function (want) { return function (x) { return x === want; }; })(v.toLowerCase());
         apply();
       });
