@@ -20,6 +20,7 @@ from an other-topic one on real text (issue 23, Acceptance, "Relevance on real t
    (no template rule), and word overlap (Jaccard of the term sets). A table is printed.
 
     .venv/bin/python -m bench.relevance_eval [--work DIR] [--pages 200] [--seed 23] [--json FILE]
+    .venv/bin/python -m bench.relevance_eval --work DIR --analyze-only --checkout OTHER_CHECKOUT
 
 Nothing leaves 127.0.0.1: the crawl goes through the local web with --allow-private-addresses.
 """
@@ -47,7 +48,7 @@ from linkspider.web.server import LocalWeb, StaticSite
 from linkspider.web.world import WebResponse
 
 ROOT = Path(__file__).resolve().parent.parent
-LINKSPIDER = [sys.executable, "-m", "linkspider"]  # this checkout's code (cwd=ROOT)
+LINKSPIDER = [sys.executable, "-m", "linkspider"]  # the code of the checkout it runs in (cwd)
 RUN_ID = "releval"
 
 
@@ -195,8 +196,8 @@ def add_links(hosts: tuple[Host, ...], folders: dict[str, Path], paths: dict[str
     return truth
 
 
-def crawl_and_analyze(work: Path, folders: dict[str, Path], seeds: dict[str, list[str]],
-                      pages: int) -> dict[str, float]:  # fmt: skip
+def crawl_and_analyze(work: Path, folders: dict[str, Path], seeds: dict[str, list[str]], pages: int,
+                      checkout: Path) -> dict[str, float]:  # fmt: skip
     """Crawl the seeds through the local web and analyze the run; return the timings."""
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
@@ -209,13 +210,18 @@ def crawl_and_analyze(work: Path, folders: dict[str, Path], seeds: dict[str, lis
                  "--max-pages-per-site", str(pages + 20), "--proxy", web.proxy_url,
                  "--allow-private-addresses", "--no-throttle", "--concurrency", "16",
                  "--out", str(out), "--run-id", RUN_ID, "--quiet", "--log-level", "WARNING"]  # fmt: skip
-        subprocess.run(crawl, check=True, cwd=ROOT)
+        subprocess.run(crawl, check=True, cwd=checkout)
         timings["crawl_s"] = time.monotonic() - started
+    timings["analyze_s"] = run_analyze(out, checkout)
+    return timings
+
+
+def run_analyze(out: Path, checkout: Path) -> float:
+    """Run ``linkspider analyze`` of ``checkout`` on the bench's run; return its wall time."""
     started = time.monotonic()
     subprocess.run([*LINKSPIDER, "analyze", "--out", str(out), "--run", RUN_ID, "--quiet"],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
-    timings["analyze_s"] = time.monotonic() - started
-    return timings
+                   check=True, cwd=checkout, stdout=subprocess.DEVNULL)  # fmt: skip
+    return time.monotonic() - started
 
 
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -257,8 +263,8 @@ def baseline_scores(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> dict[s
                               shape=(len(hosts), len(rows)))  # fmt: skip
     profiles = _unit(member @ weights)
     term_sets = [set(terms) for _, _, terms, _ in rows]
-    out = {name: np.full(len(truth), np.nan) for name in
-           ("tf-idf page to page", "tf-idf page to target site", "tf-idf site to site", "word overlap")}  # fmt: skip
+    names = ("tf-idf page to page", "tf-idf page to target site", "tf-idf site to site", "word overlap")
+    out = {name: np.full(len(truth), np.nan) for name in names}
     for k, row in enumerate(truth):
         s, t = page.get(row["source_url"]), page.get(row["target_url"])
         site_s, site_t = hosts.index(row["source_host"]), hosts.index(row["target_host"])
@@ -275,7 +281,8 @@ def baseline_scores(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> dict[s
 
 def _unit(matrix: sparse.csr_array) -> sparse.csr_array:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return sparse.csr_array(sparse.diags_array(np.divide(1, norms, out=np.zeros_like(norms), where=norms > 0)) @ matrix)
+    scale = np.divide(1, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sparse.csr_array(sparse.diags_array(scale) @ matrix)
 
 
 def _dot(a: sparse.csr_array, i: int, b: sparse.csr_array, j: int) -> float:
@@ -337,16 +344,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--analyze-only", action="store_true",
                         help="reuse the crawl in --work (after a scorer change)")
+    parser.add_argument("--checkout", type=Path, default=ROOT,
+                        help="run linkspider from this checkout (default this one; e.g. a worktree "
+                             "of main for the scores before a change)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="releval-"))
     ensure_packages(HOSTS)
     truth_file = work / "truth.json"
     if args.analyze_only:
         truth = json.loads(truth_file.read_text())
-        started = time.monotonic()
-        subprocess.run([*LINKSPIDER, "analyze", "--out", str(work / "out"), "--run", RUN_ID, "--quiet"],
-                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
-        timings = {"crawl_s": float("nan"), "analyze_s": time.monotonic() - started}
+        timings = {"crawl_s": float("nan"), "analyze_s": run_analyze(work / "out", args.checkout)}
     else:
         rng = random.Random(args.seed)
         folders = {h.name: work / "sites" / h.name for h in HOSTS}
@@ -355,9 +362,10 @@ def main(argv: list[str] | None = None) -> int:
         seeds = choose_seeds(HOSTS, folders, paths, args.pages, rng)
         truth = add_links(HOSTS, folders, paths, seeds, rng)
         truth_file.write_text(json.dumps(truth))
-        timings = crawl_and_analyze(work, folders, seeds, args.pages)
+        timings = crawl_and_analyze(work, folders, seeds, args.pages, args.checkout)
     table = evaluate(work / "out", truth)
-    pages = duckdb.sql(f"SELECT count(*) FROM read_parquet('{work / 'out' / 'pages'}/**/*.parquet')").fetchall()[0][0]
+    pages_glob = str(work / "out" / "pages" / "**" / "*.parquet")
+    pages = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [pages_glob]).fetchall()[0][0]
     print_table(table, timings, {"hosts": len(HOSTS), "pages": pages, "links": len(truth)})
     if args.json:
         args.json.write_text(json.dumps({"timings": timings, "table": table}, indent=1))

@@ -221,19 +221,25 @@ def pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
     return cosines, shared
 
 
-def site_pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def distinct_pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Return ``pair_cosines`` of rows ``left[i]`` and ``right[i]``, each distinct pair computed
-    once: site profiles are long rows and a run has few site pairs for many links."""
+    once: a run has few site pairs, and few page and own-site pairs, for many links.
+
+    >>> v = normalize_rows(sparse.csr_array(np.array([[1.0, 1.0], [1.0, 0.0]])))
+    >>> [round(float(c), 4) for c in distinct_pair_cosines(v, np.array([0, 0, 1]), np.array([1, 1, 1]))]
+    [0.7071, 0.7071, 1.0]
+    """
     if len(left) == 0:
         return np.zeros(0)
-    pairs, inverse = np.unique(np.stack([left, right], axis=1), axis=0, return_inverse=True)
-    cosines, _ = pair_cosines(vectors, pairs[:, 0], pairs[:, 1])
+    keys, inverse = np.unique(left.astype(np.int64) * vectors.shape[0] + right, return_inverse=True)
+    cosines, _ = pair_cosines(vectors, keys // vectors.shape[0], keys % vectors.shape[0])
     return cosines[inverse.ravel()]
 
 
 def blended_cosines(page_page: np.ndarray, page_target_site: np.ndarray, site_target_page: np.ndarray,
                     site_site: np.ndarray, page_own_site: np.ndarray, target_own_site: np.ndarray,
-                    source_weight: np.ndarray | float, target_weight: np.ndarray | float) -> np.ndarray:  # fmt: skip
+                    source_weight: np.ndarray | float,
+                    target_weight: np.ndarray | float) -> np.ndarray:  # fmt: skip
     """Return the cosine of ``a p + (1 - a) S`` with ``b q + (1 - b) T`` (``a``:
     ``source_weight``, ``b``: ``target_weight``) from the cosines of the unit vectors p (source
     page), S (its site's profile), q (target page) and T (target site's profile), pairwise:
@@ -251,11 +257,12 @@ def blended_cosines(page_page: np.ndarray, page_target_site: np.ndarray, site_ta
 
 
 def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, target_pages: np.ndarray,
-                      source_sites: np.ndarray, target_sites: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:  # fmt: skip
+                      source_sites: np.ndarray, target_sites: np.ndarray,
+                      site_site: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:  # fmt: skip
     """Return ``relevance`` (module docstring) of each pair of rows of ``vectors``, and the
-    ids of its explaining terms: the source page's shared with the target page, else with the
-    target site. ``target_pages`` -1: basis target site; a site -1: none (that side is its page
-    alone)."""
+    ids of its explaining terms: the source page's shared with the target page (basis target
+    page) or site. ``target_pages`` -1: basis target site; a site -1: none (that side is its
+    page alone); ``site_site``: the two sites' cosine (``site_relevance``, computed once)."""
     n = len(source_pages)
     by_page, has_source_site, has_target_site = target_pages >= 0, source_sites >= 0, target_sites >= 0
     a = np.where(has_source_site, SOURCE_PAGE_WEIGHT, 1.0)
@@ -264,20 +271,22 @@ def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, targe
     shared: list[list[int]] = [[] for _ in range(n)]
 
     def fill(name: str, mask: np.ndarray, left: np.ndarray, right: np.ndarray, explain: bool = False) -> None:
-        values, ids = pair_cosines(vectors, left[mask], right[mask], EXPLAINING_TERMS if explain else 0)
+        if not explain:
+            cosines[name][mask] = distinct_pair_cosines(vectors, left[mask], right[mask])
+            return
+        values, ids = pair_cosines(vectors, left[mask], right[mask], EXPLAINING_TERMS)
         cosines[name][mask] = values
         for i, terms in zip(np.flatnonzero(mask).tolist(), ids):
-            if terms or not shared[i]:
-                shared[i] = terms
+            shared[i] = terms
 
-    fill("pT", has_target_site, source_pages, target_sites, explain=True)
-    fill("pq", by_page, source_pages, target_pages, explain=True)  # the target page's terms win
+    fill("pq", by_page, source_pages, target_pages, explain=True)
+    fill("pT", has_target_site & ~by_page, source_pages, target_sites, explain=True)
+    fill("pT", has_target_site & by_page, source_pages, target_sites)
     fill("pS", has_source_site, source_pages, source_sites)
     fill("Sq", by_page & has_source_site, target_pages, source_sites)  # the page on the left: its terms' cost
     fill("qT", by_page & has_target_site, target_pages, target_sites)
-    both = has_source_site & has_target_site
-    cosines["ST"][both] = site_pair_cosines(vectors, source_sites[both], target_sites[both])
     c = cosines
+    c["ST"] = np.where(has_source_site & has_target_site, site_site, 0.0)
     return blended_cosines(c["pq"], c["pT"], c["Sq"], c["ST"], c["pS"], c["qT"], a, b), shared
 
 
@@ -327,10 +336,13 @@ def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
         target_languages.append(model.page_language[target] if target is not None and target < n_pages
                                 else model.site_language.get(target_site))  # fmt: skip
     n = len(links)
+    site_cosines = distinct_pair_cosines(model.vectors, np.array(site_left, np.int64),
+                                         np.array(site_right, np.int64))  # fmt: skip
+    site_relevance = _spread(site_cosines, site_scored, n)
     cosines, shared = blended_relevance(model.vectors, np.array(left, np.int64), np.array(right, np.int64),
-                                        np.array(left_site, np.int64), np.array(right_site, np.int64))  # fmt: skip
-    site_cosines = site_pair_cosines(model.vectors, np.array(site_left, np.int64), np.array(site_right, np.int64))
-    relevance, site_relevance = _spread(cosines, scored, n), _spread(site_cosines, site_scored, n)
+                                        np.array(left_site, np.int64), np.array(right_site, np.int64),
+                                        np.nan_to_num(site_relevance[np.array(scored, np.int64)]))  # fmt: skip
+    relevance = _spread(cosines, scored, n)
     basis_column: list[str | None] = [None] * n
     terms_column: list[list[str] | None] = [None] * n
     vocabulary = model.vocabulary
