@@ -21,6 +21,7 @@ from an other-topic one on real text (issue 23, Acceptance, "Relevance on real t
 
     .venv/bin/python -m bench.relevance_eval [--work DIR] [--pages 200] [--seed 23] [--json FILE]
     .venv/bin/python -m bench.relevance_eval --work DIR --analyze-only --checkout OTHER_CHECKOUT
+    .venv/bin/python -m bench.relevance_eval --time-relevance DATASET RUN [--checkout OTHER_CHECKOUT]
 
 Nothing leaves 127.0.0.1: the crawl goes through the local web with --allow-private-addresses.
 """
@@ -224,6 +225,26 @@ def run_analyze(out: Path, checkout: Path) -> float:
     return time.monotonic() - started
 
 
+#: Run in the checkout measured (its cwd): the relevance step of analyze on one dataset, timed.
+_TIME_RELEVANCE = """
+import resource, sys, time
+from linkspider.analysis.analyze import open_run
+from linkspider.analysis.page_rank import url_forwards
+from linkspider.analysis.relevance import relevance_pairs, topic_model
+con = open_run(sys.argv[1], sys.argv[2])
+forward = url_forwards(con)
+started = time.monotonic(); model = topic_model(con); modelled = time.monotonic()
+pairs = relevance_pairs(con, model, forward); done = time.monotonic()
+print(f"topic_model {modelled - started:.1f} s, relevance_pairs {done - modelled:.1f} s "
+      f"({pairs.num_rows} link pairs), peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+"""
+
+
+def time_relevance(dataset: Path, run_id: str, checkout: Path) -> None:
+    """Print the time and peak RSS of ``checkout``'s relevance step on a dataset (read only)."""
+    subprocess.run([sys.executable, "-c", _TIME_RELEVANCE, str(dataset), run_id], check=True, cwd=checkout)
+
+
 def roc_auc(scores: np.ndarray, positive: np.ndarray) -> float:
     """Return the ROC AUC of ``scores`` for ``positive`` (ties count half; Mann-Whitney U).
 
@@ -347,7 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkout", type=Path, default=ROOT,
                         help="run linkspider from this checkout (default this one; e.g. a worktree "
                              "of main for the scores before a change)")
+    parser.add_argument("--time-relevance", nargs=2, metavar=("DATASET", "RUN"),
+                        help="only time the relevance step (topic_model, relevance_pairs) of --checkout "
+                             "on that dataset's run, e.g. a copy of bench.analyze's scale crawl")
     args = parser.parse_args(argv)
+    if args.time_relevance:
+        time_relevance(Path(args.time_relevance[0]).resolve(), args.time_relevance[1], args.checkout)
+        return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="releval-"))
     ensure_packages(HOSTS)
     truth_file = work / "truth.json"
