@@ -14,7 +14,14 @@ import pytest
 from scipy import sparse
 
 from linkspider.analysis.dataset import analysis_path
-from linkspider.analysis.relevance import normalize_rows, pair_cosines, template_entries, tf_idf
+from linkspider.analysis.relevance import (
+    blended_cosines,
+    blended_relevance,
+    normalize_rows,
+    pair_cosines,
+    template_entries,
+    tf_idf,
+)
 from linkspider.extraction.page import extract_page
 from linkspider.extraction.text import count_words, terms_language, tokenize, top_terms
 from linkspider.web import LocalWebProcess
@@ -77,6 +84,33 @@ def test_shared_terms_are_ordered_by_their_weight_product() -> None:
     vectors = normalize_rows(sparse.csr_array(np.array([[1.0, 3.0, 2.0, 0.5], [1.0, 1.0, 1.0, 1.0]])))
     _, shared = pair_cosines(vectors, np.array([0]), np.array([1]), explain=3)
     assert shared == [[1, 2, 0]]
+
+
+def test_blended_cosine_is_the_cosine_of_the_weighted_sums() -> None:
+    # p=(1,0,0), S=(0,1,0), q=(0,0,1), T=(0,1,0): the sides are (.8,.2,0) and (0,.5,.5),
+    # their dot product .1, their norms sqrt(.68) and sqrt(.5): .1 / sqrt(.34) = 0.171499
+    blended = blended_cosines(page_page=0.0, page_target_site=0.0, site_target_page=0.0, site_site=1.0,
+                              page_own_site=0.0, target_own_site=0.0, source_weight=0.8, target_weight=0.5)
+    assert float(blended) == pytest.approx(0.171499, abs=1e-6)
+
+
+def test_relevance_blends_the_source_page_with_its_site_and_the_target_page_with_its_site() -> None:
+    vectors = sparse.csr_array(np.array([
+        [1.0, 0.0, 0.0],  # 0: source page p
+        [0.6, 0.8, 0.0],  # 1: its site's profile S
+        [0.0, 0.8, 0.6],  # 2: the target site's profile T
+        [0.0, 0.0, 1.0],  # 3: a target page q of T
+        [0.6, 0.0, 0.8],  # 4: a target page sharing term 0 with p
+    ]))  # fmt: skip
+    relevance, terms = blended_relevance(
+        vectors, source_pages=np.array([0, 0, 0]), target_pages=np.array([-1, 3, 4]),
+        source_sites=np.array([1, 1, -1]), target_sites=np.array([2, 2, -1]),
+        site_site=np.array([0.64, 0.64, 0.0]))  # S.T = .8 x .8
+    # site basis: (.8p + .2S) = (.92, .16, 0) against T: .16 x .8 / sqrt(.92² + .16²) = .128 / sqrt(.872)
+    # page basis: against .5q + .5T = (0, .4, .8): .064 / (sqrt(.872) x sqrt(.8)) = 0.076626
+    # no sites known: the pages alone, p.q = .6, explained by their one shared term
+    assert relevance.tolist() == pytest.approx([0.137073, 0.076626, 0.6], abs=1e-6)
+    assert terms == [[], [], [0]]
 
 
 def test_template_terms_are_on_more_than_half_of_a_sites_pages_of_five_or_more() -> None:

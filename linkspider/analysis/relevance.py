@@ -15,12 +15,15 @@ The model, in one place (docs/analysis.md, Relevance, says the same):
   vectors *with* their template terms, L2-normalized: on a site about one thing its topic's
   words are on most pages too, and a profile without them would lose the topic (a site's own
   boilerplate only dilutes its profile; boilerplate many sites share has a low IDF).
-- **relevance** of an external body link: the cosine of its source page's vector with the
-  target page's (``relevance_basis`` ``target_page``) when the target was fetched and has a
-  vector, else with the target site's profile (``target_site``); null when neither, or when the
-  source page has no vector. ``relevance_terms``: the shared terms with the largest weight
-  products (up to ``EXPLAINING_TERMS``). ``site_relevance``: source site profile against target
-  site profile.
+- **relevance** of an external body link: the cosine of the source side,
+  ``SOURCE_PAGE_WEIGHT`` x source page + the rest x its site's profile, with the target side,
+  ``TARGET_PAGE_WEIGHT`` x target page + the rest x its site's profile
+  (``relevance_basis`` ``target_page``) when the target was fetched and has a vector, else the
+  target site's profile alone (``target_site``); null when neither, or when the source page
+  has no vector (``blended_cosines``: two random pages of same-topic sites share few terms,
+  their sites share many). ``relevance_terms``: the terms the source page shares with the
+  target page (or site) with the largest weight products (up to ``EXPLAINING_TERMS``).
+  ``site_relevance``: source site profile against target site profile.
 - **Languages**: py3langid on each page's terms (``terms_languages``); a site's language is its
   pages' most common one.
 """
@@ -47,6 +50,10 @@ TEMPLATE_SHARE = 0.5
 #: Shared terms kept in relevance_terms, and top terms per site in site_topics.
 EXPLAINING_TERMS = 5
 SITE_TOP_TERMS = 20
+#: Share of the source page in the source side of ``relevance`` (the rest: its site's profile)...
+SOURCE_PAGE_WEIGHT = 0.8
+#: ...and of a fetched target page in the target side (the rest: the target site's profile).
+TARGET_PAGE_WEIGHT = 0.5
 #: Link pairs scored at once (bounds the memory of their source rows).
 _CHUNK = 50_000
 
@@ -214,6 +221,75 @@ def pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
     return cosines, shared
 
 
+def distinct_pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Return ``pair_cosines`` of rows ``left[i]`` and ``right[i]``, each distinct pair computed
+    once: a run has few site pairs, and few page and own-site pairs, for many links.
+
+    >>> v = normalize_rows(sparse.csr_array(np.array([[1.0, 1.0], [1.0, 0.0]])))
+    >>> [round(float(c), 4) for c in distinct_pair_cosines(v, np.array([0, 0, 1]), np.array([1, 1, 1]))]
+    [0.7071, 0.7071, 1.0]
+    """
+    if len(left) == 0:
+        return np.zeros(0)
+    keys, inverse = np.unique(left.astype(np.int64) * vectors.shape[0] + right, return_inverse=True)
+    cosines, _ = pair_cosines(vectors, keys // vectors.shape[0], keys % vectors.shape[0])
+    return cosines[inverse.ravel()]
+
+
+def blended_cosines(page_page: np.ndarray, page_target_site: np.ndarray, site_target_page: np.ndarray,
+                    site_site: np.ndarray, page_own_site: np.ndarray, target_own_site: np.ndarray,
+                    source_weight: np.ndarray | float,
+                    target_weight: np.ndarray | float) -> np.ndarray:  # fmt: skip
+    """Return the cosine of ``a p + (1 - a) S`` with ``b q + (1 - b) T`` (``a``:
+    ``source_weight``, ``b``: ``target_weight``) from the cosines of the unit vectors p (source
+    page), S (its site's profile), q (target page) and T (target site's profile), pairwise:
+    p.q, p.T, S.q, S.T, p.S and q.T; no vector is built, so a page costs its own terms.
+
+    >>> float(blended_cosines(0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.8, 0.5).round(6))  # (.8,.2,0).(0,.5,.5)
+    0.171499
+    """
+    a, b = np.asarray(source_weight, float), np.asarray(target_weight, float)
+    dot = (a * b * page_page + a * (1 - b) * page_target_site + (1 - a) * b * site_target_page
+           + (1 - a) * (1 - b) * site_site)  # fmt: skip
+    left = np.sqrt(a * a + (1 - a) ** 2 + 2 * a * (1 - a) * page_own_site)
+    right = np.sqrt(b * b + (1 - b) ** 2 + 2 * b * (1 - b) * target_own_site)
+    return np.clip(dot / (left * right), 0.0, 1.0)
+
+
+def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, target_pages: np.ndarray,
+                      source_sites: np.ndarray, target_sites: np.ndarray,
+                      site_site: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:  # fmt: skip
+    """Return ``relevance`` (module docstring) of each pair of rows of ``vectors``, and the
+    ids of its explaining terms: the source page's shared with the target page (basis target
+    page) or site. ``target_pages`` -1: basis target site; a site -1: none (that side is its
+    page alone); ``site_site``: the two sites' cosine (``site_relevance``, computed once)."""
+    n = len(source_pages)
+    by_page, has_source_site, has_target_site = target_pages >= 0, source_sites >= 0, target_sites >= 0
+    a = np.where(has_source_site, SOURCE_PAGE_WEIGHT, 1.0)
+    b = np.where(by_page, np.where(has_target_site, TARGET_PAGE_WEIGHT, 1.0), 0.0)
+    cosines = {name: np.zeros(n) for name in ("pq", "pT", "Sq", "ST", "pS", "qT")}
+    shared: list[list[int]] = [[] for _ in range(n)]
+
+    def fill(name: str, mask: np.ndarray, left: np.ndarray, right: np.ndarray, explain: bool = False) -> None:
+        if not explain:
+            cosines[name][mask] = distinct_pair_cosines(vectors, left[mask], right[mask])
+            return
+        values, ids = pair_cosines(vectors, left[mask], right[mask], EXPLAINING_TERMS)
+        cosines[name][mask] = values
+        for i, terms in zip(np.flatnonzero(mask).tolist(), ids):
+            shared[i] = terms
+
+    fill("pq", by_page, source_pages, target_pages, explain=True)
+    fill("pT", has_target_site & ~by_page, source_pages, target_sites, explain=True)
+    fill("pT", has_target_site & by_page, source_pages, target_sites)
+    fill("pS", has_source_site, source_pages, source_sites)
+    fill("Sq", by_page & has_source_site, target_pages, source_sites)  # the page on the left: its terms' cost
+    fill("qT", by_page & has_target_site, target_pages, target_sites)
+    c = cosines
+    c["ST"] = np.where(has_source_site & has_target_site, site_site, 0.0)
+    return blended_cosines(c["pq"], c["pT"], c["Sq"], c["ST"], c["pS"], c["qT"], a, b), shared
+
+
 def _top_per_row(product: sparse.csr_array, k: int) -> list[list[int]]:
     """Return the column ids of each row's ``k`` largest entries, largest first."""
     product.sort_indices()
@@ -235,6 +311,7 @@ def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
     forward = url_forwards(con) if forward is None else forward
     n_pages, has = len(model.page_site), model.has_vector
     left, right, basis, scored = [], [], [], []
+    left_site, right_site = [], []  # the scored pairs' site profiles (-1: none)
     site_left, site_right, site_scored = [], [], []
     source_languages, target_languages = [], []
     for i, (source_url, target_url, source_site, target_site) in enumerate(links):
@@ -246,10 +323,12 @@ def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
         target_site = model.page_site[target] if target is not None else target_site
         source_profile, target_profile = model.site_index.get(source_site), model.site_index.get(target_site)
         if source is not None and has[source]:
-            if target is not None and has[target]:
-                left.append(source), right.append(target), basis.append("target_page"), scored.append(i)
-            elif target_profile is not None:
-                left.append(source), right.append(target_profile), basis.append("target_site"), scored.append(i)
+            by_page = target is not None and has[target]
+            if by_page or target_profile is not None:
+                left.append(source), right.append(target if by_page else -1), scored.append(i)
+                basis.append("target_page" if by_page else "target_site")
+                left_site.append(-1 if source_profile is None else source_profile)
+                right_site.append(-1 if target_profile is None else target_profile)
         if source_profile is not None and target_profile is not None:
             site_left.append(source_profile), site_right.append(target_profile), site_scored.append(i)
         source_languages.append(model.page_language[source] if source is not None else
@@ -257,10 +336,13 @@ def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
         target_languages.append(model.page_language[target] if target is not None and target < n_pages
                                 else model.site_language.get(target_site))  # fmt: skip
     n = len(links)
-    cosines, shared = pair_cosines(model.vectors, np.array(left, np.int64), np.array(right, np.int64),
-                                   EXPLAINING_TERMS)  # fmt: skip
-    site_cosines, _ = pair_cosines(model.vectors, np.array(site_left, np.int64), np.array(site_right, np.int64))
-    relevance, site_relevance = _spread(cosines, scored, n), _spread(site_cosines, site_scored, n)
+    site_cosines = distinct_pair_cosines(model.vectors, np.array(site_left, np.int64),
+                                         np.array(site_right, np.int64))  # fmt: skip
+    site_relevance = _spread(site_cosines, site_scored, n)
+    cosines, shared = blended_relevance(model.vectors, np.array(left, np.int64), np.array(right, np.int64),
+                                        np.array(left_site, np.int64), np.array(right_site, np.int64),
+                                        np.nan_to_num(site_relevance[np.array(scored, np.int64)]))  # fmt: skip
+    relevance = _spread(cosines, scored, n)
     basis_column: list[str | None] = [None] * n
     terms_column: list[list[str] | None] = [None] * n
     vocabulary = model.vocabulary

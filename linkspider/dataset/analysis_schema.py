@@ -103,14 +103,17 @@ LINK_SCORES_FIELDS = [
            "rows that are not body links)."),
     _field("target_crawl_rank", pa.float64(), "crawl_rank of the target's node (after "
            "redirects and canonicals; null for rows that are not body links)."),
-    _field("relevance", pa.float64(), "0-1: cosine of the TF-IDF vectors of the source page's "
-           "main terms and the target's (docs/analysis.md, Relevance): the target page's when it "
-           "was fetched with main terms, else the target site's profile. External body links "
+    _field("relevance", pa.float64(), "0-1: cosine of the source side, 0.8 x the TF-IDF vector "
+           "of the source page's main terms + 0.2 x its site's profile, and the target side, 0.5 x "
+           "the target page's + 0.5 x its site's profile when the page was fetched with main terms, "
+           "else the target site's profile (docs/analysis.md, Relevance). External body links "
            "only; null when the source page has no main terms or the target neither."),
     _field("relevance_basis", pa.string(), "What relevance compares the source page with: "
            "target_page or target_site; null with relevance."),
-    _field("relevance_terms", pa.list_(pa.string()), "Up to 5 terms the source and the target "
-           "share, by the product of their weights, largest first: what explains relevance."),
+    _field("relevance_terms", pa.list_(pa.string()), "Up to 5 terms the source page shares with "
+           "the target page (basis target_page) or site, by the product of their weights, largest "
+           "first: what explains relevance; empty when they share none (the score then comes from "
+           "the sites' profiles)."),
     _field("site_relevance", pa.float64(), "0-1: cosine of the source site's topic profile "
            "and the target site's (site_topics); external body links whose sites both have one."),
     _field("source_language", pa.string(), "ISO 639-1 language of the source page, identified "
