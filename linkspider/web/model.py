@@ -101,9 +101,11 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "fr": ("Café crème", "À propos", "Déjà vu", "Crème brûlée", "Garçon de café", "Où nous trouver"),
     "ja": ("日本語の本", "新着情報", "お問い合わせ", "会社概要", "商品一覧", "よくある質問"),
     "zh": ("中文书籍", "新闻中心", "联系我们", "关于我们", "产品目录", "常见问题"),
+    "de": ("Neuigkeiten", "Über uns", "Kontakt", "Veranstaltungen", "Öffnungszeiten", "Geschenkgutscheine",
+           "Häufige Fragen"),
 }
-_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页"}
-_LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN"}
+_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页", "de": "Startseite"}
+_LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN", "de": "de"}
 _SENTENCES: dict[str, tuple[str, ...]] = {
     "en": (
         "Welcome to our corner of the web.", "Read the latest updates below.",
