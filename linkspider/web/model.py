@@ -106,12 +106,9 @@ _LABELS: dict[str, tuple[str, ...]] = {
 }
 _HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页", "de": "Startseite"}
 _LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN", "de": "de"}
+#: Sentences of the pages in a language other than their site's (``linkspider.web.subjects``
+#: holds each site's own): the windows-1251, ISO-8859-1, Shift_JIS and GB2312 pages.
 _SENTENCES: dict[str, tuple[str, ...]] = {
-    "en": (
-        "Welcome to our corner of the web.", "Read the latest updates below.",
-        "We publish new material every week.", "Our team answers questions quickly.",
-        "Take a look at the archive as well.", "Everything here is generated for testing.",
-    ),
     "ru": (
         "Добро пожаловать на наш сайт.", "Читайте последние новости ниже.",
         "Мы обновляем каталог каждую неделю.",
