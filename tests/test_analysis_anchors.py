@@ -118,18 +118,3 @@ def test_a_bad_keywords_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ValueError, match="cannot read the keywords file"):
         read_keywords(tmp_path / "missing.txt")
 
-
-def test_every_anchor_of_the_demos_world_is_classified_as_it_was_built() -> None:
-    """The demo's world (link rot included), every a/area/image link of it: the class the world
-    wrote each anchor to have (linkspider.web.anchor_mix) against the classifier, with the
-    world's keywords and each target's own label as its brand."""
-    from linkspider.web.world import World, WorldConfig
-
-    world = World(WorldConfig(sites=24, link_rot=True))
-    keywords = world.keywords()
-    rows = world.ground_truth_anchor_classes()
-    wrong = [(r["anchor_text"], r["target_domain"], r["anchor_class"]) for r in rows
-             if classify_anchor(r["anchor_text"], r["anchor_from_alt"], brand_names(r["target_domain"]),
-                                keywords.get(r["target_domain"], ())) != r["anchor_class"]]  # fmt: skip
-    assert wrong == []
-    assert {r["anchor_class"] for r in rows} == set(ANCHOR_CLASSES)
