@@ -157,6 +157,10 @@ def test_anchor_classes_equal_the_worlds_truth(world: World, dataset: Path) -> N
     from linkspider.analysis.anchors import ANCHOR_CLASSES
 
     assert {key[2] for key in want} == set(ANCHOR_CLASSES)  # every class among the backlinks
+    shares = Counter()
+    for (_, _, anchor_class), row in got.items():
+        shares[anchor_class] += row["backlinks"] / sum(want.values())
+    assert max(shares.values()) <= 0.6 and min(shares.values()) >= 0.005, shares  # a natural-looking mix
 
 
 def test_anchor_classifier_equals_the_truth_for_every_placed_anchor(world: World) -> None:
