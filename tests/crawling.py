@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from tests.conftest import PROJECT_ROOT
-from tests.forkserver import fork_server
+from tests.forkserver import ForkedProcess, fork_server
 
 CRAWL_TIMEOUT = 180
 
@@ -35,6 +35,18 @@ def run_linkspider(*args: str, timeout: float = CRAWL_TIMEOUT, cwd: Path = PROJE
         return server.run(list(args), cwd, env, timeout)
     return subprocess.run([sys.executable, "-m", "linkspider", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=env, check=False)  # fmt: skip
+
+
+def start_linkspider(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.Popen | ForkedProcess:
+    """Start ``linkspider ARGS`` in a process of its own, output discarded, and return it for
+    the test to poll, signal (SIGKILL, SIGTERM) or wait for (forked from the fork server when
+    it runs, so that it starts with everything imported)."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    server = fork_server(PROJECT_ROOT)
+    if server is not None:
+        return server.start(list(args), cwd, env)
+    return subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def run_crawl(*args: str, timeout: float = CRAWL_TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -19,22 +19,61 @@ import atexit
 import json
 import os
 import random
+import select
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
-#: Imported before any fork: what a crawl, an analysis or a report would import anyway.
+#: Imported before any fork: what a crawl, an analysis or a report would import anyway. Every
+#: module of ``linkspider`` and ``pipelines`` is imported too (``preload``), and the components
+#: Scrapy loads by name from its default settings: a child that still imports a module pays
+#: for it on every command (pandas, through pyarrow's time zones, and aiohttp, through
+#: Scrapy's remote-control extension, cost more CPU than a small crawl).
 PRELOAD = (
-    "linkspider.cli", "linkspider.cli.crawl", "linkspider.spiders.backlinks", "linkspider.settings",
-    "linkspider.crawl.downloader", "linkspider.crawl.middlewares", "linkspider.crawl.robots",
-    "linkspider.crawl.progress", "linkspider.crawl.extensions", "linkspider.runs.recorder",
-    "linkspider.history.cli", "linkspider.targets.cli", "linkspider.analysis.analyze",
-    "pipelines.parquet", "pipelines.dedupe", "pipelines.normalize", "pipelines.feed",
     "scrapy.crawler", "scrapy.core.downloader.handlers.http11", "duckdb", "pyarrow.parquet",
+    "pyarrow.dataset", "pandas", "scipy.sparse", "py3langid", "vl_convert", "protego",
+    "multiprocessing", "concurrent.futures", "sqlite3", "zoneinfo", "dateutil.parser", "_strptime",
 )
+#: Packages whose every module is imported; ``linkspider.web`` too, as every command's
+#: parser and the suite's local web use it.
+PRELOAD_PACKAGES = ("linkspider", "pipelines")
+
+
+def _scrapy_components() -> list[str]:
+    """Return the modules of the components Scrapy's default settings name."""
+    from scrapy.settings import default_settings
+
+    modules = set()
+    for name in dir(default_settings):
+        value = getattr(default_settings, name)
+        paths = value.keys() if isinstance(value, dict) else [value] if isinstance(value, str) else []
+        for path in paths:
+            if isinstance(path, str) and path.startswith("scrapy.") and "." in path:
+                modules.add(path.rsplit(".", 1)[0])
+    return sorted(modules)
+
+
+def preload() -> None:
+    """Import what the commands import, so that forked children find it loaded."""
+    import importlib
+    import pkgutil
+
+    names = list(PRELOAD)
+    for package in PRELOAD_PACKAGES:
+        root = importlib.import_module(package)
+        names += [info.name for info in pkgutil.walk_packages(root.__path__, package + ".")
+                  if not info.name.endswith("__main__")]  # fmt: skip
+    names += _scrapy_components()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional part (a C extension not built, an extra not installed)
+            pass
+
 
 
 def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: list[int]) -> None:
@@ -80,11 +119,13 @@ def _wait(conn: socket.socket, pid: int) -> None:
 
 def serve(path: str) -> None:
     """Import PRELOAD, then fork a child for each request on the Unix socket ``path``."""
-    import importlib
+    import gc
 
-    for name in PRELOAD:
-        importlib.import_module(name)
+    preload()
     assert "twisted.internet.reactor" not in sys.modules, "a reactor was installed before forking"
+    # What the server imported lives as long as every child: no child's collection scans it.
+    gc.collect()
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
@@ -140,6 +181,16 @@ class ForkServer:
                 [sys.executable, "-m", "linkspider", *argv], os.waitstatus_to_exitcode(status),
                 out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str]) -> ForkedProcess:
+        """Start ``linkspider argv`` in a forked child, its output discarded; return a handle
+        that polls, signals and waits for it like ``subprocess.Popen``."""
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(self.path)
+        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as null:
+            request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
+            socket.send_fds(conn, [request], [stdin.fileno(), null.fileno(), null.fileno()])
+        return ForkedProcess(conn, argv)
+
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -147,6 +198,58 @@ class ForkServer:
         for name in os.listdir(self.folder):
             os.unlink(os.path.join(self.folder, name))
         os.rmdir(self.folder)
+
+
+class ForkedProcess:
+    """A child of the fork server as the test sees it: ``pid``, ``poll``, ``send_signal``,
+    ``wait`` and ``returncode``, as ``subprocess.Popen`` has them."""
+
+    def __init__(self, conn: socket.socket, argv: list[str]) -> None:
+        self.args = ["linkspider", *argv]
+        self._conn = conn
+        self._buffer = b""
+        self.pid = int(self._line(None).split()[1])
+        self.returncode: int | None = None
+
+    def _line(self, timeout: float | None) -> str | None:
+        """Return the server's next line, or None when none came within ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._conn], [], [], left)[0]:
+                return None
+            chunk = self._conn.recv(4096)
+            if not chunk:
+                raise RuntimeError("the fork server went away")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def _read_status(self, timeout: float | None) -> int | None:
+        line = self._line(timeout)
+        if line is None:
+            return None
+        self.returncode = os.waitstatus_to_exitcode(int(line.split()[1]))
+        self._conn.close()
+        return self.returncode
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._read_status(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and self._read_status(timeout) is None:
+            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(9)
 
 
 _server: ForkServer | None = None

@@ -16,7 +16,7 @@ from warcio.warcwriter import WARCWriter
 
 from linkspider.archives.records import ArchiveError, ReadCounts, dechunk, read_archive
 from linkspider.runs import ExitCode
-from tests.crawling import read_table, run_linkspider
+from tests.crawling import read_table, run_linkspider, start_linkspider
 
 PAGE = (b"<html><head><title>T</title></head><body><p>Hello <a href='/next'>next page</a> "
         b"<a href='http://other.example/' rel='nofollow'>other</a></p></body></html>")
@@ -273,21 +273,15 @@ def test_an_oversized_payload_and_a_compression_bomb_are_rows_not_memory(tmp_pat
 
 
 def test_a_killed_extract_resumes_and_writes_every_record_once(tmp_path: Path) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
     import time
-
-    from tests.conftest import PROJECT_ROOT
 
     pages = [(f"http://s{i % 50}.example/p{i}", PAGE.replace(b"/next", b"/n%d" % i)) for i in range(6000)]
     files = [warc_file(tmp_path / f"a{n}.warc.gz", pages[n::3]) for n in range(3)]
     out = tmp_path / "out"
     args = ["extract", *map(str, files), "--out", str(out), "--run-id", "killed", "--quiet",
             "--log-level", "WARNING", "--processes", "1", "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.2"]
-    process = subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=PROJECT_ROOT,
-                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+    process = start_linkspider(*args)
     deadline = time.monotonic() + 60
     while not list((out / "pages").rglob("*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)

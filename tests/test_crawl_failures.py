@@ -15,7 +15,7 @@ import pytest
 
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args, read_table, run_crawl
+from tests.crawling import local_web_args, read_table, run_crawl, start_linkspider
 
 
 def parquet_files(out: Path) -> list[Path]:
@@ -28,11 +28,7 @@ def test_crawl_stopped_midway_leaves_only_readable_files(sig: int, tmp_path: Pat
     with LocalWebProcess(world) as web:
         args = local_web_args(web.proxy_url, tmp_path, "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.3",
                               "-s", "LINKSPIDER_ROW_GROUP_ROWS=500")  # fmt: skip
-        process = subprocess.Popen(
-            crawl_command(*world.seeds(), *args), cwd=PROJECT_ROOT,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        process = start_linkspider("crawl", *world.seeds(), *args)
         try:
             deadline = time.monotonic() + 120
             while len(list((tmp_path / "links").rglob("part-*.parquet"))) < 2:

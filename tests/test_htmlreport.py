@@ -67,7 +67,7 @@ def sql(dataset: Path, query: str) -> list[tuple]:
     for table in ("links", "pages"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{dataset}/{table}/*/run={RUNS[-1]}/*.parquet')")
     con.execute(f"CREATE VIEW targets AS SELECT * FROM read_parquet('{dataset}/targets/run={RUNS[-1]}/*.parquet')")
-    for table in ("anchors", "domain_rank", "page_rank", "domain_signals"):
+    for table in ("anchors", "domain_rank", "page_rank", "domain_signals", "link_scores"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{dataset}/analysis/run={RUNS[-1]}/{table}.parquet'")
     return con.execute(query).fetchall()
 
@@ -109,13 +109,17 @@ def test_every_chart_is_drawn_with_its_marks(page, report) -> None:
     })""")
     by_name = {c["name"]: c for c in charts}
     assert set(by_name) == {"follow", "anchors", "regions", "link_scores", "targets", "history_domains",
-                            "history_links", "history_changes"}  # fmt: skip
+                            "history_links", "history_changes", "relevance", "equity", "equity_by_domain"}  # fmt: skip
     assert all(c["width"] > 100 and c["height"] > 50 for c in charts), charts
     assert by_name["follow"]["bars"] == len(figures["follow"]["reasons"])
     assert by_name["anchors"]["bars"] == len(figures["anchors"]["classes"])
     assert by_name["targets"]["bars"] == len(figures["targets"]["outcomes"])
     assert by_name["link_scores"]["bars"] == sum(1 for b in figures["link_scores"]["bins"] if b["pages"])
     assert by_name["regions"]["bars"] >= len(figures["regions"])
+    scores = figures["backlinks"]
+    assert by_name["relevance"]["bars"] == sum(1 for b in scores["relevance_bins"] if b["backlinks"])
+    assert by_name["equity"]["bars"] == len(scores["equity_decades"]) > 0
+    assert by_name["equity_by_domain"]["bars"] == sum(1 for r in scores["equity_by_domain"]["rows"] if r["equity"]) > 0
     for name in ("history_domains", "history_links"):
         assert by_name[name]["lines"] == 1 and by_name[name]["points"] == len(RUNS)
     assert by_name["history_changes"]["bars"] >= 1
@@ -256,6 +260,161 @@ def test_a_click_on_a_header_sorts_the_table(page) -> None:
     assert len(ascending) > 1
 
 
+# -- the backlinks explorer and the scores of link_scores ---------------------------------
+
+#: Every backlink with its link_scores row (independent of the report's SQL).
+SCORED = (f"(SELECT l.*, s.equity, s.relevance, s.relevance_basis, s.site_relevance FROM (SELECT * FROM links WHERE {BACKLINK}) AS l "
+          "LEFT JOIN link_scores AS s ON s.source_url = l.source_url AND s.target_url = l.target_url "
+          "AND s.position = l.position)")  # fmt: skip
+
+
+def explorer(page, script: str = "") -> dict:
+    """Clear the explorer's filters, show 1,000 rows a page, run ``script`` (may await), and
+    return its state and the rows it shows ({column: raw value})."""
+    return page.evaluate(f"""(async () => {{
+        const root = document.getElementById('backlinks-explorer');
+        root.querySelector('[data-action=clear]').click();
+        const size = root.querySelector('select[data-action=size]');
+        size.value = '1000'; size.dispatchEvent(new Event('change'));
+        {script}
+        await new Promise(r => setTimeout(r, 300));  // text boxes filter after a pause
+        return {{matched: +root.dataset.matched, rows: +root.dataset.rows, total: +root.dataset.total,
+                 page: +root.dataset.page, status: root.querySelector('.explorer-status').textContent,
+                 shown: Array.from(root.querySelectorAll('tbody tr')).map(tr => Object.fromEntries(
+                     Array.from(tr.cells).map(td => [td.dataset.col, td.dataset.v])))}};
+    }})()""")
+
+
+def test_the_explorer_lists_every_backlink(page, dataset: Path) -> None:
+    ((backlinks,),) = sql(dataset, f"SELECT count(*) FROM links WHERE {BACKLINK}")
+    state = explorer(page)
+    assert state["rows"] == state["total"] == state["matched"] == backlinks > 50
+    assert len(state["shown"]) == min(backlinks, 1000)
+    assert state["status"].startswith(f"{backlinks:,} of {backlinks:,} backlinks")
+    columns = set(state["shown"][0])
+    assert {"referring_domain", "source_url", "anchor_text", "follow_reason", "region", "relevance",
+            "relevance_terms", "equity", "source_language"} <= columns  # fmt: skip
+    shown = sorted((r["source_url"], r["target_url"]) for r in state["shown"])
+    assert shown == sorted(sql(dataset, f"SELECT source_url, target_url FROM links WHERE {BACKLINK}"))
+
+
+def test_filtering_the_explorer_by_a_referring_domain_shows_only_its_rows(page, dataset: Path) -> None:
+    # the second-largest referring domain: neither all rows nor a handful
+    ((domain, backlinks),) = sql(dataset, f"SELECT referring_domain, count(*) FROM links WHERE {BACKLINK} "
+                                          "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1 OFFSET 1")  # fmt: skip
+    state = explorer(page, f"""const f = root.querySelector('[data-filter=referring_domain]');
+        f.value = '{domain}'; f.dispatchEvent(new Event('change'));""")
+    assert state["matched"] == backlinks == len(state["shown"]) < state["rows"]
+    assert {r["referring_domain"] for r in state["shown"]} == {domain}
+    assert state["status"].startswith(f"{backlinks:,} of {state['rows']:,} backlinks match")
+
+
+def test_filtering_the_explorer_by_text_and_by_number_equals_duckdb(page, dataset: Path) -> None:
+    state = explorer(page, """const f = root.querySelector('[data-filter=anchor_text]');
+        f.value = 'home'; f.dispatchEvent(new Event('input'));""")
+    ((anchors,),) = sql(dataset, f"SELECT count(*) FROM links WHERE {BACKLINK} AND lower(anchor_text) LIKE '%home%'")
+    assert state["matched"] == anchors == len(state["shown"]) > 0
+    state = explorer(page, """const f = root.querySelector('[data-filter=relevance]');
+        f.value = '>=0.3'; f.dispatchEvent(new Event('input'));""")
+    ((relevant,),) = sql(dataset, f"SELECT count(*) FROM {SCORED} WHERE relevance >= 0.3")
+    assert state["matched"] == relevant > 0
+    assert all(float(r["relevance"]) >= 0.3 for r in state["shown"])
+    state = explorer(page, """const f = root.querySelector('[data-filter=relevance]');
+        f.value = 'none'; f.dispatchEvent(new Event('input'));""")
+    ((unknown,),) = sql(dataset, f"SELECT count(*) FROM {SCORED} WHERE relevance IS NULL")
+    assert state["matched"] == unknown > 0
+    state = explorer(page, """const f = root.querySelector('[data-filter=relevance_basis]');
+        f.value = '\\u0000'; f.dispatchEvent(new Event('change'));""")  # the list's "(none)"
+    ((no_basis,),) = sql(dataset, f"SELECT count(*) FROM {SCORED} WHERE relevance_basis IS NULL")
+    assert state["matched"] == no_basis == unknown
+
+
+def test_sorting_the_explorer_by_equity_orders_its_rows(page, dataset: Path) -> None:
+    click = "root.querySelector('th[data-key=equity]').click();"
+    direction = "document.querySelector('#backlinks-explorer th[data-key=equity]').dataset.dir"
+    first = explorer(page, click)
+    first_direction = page.evaluate(direction)
+    second = explorer(page, click)
+    assert (first_direction, page.evaluate(direction)) == ("desc", "asc")  # a second click turns it round
+    for state, descending in ((first, True), (second, False)):
+        values = [float(r["equity"]) for r in state["shown"]]
+        assert values == sorted(values, reverse=descending) and len(set(values)) > 1
+    expected = [e for (e,) in sql(dataset, f"SELECT equity FROM {SCORED} ORDER BY equity DESC")]
+    assert [float(r["equity"]) for r in first["shown"]] == pytest.approx(expected[:1000], rel=1e-5)
+    assert [float(r["equity"]) for r in second["shown"]] == pytest.approx(expected[::-1][:1000], rel=1e-5)
+
+
+def test_the_explorer_pages_through_its_rows(page) -> None:
+    state = page.evaluate("""(() => {
+        const root = document.getElementById('backlinks-explorer');
+        root.querySelector('[data-action=clear]').click();
+        const size = root.querySelector('select[data-action=size]');
+        const read = () => Array.from(root.querySelectorAll('tbody tr')).map(tr => tr.cells[1].dataset.v + ' ' + tr.cells[2].dataset.v);
+        size.value = '1000'; size.dispatchEvent(new Event('change'));
+        const all = read();
+        size.value = '25'; size.dispatchEvent(new Event('change'));
+        const one = read(); root.querySelector('[data-action=next]').click();
+        return {all: all, one: one, two: read(), page: +root.dataset.page, rows: +root.dataset.rows,
+                label: root.querySelector('.explorer-page').textContent};
+    })()""")
+    assert state["one"] == state["all"][:25] and state["two"] == state["all"][25:50] and state["page"] == 2
+    assert state["label"] == f"page 2 of {-(-state['rows'] // 25)}"
+
+
+def test_json_backlinks_and_their_scores_equal_duckdb_over_link_scores(report, dataset: Path) -> None:
+    _, figures = report
+    section = figures["backlinks"]
+    ((backlinks,),) = sql(dataset, f"SELECT count(*) FROM links WHERE {BACKLINK}")
+    assert section["scored"] and section["total"] == len(section["rows"]) == backlinks
+    expected = {(u, t, p): (e, r) for u, t, p, e, r in sql(dataset, f"SELECT source_url, target_url, position, "
+                                                                     f"equity, relevance FROM {SCORED}")}  # fmt: skip
+    got = {(r["source_url"], r["target_url"], r["position"]): (r["equity"], r["relevance"]) for r in section["rows"]}
+    assert got == expected
+    assert {"referring_domain", "anchor_text", "follow_reason", "region", "relevance_terms", "relevance_basis",
+            "site_relevance", "source_language", "target_language"} <= set(section["rows"][0])  # fmt: skip
+    per_domain = sql(dataset, f"SELECT referring_domain, sum(equity), count(*) FROM {SCORED} GROUP BY 1 "
+                              "ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20")  # fmt: skip
+    rows = section["equity_by_domain"]["rows"]
+    assert [(r["referring_domain"], r["backlinks"]) for r in rows] == [(d, n) for d, _, n in per_domain]
+    assert [r["equity"] for r in rows] == pytest.approx([e for _, e, _ in per_domain], rel=1e-12)
+    assert sum(r["equity_share"] for r in rows) == pytest.approx(1.0)  # every referring domain fits in 20 here
+    key = "source_url, target_url, position"
+    most = sql(dataset, f"SELECT {key} FROM {SCORED} WHERE relevance IS NOT NULL "
+                        f"ORDER BY relevance DESC, equity DESC, {key} LIMIT 20")  # fmt: skip
+    assert [(r["source_url"], r["target_url"], r["position"]) for r in section["most_relevant"]["rows"]] == most
+    off = sql(dataset, f"SELECT {key}, relevance FROM {SCORED} WHERE relevance < 0.05 "
+                       f"ORDER BY equity DESC, relevance, {key}")  # fmt: skip
+    assert [(r["source_url"], r["target_url"], r["position"]) for r in section["off_topic"]["rows"]] == \
+        [o[:3] for o in off[:20]]  # fmt: skip
+    assert section["off_topic"]["total"] == len(off) == section["summary"]["off_topic"] > 0
+    deciles = dict(sql(dataset, f"SELECT least(floor(relevance * 10), 9)::INT, count(*) FROM {SCORED} "
+                                "WHERE relevance IS NOT NULL GROUP BY 1"))  # fmt: skip
+    assert [b["backlinks"] for b in section["relevance_bins"]] == [deciles.get(b, 0) for b in range(10)]
+    ((passing, total_equity),) = sql(dataset, f"SELECT count(*) FILTER (equity > 0), sum(equity) FROM {SCORED}")
+    assert section["summary"]["passing_equity"] == passing == sum(d["backlinks"] for d in section["equity_decades"])
+    assert section["summary"]["equity"] == pytest.approx(total_equity, rel=1e-12)
+
+
+def test_the_page_shows_the_most_relevant_and_the_off_topic_backlinks(page, report) -> None:
+    _, figures = report
+    for name in ("most_relevant", "off_topic", "equity_by_domain"):
+        expected = figures["backlinks"][name]
+        assert table_total(page, name) == expected["total"]
+        assert [r["source_url" if name != "equity_by_domain" else "referring_domain"] for r in table_rows(page, name)] \
+            == [r["source_url" if name != "equity_by_domain" else "referring_domain"] for r in expected["rows"]]  # fmt: skip
+
+
+def test_explorer_rows_keeps_the_backlinks_passing_the_most_equity(dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "capped.json"
+    result = linkspider("report", "--out", str(dataset), "--json", str(out), "--explorer-rows", "10")
+    assert result.returncode == 0, result.stderr[-2000:]
+    section = json.loads(out.read_text(encoding="utf-8"))["backlinks"]
+    ((backlinks,),) = sql(dataset, f"SELECT count(*) FROM links WHERE {BACKLINK}")
+    assert section["total"] == backlinks and len(section["rows"]) == 10
+    top = [e for (e,) in sql(dataset, f"SELECT equity FROM {SCORED} ORDER BY equity DESC LIMIT 10")]
+    assert [r["equity"] for r in section["rows"]] == top
+
+
 # -- without the optional tables ------------------------------------------------------------
 
 
@@ -268,9 +427,16 @@ def test_sections_without_their_tables_say_which_command_makes_them(dataset: Pat
     result = linkspider("report", "--out", str(bare), "--run", RUNS[-1], "--html", str(html))
     assert result.returncode == 0, result.stderr[-2000:]
     text = html.read_text(encoding="utf-8")
-    assert text.count("linkspider analyze --out") == 3  # anchors, rank and flags, link score
+    # anchors, rank and flags, link score, relevance and equity, the explorer's scores
+    assert text.count("linkspider analyze --out") == 5
     assert "linkspider check-targets --out" in text and "linkspider history update" in text
     assert "<svg" in text  # the sections that need only links and pages still draw
+    # the explorer still lists every backlink, with the links table's columns only
+    embedded = json.loads(text.split('<script type="application/json" id="backlinks-data">', 1)[1].split("</script>", 1)[0])
+    assert [c["key"] for c in embedded["columns"]] == ["referring_domain", "source_url", "target_url", "anchor_text",
+                                                       "follow_reason", "region"]  # fmt: skip
+    ((backlinks,),) = sql(dataset, f"SELECT count(*) FROM links WHERE {BACKLINK}")
+    assert all(len(column) == backlinks > 0 for column in embedded["values"])
 
 
 def test_an_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
@@ -292,6 +458,13 @@ def test_domain_option_reports_on_one_domains_backlinks(dataset: Path, tmp_path:
     assert (figures["overview"]["backlinks"], figures["overview"]["referring_domains"]) == (backlinks, domains)
     assert {r["referring_domain"] for r in figures["referring_domains"]["rows"]} == {
         d for (d,) in sql(dataset, f"SELECT DISTINCT referring_domain FROM links WHERE {BACKLINK} AND target_domain = '{domain}'")}
+    scores = figures["backlinks"]
+    assert scores["total"] == len(scores["rows"]) == backlinks
+    assert {r["target_url"] for r in scores["rows"]} == {u for (u,) in sql(
+        dataset, f"SELECT DISTINCT target_url FROM links WHERE {BACKLINK} AND target_domain = '{domain}'")}  # fmt: skip
+    per_domain = dict(sql(dataset, f"SELECT referring_domain, sum(equity) FROM {SCORED} "
+                                   f"WHERE target_domain = '{domain}' GROUP BY 1"))  # fmt: skip
+    assert {r["referring_domain"]: r["equity"] for r in scores["equity_by_domain"]["rows"]} == pytest.approx(per_domain)
 
 
 def test_demo_ends_by_writing_the_html_report_and_saying_where(tmp_path: Path) -> None:

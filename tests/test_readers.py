@@ -4,9 +4,7 @@ killed, and ``run`` reads back as a string partition in each."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -22,8 +20,7 @@ from linkspider.runs.context import RunContext
 from linkspider.web import LocalWebProcess, World, WorldConfig
 from pipelines.parquet import ParquetExportPipeline
 from linkspider.crawl.items import PageItem
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args
+from tests.crawling import local_web_args, start_linkspider
 
 WORLD = WorldConfig(seed=12, sites=20)
 
@@ -55,14 +52,11 @@ def read_with_every_reader(out: Path) -> dict[str, int]:
 def test_every_reader_reads_during_a_crawl_and_after_it_was_killed(tmp_path: Path) -> None:
     world = World(WORLD)
     with LocalWebProcess(world) as web:
-        process = subprocess.Popen(
-            crawl_command(*world.seeds(), *local_web_args(web.proxy_url, tmp_path),
-                          "--run-id", "live", "-s", "LINKSPIDER_FILE_MAX_SECONDS=1",
-                          "-s", "LINKSPIDER_ROW_GROUP_ROWS=40",  # files open most of the time
-                          "-s", "DOWNLOAD_DELAY=0.05", "--concurrency", "2"),
-            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        )  # fmt: skip
+        process = start_linkspider(
+            "crawl", *world.seeds(), *local_web_args(web.proxy_url, tmp_path), "--run-id", "live",
+            "-s", "LINKSPIDER_FILE_MAX_SECONDS=1",
+            "-s", "LINKSPIDER_ROW_GROUP_ROWS=40",  # files open most of the time
+            "-s", "DOWNLOAD_DELAY=0.05", "--concurrency", "2")  # fmt: skip
         try:
             staging = tmp_path / "_staging" / "run=live"
             deadline = time.monotonic() + 60

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,17 +20,16 @@ from linkspider.dataset.layout import run_files
 from linkspider.runs import read_run_record
 from linkspider.web import World, WorldConfig
 from linkspider.web.server import LocalWeb
-from tests.conftest import PROJECT_ROOT
 from tests.crawling import (
     LoopbackHandler,
-    crawl_command,
+    start_linkspider,
     local_web_args,
     read_table,
     run_crawl,
     serving,
 )
 
-WORLD = WorldConfig(seed=3, sites=200, pages_per_site=4)
+WORLD = WorldConfig(seed=3, sites=100, pages_per_site=4)
 #: Whole world, no budget: an uninterrupted crawl fetches the same pages every time.
 SCOPE = ("--max-depth", "20", "--max-pages-per-site", "0", "--concurrency", "16",
          "-s", "LINKSPIDER_FILE_MAX_SECONDS=0.5", "-s", "LINKSPIDER_HEARTBEAT_SECONDS=1")  # fmt: skip
@@ -69,10 +67,8 @@ def crawl_until_killed(args: list[str], out: Path, run_id: str, rng: random.Rand
     """Start a crawl, SIGKILL it once a random number of new pages are on disk plus a random
     extra moment; return what happened."""
     before = durable_pages(out, run_id)
-    wanted = before + rng.randint(150, 600)
-    process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+    wanted = before + rng.randint(80, 300)
+    process = start_linkspider("crawl", *args)
     deadline = time.monotonic() + 120
     while durable_pages(out, run_id) < wanted and process.poll() is None:
         assert time.monotonic() < deadline, "the crawl made no progress"
@@ -210,13 +206,10 @@ class SlowTailHandler(LoopbackHandler):
 def test_rows_reach_a_closed_file_in_time_while_no_page_arrives(tmp_path: Path) -> None:
     """Today's failure: 30 pages fetched, then one slow URL, then a kill: nothing on disk."""
     with serving(SlowTailHandler) as server:
-        process = subprocess.Popen(
-            crawl_command(server.url, "--out", str(tmp_path), "--allow-private-addresses",
-                          "--no-throttle", "--run-id", "slow-tail", "-s",
-                          "LINKSPIDER_FILE_MAX_SECONDS=1", "-s", "ROBOTSTXT_OBEY=False"),
-            cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        )  # fmt: skip
+        process = start_linkspider("crawl", server.url, "--out", str(tmp_path),
+                                   "--allow-private-addresses", "--no-throttle", "--run-id",
+                                   "slow-tail", "-s", "LINKSPIDER_FILE_MAX_SECONDS=1", "-s",
+                                   "ROBOTSTXT_OBEY=False")  # fmt: skip
         try:
             deadline = time.monotonic() + 30
             while len([p for p, _ in server.requests if p.startswith("/p")]) < 30:

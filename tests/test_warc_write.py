@@ -28,8 +28,7 @@ from linkspider.dataset.layout import warc_directory
 from linkspider.runs import read_run_record
 from linkspider.web import World, WorldConfig
 from linkspider.web.server import LocalWeb
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import LoopbackHandler, crawl_command, local_web_args, read_table, run_crawl, serving
+from tests.crawling import LoopbackHandler, local_web_args, read_table, run_crawl, serving, start_linkspider
 from tests.distributed import redis_server, start_worker, worker_args  # noqa: F401 (fixture)
 
 WORLD = WorldConfig(seed=1, sites=4)
@@ -271,9 +270,7 @@ def test_sigkilled_crawl_resumed_leaves_only_closed_checked_files(tmp_path: Path
         args = [*world.seeds(), *local_web_args(web.proxy_url, tmp_path), "--warc", "--run-id",
                 "kill", "--concurrency", "4", "-s", "LINKSPIDER_WARC_MAX_BYTES=200000"]  # fmt: skip
         directory = warc_directory(tmp_path, "kill")
-        process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL,
-                                   env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})  # fmt: skip
+        process = start_linkspider("crawl", *args)
         deadline = time.monotonic() + 60
         while sum(p.stat().st_size for p in directory.glob("*.open")) < 20_000:
             assert process.poll() is None and time.monotonic() < deadline, "no WARC file grew"

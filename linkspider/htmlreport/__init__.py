@@ -8,6 +8,8 @@ tables (``linkspider analyze``) and the link history.
 - ``figures``: the numbers of every section, one JSON-able dict (``--json``);
 - ``charts``: Vega-Lite specs rendered to inline SVG offline (vl-convert);
 - ``tables``: sortable, capped HTML tables;
+- ``explorer``: the relevance and equity section and the backlinks explorer (every backlink as
+  JSON in the page, rendered by ``static/explorer.js``);
 - ``page``: the self-contained page;
 - ``build``: ``build_report``, ``write_report``; ``cli``: the ``report`` options.
 """

@@ -26,12 +26,13 @@ def report_run(root: str | os.PathLike[str], run_id: str | None = None) -> str:
 
 
 def build_report(root: str | os.PathLike[str], run_id: str | None = None, domain: str | None = None,
-                 limit: int = 50) -> dict[str, Any]:  # fmt: skip
-    """Return the report's figures for a run (the latest complete one by default)."""
+                 limit: int = 50, explorer_rows: int = 100_000) -> dict[str, Any]:  # fmt: skip
+    """Return the report's figures for a run (the latest complete one by default); the
+    backlinks explorer holds up to ``explorer_rows`` backlinks."""
     views = open_views(root, report_run(root, run_id))
     try:
         domain = domain.lower().rstrip(".").encode("idna").decode("ascii") if domain else None
-        return Figures(views, domain, limit).compute()
+        return Figures(views, domain, limit, explorer_rows=explorer_rows).compute()
     finally:
         views.con.close()
 
@@ -45,11 +46,13 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def write_report(figures: dict[str, Any], html_path: str | os.PathLike[str] | None = None,
                  json_path: str | os.PathLike[str] | None = None) -> dict[str, float]:  # fmt: skip
-    """Write the HTML page and/or the JSON figures; return seconds spent rendering each."""
+    """Write the HTML page and/or the JSON figures (compact: with every backlink it can hold
+    100,000 rows, which an indented dump takes seconds to write); return seconds spent
+    rendering each."""
     timings: dict[str, float] = {}
     if json_path:
         started = time.perf_counter()
-        _write_atomically(Path(json_path), json.dumps(figures, ensure_ascii=False, indent=1) + "\n")
+        _write_atomically(Path(json_path), json.dumps(figures, ensure_ascii=False, separators=(",", ":")) + "\n")
         timings["json"] = time.perf_counter() - started
     if html_path:
         from linkspider.htmlreport.page import render_page

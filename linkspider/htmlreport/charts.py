@@ -20,9 +20,10 @@ OUTCOME_COLORS = {"ok": "#16a34a", "redirected": "#f97316", "broken": "#dc2626",
 
 def bar_chart(rows: list[dict[str, Any]], category: str, value: str, title: str,
               category_title: str | None = None, value_title: str | None = None,
-              colors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+              colors: dict[str, str] | None = None, value_format: str = ",") -> dict[str, Any]:  # fmt: skip
     """Return a horizontal bar chart of ``value`` by ``category``, largest first, labelled
-    (``colors``: a colour per category value; else the palette)."""
+    (``colors``: a colour per category value; else the palette; ``value_format``: d3-format
+    of the labels)."""
     scale = {"domain": list(colors), "range": list(colors.values())} if colors else {"range": PALETTE}
     y = {"field": category, "type": "nominal", "sort": "-x", "title": category_title or category}
     x = {"field": value, "type": "quantitative", "title": value_title or value}
@@ -32,7 +33,7 @@ def bar_chart(rows: list[dict[str, Any]], category: str, value: str, title: str,
             {"mark": {"type": "bar"}, "encoding": {
                 "y": y, "x": x, "color": {"field": category, "type": "nominal", "legend": None, "scale": scale}}},
             {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11},
-             "encoding": {"y": y, "x": x, "text": {"field": value, "type": "quantitative", "format": ","}}},
+             "encoding": {"y": y, "x": x, "text": {"field": value, "type": "quantitative", "format": value_format}}},
         ],
     })  # fmt: skip
 
@@ -51,15 +52,30 @@ def stacked_bar_chart(rows: list[dict[str, Any]], category: str, series: str, va
     })  # fmt: skip
 
 
-def histogram_chart(bins: list[dict[str, Any]], title: str) -> dict[str, Any]:
-    """Return a histogram of pre-binned counts (``bin_start``, ``bin_end``, ``pages``)."""
+def histogram_chart(bins: list[dict[str, Any]], title: str, x_title: str = "link score", count: str = "pages",
+                    extent: tuple[float, float] = (0, 100), step: float = 10) -> dict[str, Any]:  # fmt: skip
+    """Return a histogram of pre-binned counts (``bin_start``, ``bin_end``, ``count``) over
+    ``extent`` in bins of ``step``."""
     return _spec(title, {
         "data": {"values": bins}, "height": 180, "mark": {"type": "bar", "color": PALETTE[0]},
         "encoding": {
-            "x": {"field": "bin_start", "bin": {"binned": True, "step": 10}, "type": "quantitative",
-                  "title": "link score", "scale": {"domain": [0, 100]}},
+            "x": {"field": "bin_start", "bin": {"binned": True, "step": step}, "type": "quantitative",
+                  "title": x_title, "scale": {"domain": list(extent)}},
             "x2": {"field": "bin_end"},
-            "y": {"field": "pages", "type": "quantitative", "title": "pages"},
+            "y": {"field": count, "type": "quantitative", "title": count},
+        },
+    })  # fmt: skip
+
+
+def column_chart(rows: list[dict[str, Any]], category: str, value: str, title: str,
+                 category_title: str | None = None, value_title: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Return vertical bars of ``value`` by ``category`` in the rows' order (ordered bins)."""
+    return _spec(title, {
+        "data": {"values": rows}, "height": 180, "mark": {"type": "bar", "color": PALETTE[0]},
+        "encoding": {
+            "x": {"field": category, "type": "ordinal", "sort": None, "title": category_title or category,
+                  "axis": {"labelAngle": 0}},
+            "y": {"field": value, "type": "quantitative", "title": value_title or value},
         },
     })  # fmt: skip
 

@@ -1,5 +1,6 @@
 """The ``linkspider report`` options of the HTML/JSON report: ``--html FILE``, ``--json FILE``,
-``--target DOMAIN`` (declared with the text report's arguments), ``--limit N``."""
+``--target DOMAIN`` (declared with the text report's arguments), ``--limit N``,
+``--explorer-rows N``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ def add_html_report_arguments(report: argparse.ArgumentParser) -> None:
     report.add_argument("--html", metavar="FILE", help="write the self-contained HTML report here")
     report.add_argument("--json", metavar="FILE", help="write the report's figures as JSON here")
     report.add_argument("--limit", type=int, default=50, metavar="N", help="rows of each long table (default 50)")
+    report.add_argument("--explorer-rows", type=int, default=100_000, metavar="N",
+                        help="backlinks in the explorer and the JSON's backlinks list, the most equity first "
+                             "(default 100000)")
 
 
 def wants_html_report(args: argparse.Namespace) -> bool:
@@ -23,7 +27,7 @@ def cmd_html_report(args: argparse.Namespace) -> int:
     from linkspider.htmlreport.dataset import ReportError
 
     try:
-        figures = build_report(args.out, args.run, args.target, args.limit)
+        figures = build_report(args.out, args.run, args.target, args.limit, args.explorer_rows)
         write_report(figures, args.html, args.json)
     except (ReportError, OSError) as exc:
         print(f"linkspider report: {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ import duckdb
 
 from linkspider.dataset.layout import run_files
 
-ANALYSIS_TABLES = ("referring_domains", "domain_rank", "page_rank", "anchors", "domain_signals")
+ANALYSIS_TABLES = ("referring_domains", "domain_rank", "page_rank", "anchors", "domain_signals", "link_scores")
 
 
 class ReportError(RuntimeError):

@@ -17,6 +17,7 @@ from linkspider.htmlreport.dataset import ReportViews, analysis_path
 
 ANALYZE_HINT = "run `linkspider analyze --out {root}` to add this section"
 TARGETS_HINT = "run `linkspider check-targets --out {root} --run {run}` to add this section"
+SCORES_HINT = "run `linkspider analyze --out {root}` to add each backlink's equity, relevance and language"
 HISTORY_HINT = ("needs two complete runs folded into link_history (`linkspider history update "
                 "--out {root}`)")  # fmt: skip
 
@@ -41,8 +42,15 @@ def _rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, Any]]:
     return [{n: _plain(v) for n, v in zip(names, row)} for row in result.fetchall()]
 
 
+def _arrow_rows(views: ReportViews, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of ``sql`` through Arrow: many times faster than ``_rows`` on 100,000 rows (its
+    columns are strings, numbers, booleans and lists of strings, nothing ``_plain`` converts)."""
+    return views.con.sql(sql, params=params).to_arrow_table().to_pylist()
+
+
 def _one(views: ReportViews, sql: str, **params: Any) -> Any:
-    return views.con.execute(sql, params).fetchone()[0]
+    # fetchall, not fetchone: a result left unfinished blocks the next ``con.sql`` (_arrow_rows)
+    return views.con.execute(sql, params).fetchall()[0][0]
 
 
 def signal_fences(path: Path) -> dict[str, Any]:
@@ -62,8 +70,10 @@ def signal_fences(path: Path) -> dict[str, Any]:
 class Figures:
     """Compute the report's sections over ``views`` for ``domain`` (None: every domain)."""
 
-    def __init__(self, views: ReportViews, domain: str | None = None, limit: int = 50, sources: int = 5) -> None:
+    def __init__(self, views: ReportViews, domain: str | None = None, limit: int = 50, sources: int = 5,
+                 explorer_rows: int = 100_000) -> None:  # fmt: skip
         self.views, self.domain, self.limit, self.sources = views, domain, limit, sources
+        self.explorer_rows = explorer_rows
 
     def _hint(self, template: str) -> str:
         return template.format(root=self.views.root, run=self.views.run_id)
@@ -82,7 +92,7 @@ class Figures:
             "anchors": self.anchors(), "referring_domains": self.referring_domains(),
             "linked_pages": self.linked_pages(), "link_scores": self.link_scores(),
             "broken_internal": self.broken_internal(), "targets": self.targets(), "history": self.history(),
-            "hreflang_no_return": self._capped(queries.HREFLANG_NO_RETURN),
+            "hreflang_no_return": self._capped(queries.HREFLANG_NO_RETURN), "backlinks": self.backlinks(),
         }  # fmt: skip
 
     def overview(self) -> dict[str, Any]:
@@ -170,3 +180,31 @@ class Figures:
                 "latest": self._q(queries.LATEST_CHANGES, to_run=latest, limit=self.limit),
                 "latest_totals": {"new": totals.get("new", 0), "lost": totals.get("lost", 0)},
                 "lost_reasons": self._q(queries.LOST_REASONS, to_run=latest)}  # fmt: skip
+
+    def backlinks(self) -> dict[str, Any]:
+        """Every backlink (up to ``explorer_rows``, the most equity first) with its equity,
+        relevance and languages when the run was analyzed; their distributions, the equity per
+        referring domain, the most relevant and the off-topic backlinks."""
+        v = self.views
+        total = _one(v, queries.BACKLINKS_TOTAL, domain=self.domain)
+        section: dict[str, Any] = {"total": total, "cap": self.explorer_rows, "scored": v.has("link_scores")}
+        if not section["scored"]:
+            section["hint"] = self._hint(SCORES_HINT)
+            section["rows"] = _arrow_rows(v, queries.BACKLINK_EXPLORER_PLAIN, domain=self.domain, rows=self.explorer_rows)
+            return section
+        v.con.execute(queries.SCORED_BACKLINKS_TABLE, {"domain": self.domain})
+        section["rows"] = _arrow_rows(v, queries.BACKLINK_EXPLORER, rows=self.explorer_rows)
+        (section["summary"],) = _rows(v, queries.SCORE_SUMMARY)
+        deciles = {r["bin"]: r["backlinks"] for r in _rows(v, queries.RELEVANCE_BINS)}
+        section["relevance_bins"] = [{"bin_start": round(b / 10, 1), "bin_end": round((b + 1) / 10, 1),
+                                      "backlinks": deciles.get(b, 0)} for b in range(10)]  # fmt: skip
+        section["equity_decades"] = [{"decade": r["decade"], "from": 10.0 ** r["decade"],
+                                      "to": 10.0 ** (r["decade"] + 1), "backlinks": r["backlinks"]}
+                                     for r in _rows(v, queries.EQUITY_DECADES)]  # fmt: skip
+        section["equity_by_domain"] = {"rows": _rows(v, queries.EQUITY_BY_DOMAIN, limit=self.limit),
+                                       "total": _one(v, queries.EQUITY_BY_DOMAIN_TOTAL, domain=self.domain)}  # fmt: skip
+        for name, sql in (("most_relevant", queries.MOST_RELEVANT), ("off_topic", queries.OFF_TOPIC)):
+            section[name] = {"rows": _rows(v, f"SELECT * FROM ({sql}) LIMIT $limit", limit=self.limit),
+                             "total": _one(v, f"SELECT count(*) FROM ({sql})")}  # fmt: skip
+        section["off_topic"]["below"] = queries.OFF_TOPIC_RELEVANCE
+        return section

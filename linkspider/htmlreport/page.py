@@ -1,6 +1,6 @@
 """The report as one self-contained HTML page: inline CSS, inline SVG charts, a tiny inline
-sorting script, and a Content-Security-Policy that forbids every fetch, so the file opens from
-disk with no network and cannot make a request."""
+sorting script and the backlinks explorer's (``explorer``), and a Content-Security-Policy that
+forbids every fetch, so the file opens from disk with no network and cannot make a request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import html
 from typing import Any
 
 from linkspider.htmlreport import charts
+from linkspider.htmlreport.explorer import EXPLORER_CSS, explorer_script, explorer_section, quality_section
 from linkspider.htmlreport.tables import Column, table_html
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -242,11 +243,11 @@ def hreflang_section(f: dict[str, Any]) -> str:
 
 
 SECTIONS = (overview_section, follow_section, anchors_section, regions_section, referring_domains_section,
-            linked_pages_section, link_scores_section, broken_section, hreflang_section,
-            history_section)  # fmt: skip
+            linked_pages_section, quality_section, explorer_section, link_scores_section, broken_section,
+            hreflang_section, history_section)  # fmt: skip
 NAV = (("overview", "Overview"), ("follow", "Follow split"), ("anchors", "Anchors"), ("regions", "Regions"),
        ("referring-domains", "Referring domains"), ("linked-pages", "Linked pages"),
-       ("link-scores", "Link score"), ("broken", "Broken links"), ("hreflang", "Hreflang"),
+       ("backlink-quality", "Relevance and equity"), ("explorer", "Backlinks explorer"), ("link-scores", "Link score"), ("broken", "Broken links"), ("hreflang", "Hreflang"),
        ("history", "History"))  # fmt: skip
 
 
@@ -260,11 +261,11 @@ def render_page(f: dict[str, Any]) -> str:
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Backlink report: {_esc(subject)} (run {_esc(f['run_id'])})</title>
-<style>{CSS}</style></head>
+<style>{CSS}{EXPLORER_CSS}</style></head>
 <body><header><h1>Backlink report: {_esc(subject)}</h1>
 <p>run <b>{_esc(f['run_id'])}</b> of <span class="url">{_esc(f['dataset'])}</span> · generated {_esc(f['generated_at'])}
 · tables read: {_esc(', '.join(f['tables']))}</p><nav>{nav}</nav></header>
 <main>{body}</main>
 <footer>linkspider report · every figure is a DuckDB aggregate of the dataset's Parquet files; the same numbers: <code>linkspider report --json</code></footer>
-<script>{SORT_JS}</script></body></html>
+<script>{SORT_JS}</script><script>{explorer_script()}</script></body></html>
 """

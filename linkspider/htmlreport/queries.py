@@ -1,8 +1,8 @@
 """Every SQL statement of the HTML report, named, over the views ``htmlreport.dataset`` makes.
 
 Views: ``links`` and ``pages`` (the run), ``targets`` (the run's target checks),
-``referring_domains``, ``domain_rank``, ``page_rank``, ``anchors``, ``domain_signals`` (the run's
-analysis tables), ``link_changes`` (every step of the history), ``run_links`` (every complete
+``referring_domains``, ``domain_rank``, ``page_rank``, ``anchors``, ``domain_signals``,
+``link_scores`` (the run's analysis tables), ``link_changes`` (every step of the history), ``run_links`` (every complete
 run's links, for the history). ``$domain`` is the domain reported on, or NULL for the whole
 dataset. A backlink is an external body link (a, area, image) to an http(s) URL, as
 ``linkspider analyze`` counts them.
@@ -197,4 +197,85 @@ WHERE a.target_url <> a.source_url AND ($domain IS NULL OR a.referring_domain = 
   AND NOT EXISTS (SELECT 1 FROM alternates b
                   WHERE b.source_url = a.target_url AND b.target_url = a.source_url)
 ORDER BY page, a.hreflang, alternate
+"""
+
+# -- backlink equity and relevance (``link_scores`` of ``linkspider analyze``) --------------
+
+#: Relevance under which a backlink's page is off the target's topic (docs/analysis.md).
+OFF_TOPIC_RELEVANCE = 0.05
+
+#: Every backlink with the link columns an audit reads.
+BACKLINK_COLUMNS = f"""
+SELECT referring_domain, source_url, target_url, position, anchor_text, follow, follow_reason,
+       coalesce(region, 'none') AS region
+FROM links WHERE {BACKLINK}
+"""
+
+#: Every backlink with its ``link_scores`` row (keyed like links: source_url, target_url,
+#: position): equity, relevance and its terms and basis, site relevance, languages.
+SCORED_BACKLINKS = f"""
+SELECT b.*, s.equity, s.relevance, s.relevance_terms, s.relevance_basis, s.site_relevance,
+       s.source_language, s.target_language
+FROM ({BACKLINK_COLUMNS}) AS b LEFT JOIN link_scores AS s
+  ON s.source_url = b.source_url AND s.target_url = b.target_url AND s.position IS NOT DISTINCT FROM b.position
+"""
+
+#: ``scored_backlinks``: SCORED_BACKLINKS for $domain, made once per report (the join is the
+#: report's costliest step on a large run; every query below reads the table).
+SCORED_BACKLINKS_TABLE = f"CREATE OR REPLACE TEMP TABLE scored_backlinks AS {SCORED_BACKLINKS}"
+
+#: The explorer's rows: the backlinks passing the most equity first (up to $rows).
+BACKLINK_EXPLORER = """
+SELECT * FROM scored_backlinks
+ORDER BY equity DESC NULLS LAST, referring_domain, source_url, target_url, position LIMIT $rows
+"""
+
+#: The explorer's rows when the run was not analyzed: the links table's columns only.
+BACKLINK_EXPLORER_PLAIN = f"""
+SELECT * FROM ({BACKLINK_COLUMNS}) ORDER BY referring_domain, source_url, target_url, position LIMIT $rows
+"""
+
+BACKLINKS_TOTAL = f"SELECT count(*) FROM links WHERE {BACKLINK}"
+
+#: Counts and sums over the scored backlinks.
+SCORE_SUMMARY = f"""
+SELECT count(*) AS backlinks, count(equity) AS scored, count(*) FILTER (equity > 0) AS passing_equity,
+       sum(equity) AS equity, count(relevance) AS with_relevance,
+       count(*) FILTER (relevance < {OFF_TOPIC_RELEVANCE}) AS off_topic, median(relevance) AS median_relevance,
+       count(source_language) AS with_language
+FROM scored_backlinks
+"""
+
+#: The equity each referring domain passes to the target(s), largest first.
+EQUITY_BY_DOMAIN = """
+SELECT referring_domain, count(*) AS backlinks, count(*) FILTER (follow) AS followed_backlinks,
+       sum(equity) AS equity, sum(equity) / nullif(sum(sum(equity)) OVER (), 0) AS equity_share,
+       avg(relevance) AS mean_relevance
+FROM scored_backlinks GROUP BY 1
+ORDER BY equity DESC NULLS LAST, backlinks DESC, referring_domain LIMIT $limit
+"""
+
+EQUITY_BY_DOMAIN_TOTAL = f"SELECT count(DISTINCT referring_domain) FROM links WHERE {BACKLINK}"
+
+MOST_RELEVANT = """
+SELECT * FROM scored_backlinks WHERE relevance IS NOT NULL
+ORDER BY relevance DESC, equity DESC NULLS LAST, source_url, target_url, position
+"""
+
+#: Off-topic backlinks, those passing the most equity first (the ones an audit looks at).
+OFF_TOPIC = f"""
+SELECT * FROM scored_backlinks WHERE relevance < {OFF_TOPIC_RELEVANCE}
+ORDER BY equity DESC NULLS LAST, relevance, source_url, target_url, position
+"""
+
+#: Backlinks by relevance decile (0 = [0, 0.1), ..., 9 = [0.9, 1]); unknown relevance left out.
+RELEVANCE_BINS = """
+SELECT least(floor(relevance * 10), 9)::INTEGER AS bin, count(*) AS backlinks
+FROM scored_backlinks WHERE relevance IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+
+#: Backlinks passing equity by its decade (-5 = [1e-5, 1e-4)); zero and unscored left out.
+EQUITY_DECADES = """
+SELECT floor(log10(equity))::INTEGER AS decade, count(*) AS backlinks
+FROM scored_backlinks WHERE equity > 0 GROUP BY 1 ORDER BY 1
 """

@@ -14,7 +14,7 @@ class Column:
 
     key: str
     title: str
-    kind: str = "text"  # text | int | share | score | url | urls | flags | status
+    kind: str = "text"  # text | int | share | score | ratio | equity | url | urls | terms | flags | status
 
 
 def _esc(value: Any) -> str:
@@ -26,6 +26,8 @@ def format_value(value: Any, kind: str) -> str:
 
     >>> format_value(12345, "int"), format_value(0.256, "share"), format_value(None, "int")
     ('12,345', '25.6%', '–')
+    >>> format_value(0.000698794, "equity"), format_value(0.75299, "ratio"), format_value(["a", "b"], "terms")
+    ('0.000699', '0.753', 'a, b')
     """
     if value is None or value == []:
         return "–"
@@ -35,6 +37,12 @@ def format_value(value: Any, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == "score":
         return f"{value:.1f}"
+    if kind == "ratio":
+        return f"{value:.3f}"
+    if kind == "equity":
+        return f"{value:.3g}"
+    if kind == "terms":
+        return _esc(", ".join(value))
     if kind == "url":
         return f'<span class="url">{_esc(value)}</span>'
     if kind == "urls":
@@ -44,7 +52,7 @@ def format_value(value: Any, kind: str) -> str:
 
 def _sort_value(value: Any, kind: str) -> str:
     if value is None:
-        return "-1" if kind in ("int", "share", "score", "status") else ""
+        return "-1" if kind in ("int", "share", "score", "ratio", "equity", "status") else ""
     if isinstance(value, list):
         return str(len(value))
     return str(value)
