@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from linkspider.analysis.analyze import parse_brands, read_keywords
+from linkspider.analysis.analyze import keywords_file, parse_brands, read_keywords
 from linkspider.analysis.anchors import (
     ANCHOR_CLASSES,
     GENERIC_ANCHORS_FILE,
@@ -102,6 +102,14 @@ def test_keywords_file(tmp_path) -> None:
     assert read_keywords(path) == {"": ["cordless drill"], "acme.com": ["buy power tools"]}
 
 
+def test_the_datasets_own_keywords_file_is_the_default(tmp_path) -> None:
+    assert keywords_file(tmp_path, None) is None
+    (tmp_path / "keywords.tsv").write_text("acme.com\tcordless drill\n", encoding="utf-8")
+    assert keywords_file(tmp_path, None) == tmp_path / "keywords.tsv"
+    given = tmp_path / "other.txt"
+    assert keywords_file(tmp_path, str(given)) == given  # a given file wins
+
+
 def test_a_bad_keywords_file_is_a_clear_error(tmp_path) -> None:
     path = tmp_path / "keywords.txt"
     path.write_text("a\tb\tc\n", encoding="utf-8")
@@ -109,3 +117,4 @@ def test_a_bad_keywords_file_is_a_clear_error(tmp_path) -> None:
         read_keywords(path)
     with pytest.raises(ValueError, match="cannot read the keywords file"):
         read_keywords(tmp_path / "missing.txt")
+

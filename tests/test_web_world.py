@@ -6,6 +6,7 @@ The checks re-derive links from the served bytes with the standard library only
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -570,3 +571,123 @@ def test_write_ground_truth_writes_jsonl(world: World, tmp_path) -> None:
         "nofollow", "ugc", "sponsored", "follow", "link_kind", "region", "img_src", "img_alt", "title_attr",
         "hreflang", "target_attr", "redirect_status", "follow_reason",
     }
+
+
+# ----------------------------------------------------------------------------- topics and anchors
+
+#: The anchor classes of docs/analysis.md, written out here (not imported from the analysis).
+ANCHOR_CLASSES = ("empty", "image", "naked_url", "generic", "branded", "compound", "exact", "partial", "other")
+
+
+@pytest.fixture(scope="module")
+def demo_world() -> World:
+    """The world ``linkspider demo`` crawls (linkspider.cli.crawl.cmd_demo)."""
+    return World(WorldConfig(sites=24, link_rot=True))
+
+
+@pytest.fixture(scope="module")
+def demo_classes(demo_world: World) -> list[dict]:
+    return demo_world.ground_truth_anchor_classes()
+
+
+@pytest.fixture(scope="module")
+def demo_backlinks(demo_world: World, demo_classes: list[dict]) -> list[dict]:
+    """The truth's backlinks (external a/area/image links to http(s) URLs), with their class."""
+    external = {(r["source_url"], r["position"]) for r in demo_world.ground_truth_links()
+                if r["is_external"] and r["target_scheme"] in ("http", "https") and r["target_domain"]}  # fmt: skip
+    return [r for r in demo_classes if (r["source_url"], r["position"]) in external]
+
+
+def test_the_demos_backlinks_hold_every_anchor_class_in_a_realistic_share(demo_backlinks: list[dict]) -> None:
+    classes = Counter(row["anchor_class"] for row in demo_backlinks)
+    total = sum(classes.values())
+    shares = {name: classes[name] / total for name in ANCHOR_CLASSES}
+    assert total > 3000
+    assert max(shares.values()) <= 0.6, shares
+    assert min(shares.values()) >= 0.005, shares  # every class, empty anchors the rarest
+
+
+def test_every_anchor_is_classified_by_the_analysis_as_it_was_built(demo_world: World,
+                                                                    demo_classes: list[dict]) -> None:  # fmt: skip
+    """Every a/area/image link of the demo's world (link rot included): the class the world
+    wrote its anchor to have (linkspider.web.anchor_mix) against the classifier, with the
+    world's keywords and each target's own label as its brand (what analyze does)."""
+    from linkspider.analysis.anchors import brand_names, classify_anchor
+
+    keywords = demo_world.keywords()
+    built = {(r["anchor_text"], r["anchor_from_alt"], r["target_domain"], r["anchor_class"]) for r in demo_classes}
+    wrong = [(text, domain, built_class) for text, from_alt, domain, built_class in built
+             if classify_anchor(text, from_alt, brand_names(domain), keywords.get(domain, ())) != built_class]  # fmt: skip
+    assert wrong == []
+    assert {key[3] for key in built} == set(ANCHOR_CLASSES)
+
+
+def test_exact_and_partial_anchors_hold_the_targets_keywords(demo_world: World, demo_backlinks: list[dict]) -> None:
+    keywords = demo_world.keywords()
+    rows = [r for r in demo_backlinks if r["anchor_class"] in ("exact", "partial")]
+    assert rows
+    for row in rows:
+        text = unicodedata.normalize("NFKC", row["anchor_text"]).casefold()
+        held = [k for k in keywords[row["target_domain"]] if k.casefold() in text]
+        assert held, row
+        assert (text in {k.casefold() for k in held}) == (row["anchor_class"] == "exact"), row
+
+
+def test_sites_have_a_topic_and_a_language_of_their_own(demo_world: World) -> None:
+    from linkspider.web.subjects import site_subject
+
+    languages = {}
+    for site in demo_world.sites:
+        subject = site_subject(site.index)
+        k = 1 if (site.index + 1) % 7 != 3 else 9  # a page in the site's language, with <html lang>
+        body = demo_world.respond(site.host, f"/page-{k}.html").body.decode("utf-8")
+        assert f'<html lang="{"zh-CN" if subject.language == "zh" else subject.language}">' in body
+        assert sum(html.escape(sentence) in body for sentence in subject.sentences) >= 1, site.host
+        languages[site.host] = subject.language
+    assert Counter(languages.values()) == {"en": 18, "de": 3, "fr": 1, "ja": 1, "zh": 1}
+    topics = {site_subject(site.index).topic for site in demo_world.sites}
+    assert len(topics) >= 8
+
+
+def test_links_between_sites_favour_the_same_topic(demo_world: World) -> None:
+    from linkspider.web.subjects import site_subject
+
+    topic = {site.registrable_domain: site_subject(site.index).topic for site in demo_world.sites}
+    pairs = [(r["referring_domain"], r["target_domain"]) for r in demo_world.ground_truth_links()
+             if r["is_external"] and r["target_domain"] in topic]  # fmt: skip
+    same = sum(topic[a] == topic[b] for a, b in pairs) / len(pairs)
+    assert 0.3 < same < 0.6  # two in five chosen among the same topic, the rest at random
+
+
+def test_the_directory_gives_far_more_outbound_links_per_page(demo_world: World, demo_backlinks: list[dict]) -> None:
+    links, pages = Counter(), Counter()
+    for row in demo_backlinks:
+        links[row["source_url"].split("/")[2]] += 1
+    for page in demo_world.ground_truth_pages():
+        if page["status"] == 200 and page["content_type"] == "text/html":
+            pages[page["final_url"].split("/")[2]] += 1
+    per_page = {host: links[host] / pages[host] for host in pages}
+    directory = per_page.pop("docs.agency-7.gov.uk")
+    assert directory > 2 * max(per_page.values())
+
+
+def test_keywords_file_lists_every_sites_keywords(demo_world: World, tmp_path) -> None:
+    path = demo_world.write_keywords(tmp_path / "keywords.tsv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 * len(demo_world.sites)
+    assert "xn--bcher-5-n2a.de\thistorische romane" in lines and "site-22.org\t绿茶" in lines
+
+
+def test_anchors_an_epoch_edits_keep_their_class_by_construction() -> None:
+    """Epoch 1 re-anchors links ("... (new)") and adds "New partner: ..." links: their classes
+    by construction equal the classifier's too."""
+    from linkspider.analysis.anchors import brand_names, classify_anchor
+
+    world = World(WorldConfig(sites=8, epoch=1, link_rot=True))
+    keywords = world.keywords()
+    rows = world.ground_truth_anchor_classes()
+    assert any(r["anchor_text"].endswith(" (new)") for r in rows)
+    assert any(r["anchor_text"].startswith("New partner: ") for r in rows)
+    wrong = [r for r in rows if classify_anchor(r["anchor_text"], r["anchor_from_alt"], brand_names(r["target_domain"]),
+                                                keywords.get(r["target_domain"], ())) != r["anchor_class"]]  # fmt: skip
+    assert wrong == []

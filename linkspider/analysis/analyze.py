@@ -63,6 +63,20 @@ def parse_brands(values: Sequence[str]) -> dict[str, list[str]]:
     return dict(brands)
 
 
+#: A dataset's own keywords file: ``analyze`` reads ``DIR/keywords.tsv`` when no ``--keywords``
+#: is given, so every analysis of a dataset classifies its anchors against the same keywords.
+DATASET_KEYWORDS_FILE = "keywords.tsv"
+
+
+def keywords_file(root: str | os.PathLike[str], given: str | None) -> Path | None:
+    """Return the keywords file to read: ``given``, else the dataset's ``keywords.tsv`` when it
+    exists, else None."""
+    if given:
+        return Path(given)
+    path = Path(root) / DATASET_KEYWORDS_FILE
+    return path if path.is_file() else None
+
+
 def read_keywords(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     """Return the keywords of a ``--keywords`` file: one per line, ``DOMAIN<TAB>KEYWORD`` for
     one target only; blank lines and lines starting with ``#`` are skipped. Raises ValueError

@@ -8,12 +8,15 @@ import sys
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Run the analysis of one run; print what was written; return the exit code."""
-    from linkspider.analysis.analyze import AnalysisOptions, analyze, parse_brands, read_keywords
+    from linkspider.analysis.analyze import AnalysisOptions, analyze, keywords_file, parse_brands, read_keywords
     from linkspider.analysis.graph import PowerIterationFailedConvergence
     from linkspider.analysis.rollups import AnalysisError
 
     try:
-        keywords = read_keywords(args.keywords) if args.keywords else {}
+        path = keywords_file(args.out, args.keywords)
+        keywords = read_keywords(path) if path is not None else {}
+        if path is not None and not args.keywords and not args.quiet:
+            print(f"keywords: {sum(map(len, keywords.values()))} from {path}", file=sys.stderr)
         options = AnalysisOptions(brands=parse_brands(args.brand), keywords=keywords,
                                   targets=list(args.target))  # fmt: skip
         progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
@@ -37,7 +40,8 @@ def add_analysis_commands(sub: argparse._SubParsersAction) -> None:
                               "DOMAIN=NAME for one target; default: each target's own label)")
     analyze.add_argument("--keywords", metavar="FILE",
                          help="keywords for the exact/partial anchor classes, one per line "
-                              "(DOMAIN<TAB>KEYWORD for one target)")
+                              "(DOMAIN<TAB>KEYWORD for one target; default: DIR/keywords.tsv "
+                              "when it exists)")
     analyze.add_argument("--target", action="append", default=[], metavar="DOMAIN",
                          help="also write per-URL referring_domains rows for this target (repeat)")
     analyze.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -159,6 +159,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if stats.get("linkspider/pages_rows_written"):
         from linkspider.htmlreport.demo import write_demo_report
 
+        # the world's topic keywords, which analyze reads from the dataset for the anchor classes
+        world.write_keywords(os.path.join(stats["linkspider/output_dir"], "keywords.tsv"))
         write_demo_report(stats)
     print(f"demo finished in {time.monotonic() - started:.1f} s (crawl and target checks {elapsed:.1f} s)")
     return code

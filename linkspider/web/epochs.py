@@ -107,6 +107,13 @@ def _page_paths(config: WorldConfig) -> list[str]:
     return ["/"] + [f"/page-{k}.html" for k in range(1, config.pages_per_site)]
 
 
+#: The class of an eligible anchor once " (new)" is added (docs/analysis.md, Anchor classes): a
+#: brand or a URL among other words is compound, a keyword among other words partial, and a
+#: generic text is generic no more.
+_EDITED_CLASS = {"branded": "compound", "compound": "compound", "naked_url": "compound", "exact": "partial",
+                 "partial": "partial", "generic": "other", "other": "other"}  # fmt: skip
+
+
 def _eligible_links(page: _Page) -> list[int]:
     """Indexes of the links a link change may touch: ``a`` text links to http targets that
     occur once on the page."""
@@ -209,7 +216,8 @@ class Evolution:
             if edit == "link_removed":
                 continue
             if edit == "anchor_edited":
-                part = _rerender(part, anchor_text=part.anchor_text + " (new)", rel=part.rel)
+                part = dataclasses.replace(_rerender(part, anchor_text=part.anchor_text + " (new)", rel=part.rel),
+                                           anchor_class=_EDITED_CLASS[part.anchor_class])  # fmt: skip
             elif edit == "rel_changed":
                 rel = [] if any(t in part.rel for t in _NOFOLLOWISH) else ["nofollow"]
                 part = _rerender(part, anchor_text=part.anchor_text, rel=rel)
@@ -222,7 +230,8 @@ class Evolution:
         other = self.world.sites[added[0]]
         target = other.origin + added[1]
         link = _Link("a", "", target, None, "http", other.host, other.registrable_domain,
-                     f"New partner: {other.name}", False, [], region="main")
+                     f"New partner: {other.name}", False, [], region="main",
+                     anchor_class="compound")  # every site's name holds its domain label's words  # fmt: skip
         return _rerender(link, anchor_text=link.anchor_text, rel=[])
 
 

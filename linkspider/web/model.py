@@ -101,15 +101,14 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "fr": ("Café crème", "À propos", "Déjà vu", "Crème brûlée", "Garçon de café", "Où nous trouver"),
     "ja": ("日本語の本", "新着情報", "お問い合わせ", "会社概要", "商品一覧", "よくある質問"),
     "zh": ("中文书籍", "新闻中心", "联系我们", "关于我们", "产品目录", "常见问题"),
+    "de": ("Neuigkeiten", "Über uns", "Kontakt", "Veranstaltungen", "Öffnungszeiten", "Geschenkgutscheine",
+           "Häufige Fragen"),
 }
-_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页"}
-_LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN"}
+_HOME_LABEL = {"en": "Home", "ru": "Главная", "fr": "Accueil", "ja": "ホーム", "zh": "首页", "de": "Startseite"}
+_LANG_ATTR = {"en": "en", "ru": "ru", "fr": "fr", "ja": "ja", "zh": "zh-CN", "de": "de"}
+#: Sentences of the pages in a language other than their site's (``linkspider.web.subjects``
+#: holds each site's own): the windows-1251, ISO-8859-1, Shift_JIS and GB2312 pages.
 _SENTENCES: dict[str, tuple[str, ...]] = {
-    "en": (
-        "Welcome to our corner of the web.", "Read the latest updates below.",
-        "We publish new material every week.", "Our team answers questions quickly.",
-        "Take a look at the archive as well.", "Everything here is generated for testing.",
-    ),
     "ru": (
         "Добро пожаловать на наш сайт.", "Читайте последние новости ниже.",
         "Мы обновляем каталог каждую неделю.",

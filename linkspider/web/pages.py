@@ -7,6 +7,8 @@ import random
 
 from typing import TYPE_CHECKING
 
+from linkspider.web.anchor_mix import choose_anchor, domain_label
+from linkspider.web.directory import add_directory_links
 from linkspider.web.model import (
     Site,
     _LABELS,
@@ -25,6 +27,7 @@ from linkspider.web.model import (
     _Link,
     _Page,
 )
+from linkspider.web.subjects import site_subject
 
 if TYPE_CHECKING:
     from linkspider.web.world import World
@@ -52,6 +55,9 @@ class PageBuilder:
             self.encoding, self.charset_in_header, self.locale = "shift_jis", True, "ja"
         elif k == 8 and s % 8 == 6:
             self.encoding, self.charset_in_header, self.locale = "gb2312", False, "zh"
+        self.subject = site_subject(s)
+        if self.locale == "en":  # no page of its own language: the site's
+            self.locale = self.subject.language
         self.lang: str | None = None if (s + k) % 7 == 3 else _LANG_ATTR[self.locale]
         self.region = "body"
         self.robots = _PAGE_ROBOTS[s % len(_PAGE_ROBOTS)] if k == 4 else None
@@ -269,12 +275,15 @@ class PageBuilder:
                       rel=self._rel(rel_probability), content=content)
 
     def external(self, rel_probability: float = 0.3, text: str | None = None, tag: str = "a") -> None:
-        """Link to a page of another site in the world, host written in varied forms."""
+        """Link to a page of another site in the world (of the same topic two times in five),
+        host written in varied forms, anchor as real sites write them (``anchor_mix``)."""
         rng, sites = self.rng, self.world.sites
         if len(sites) < 2:
             self.outside(rel_probability)
             return
-        other = sites[rng.choice([i for i in range(self.config.sites) if i != self.site.index])]
+        others = [i for i in range(self.config.sites) if i != self.site.index]
+        same = [i for i in others if site_subject(i).topic == self.subject.topic]
+        other = sites[rng.choice(same if same and rng.random() < 0.4 else others)]
         k = rng.randrange(self.config.pages_per_site)
         path = "/" if k == 0 else f"/page-{k}.html"
         style = rng.choices(
@@ -299,16 +308,21 @@ class PageBuilder:
         fragment = rng.choice(_FRAGMENTS[:3]) if rng.random() < 0.1 else None
         if fragment is not None:
             href += "#" + fragment
+        subject = site_subject(other.index)
+        anchor = choose_anchor(rng, self.locale, other.unicode_host, domain_label(other.registrable_domain),
+                               f"http://{other.unicode_host}{path}", subject.keywords, subject.language,
+                               self.label(k))  # fmt: skip
         self.add_link(href, f"http://{other.host}{path}", fragment, "http", other.host, other.registrable_domain,
-                      text or f"{other.name}: {self.label(k)}", rel=self._rel(rel_probability), tag=tag,
-                      anchor_class="other" if text else "compound")  # brand name + a label
+                      text or anchor.text, rel=self._rel(rel_probability), tag=tag,
+                      content="text" if text else anchor.content, anchor_class=anchor.anchor_class)
 
     def outside(self, rel_probability: float = 0.3, rel: tuple[str | None, list[str]] | None = None) -> None:
         """Link to a host outside the world (never fetched)."""
         href, target, fragment, scheme, host, domain = self.rng.choice(_OUTSIDE)
-        self.add_link(href, target, fragment, scheme, host, domain, f"Partner {host}",
+        anchor = choose_anchor(self.rng, self.locale, host, domain_label(domain), href)
+        self.add_link(href, target, fragment, scheme, host, domain, anchor.text,
                       rel=rel if rel is not None else self._rel(rel_probability),
-                      anchor_class="compound")  # "Partner" + a host name holding the brand label
+                      content=anchor.content, anchor_class=anchor.anchor_class)
 
     def mailto(self) -> None:
         href = f"mailto:info@{self.site.registrable_domain}"
@@ -333,7 +347,9 @@ class PageBuilder:
         return labels[(k + self.site.index) % len(labels)]
 
     def sentence(self) -> str:
-        return html.escape(self.rng.choice(_SENTENCES[self.locale]))
+        """Return a sentence of the page's language: of the site's topic, when in its language."""
+        own = self.locale == self.subject.language
+        return html.escape(self.rng.choice(self.subject.sentences if own else _SENTENCES[self.locale]))
 
     # ------------------------------------------------------------ page layout
 
@@ -378,6 +394,7 @@ class PageBuilder:
             main_rng, self.rng = self.rng, random.Random(f"{self.config.seed}:{site.index}:{self.path}:extra")
             self._region_block() if k == 1 else self._iframes()
             self.rng = main_rng
+        add_directory_links(self)
         if self.config.link_rot:
             from linkspider.web.targets import add_rot_links
 

@@ -12,11 +12,13 @@ same as without spam, apart from the sitewide and paid links below):
   (naked-URL or generic anchors), so every farm site links to and from every other;
 - **sitewide links**: ordinary sites :data:`SITEWIDE_SITES` get a footer link to the money site
   on every page (a branded anchor on the first, an exact-match keyword on the second);
-- **paid links**: ordinary sites :data:`PAID_SITES` carry a sponsored post (``rel=sponsored``,
-  keyword anchors to the money site) on pages :data:`PAID_PAGES`.
+- **paid links**: ordinary sites :data:`PAID_SITES` carry a sponsored post on pages
+  :data:`PAID_PAGES`, with :data:`PAID_POST_LINKS` links to the money site (``rel=sponsored``,
+  exact-match keyword anchors).
 
 :meth:`SpamNetwork.labels` maps each registrable domain involved to its label (``money_site``,
-``pbn``, ``link_farm``, ``sitewide_links``, ``paid_links``); every other domain is clean. Every
+``pbn``, ``link_farm``, ``sitewide_links``, ``paid_links``; and ``link_directory`` for the
+ordinary world's own directory, ``linkspider.web.directory``); every other domain is clean. Every
 link placed here knows its anchor class by construction (``World.ground_truth_anchor_classes``).
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from linkspider.web.directory import DIRECTORY_SITE
 from linkspider.web.model import Site, _Link, _Page
 
 if TYPE_CHECKING:
@@ -49,8 +52,10 @@ FARM_SITES = tuple((f"free-link-directory-{i}.info", f"Free Link Directory {i}")
 #: Ordinary site indexes with a sitewide footer link, and with sponsored posts.
 SITEWIDE_SITES = (2, 9)
 PAID_SITES = (5, 14)
-PAID_PAGES = (2, 5, 8)
-LABELS = ("money_site", "pbn", "link_farm", "sitewide_links", "paid_links")
+PAID_PAGES = (1, 2, 5, 8)
+#: Links to the money site in each sponsored post.
+PAID_POST_LINKS = 3
+LABELS = ("money_site", "pbn", "link_farm", "sitewide_links", "paid_links", "link_directory")
 
 
 class SpamNetwork:
@@ -85,6 +90,8 @@ class SpamNetwork:
         for index in PAID_SITES:
             if index < self.world.config.sites:
                 labels[sites[index].registrable_domain] = "paid_links"
+        if DIRECTORY_SITE < self.world.config.sites:
+            labels[sites[DIRECTORY_SITE].registrable_domain] = "link_directory"
         return labels
 
     def keywords(self) -> dict[str, list[str]]:
@@ -152,26 +159,27 @@ class SpamNetwork:
             first = site.index == SITEWIDE_SITES[0]
             text, anchor_class = ("Acme Widgets", "branded") if first else ("cheap widgets", "exact")
             self._insert(page, '<footer class="credits"><p>Our partner: ', "</p></footer>\n",
-                         _Link("a", "", None, None, "http", None, None, text, False, []), site, anchor_class, "footer")  # fmt: skip
+                         [(text, anchor_class)], site, "footer", [])  # fmt: skip
         k = 0 if path == "/" else self.world._page_number(path) or 0
         if site.index in PAID_SITES and k in PAID_PAGES:
-            keyword = MONEY_KEYWORDS[k % len(MONEY_KEYWORDS)]
+            keywords = [(MONEY_KEYWORDS[(k + i) % len(MONEY_KEYWORDS)], "exact") for i in range(PAID_POST_LINKS)]
             self._insert(page, '<div class="sponsored-post"><p>Sponsored: ', "</p></div>\n",
-                         _Link("a", "", None, None, "http", None, None, keyword, False, ["sponsored"]), site,
-                         "exact", "body")  # fmt: skip
+                         keywords, site, "body", ["sponsored"])  # fmt: skip
         return page
 
     # ---------------------------------------------------------------- helpers
 
-    def _insert(self, page: _Page, opening: str, closing: str, stub: _Link, site: Site,
-                anchor_class: str, region: str) -> None:  # fmt: skip
-        """Insert a link to the money site's home page before ``</body>``."""
+    def _insert(self, page: _Page, opening: str, closing: str, anchors: list[tuple[str, str]], site: Site,
+                region: str, rel: list[str]) -> None:  # fmt: skip
+        """Insert links to the money site's home page, one per (text, class), before ``</body>``."""
         end = next(i for i in range(len(page.parts) - 1, -1, -1)
                    if isinstance(page.parts[i], str) and "</body>" in page.parts[i])  # fmt: skip
         tail = page.parts[end]
         cut = tail.index("</body>")
-        link = self._make(site, self.money, "/", stub.anchor_text, anchor_class, region, stub.rel)
-        page.parts[end:end + 1] = [tail[:cut], opening, link, closing, tail[cut:]]
+        links: list[str | _Link] = []
+        for text, anchor_class in anchors:
+            links += [" and " if links else "", self._make(site, self.money, "/", text, anchor_class, region, rel)]
+        page.parts[end:end + 1] = [tail[:cut], opening, *links, closing, tail[cut:]]
 
     @staticmethod
     def _raw(page: _Page, text: str) -> None:

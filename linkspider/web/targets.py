@@ -28,6 +28,8 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from linkspider.web.anchor_mix import choose_anchor, domain_label
+
 if TYPE_CHECKING:
     from linkspider.web.model import WebResponse
     from linkspider.web.pages import PageBuilder
@@ -161,7 +163,9 @@ def add_rot_links(builder: PageBuilder) -> None:
     builder.region = "body"
     for url in dict.fromkeys(picks):
         host = url.split("/")[2]
-        builder.add_link(url, url, None, "http", host, ROT_DOMAINS[host], f"Resource at {host}")
+        anchor = choose_anchor(rng, builder.locale, host, domain_label(ROT_DOMAINS[host]), url)
+        builder.add_link(url, url, None, "http", host, ROT_DOMAINS[host], anchor.text, content=anchor.content,
+                         anchor_class=anchor.anchor_class)  # fmt: skip
         builder.raw(" ")
     if k not in (4, 5):  # not on nofollow or <base href> pages: the crawl must request it
         missing = f"{site.origin}/discontinued-{k}.html"

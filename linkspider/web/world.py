@@ -21,6 +21,10 @@ on sites with index % 4 == 1, ``<meta http-equiv="refresh">``; page 7 is Shift_J
 anchors, charset in the HTTP header) on sites with index % 8 == 3; page 8 is GB2312 (Chinese
 anchors, ``<meta charset>`` only) on sites with index % 8 == 6; pages with (index + k) % 7 == 3
 have no ``<html lang>``. Every HTML page has ``<link rel="canonical">`` to itself.
+Each site has a topic and a language (``linkspider.web.subjects``: its main text's sentences,
+its keywords in :meth:`World.keywords`); links to other sites are worded as real sites word
+them, in every anchor class (``linkspider.web.anchor_mix``), two in five to a site of the same
+topic; site 6 is a link directory (``linkspider.web.directory``).
 :meth:`World.ground_truth_links` returns only body links of kind a/area/image by default;
 pass ``kinds=None`` for every kind (iframe, canonical, meta_refresh, redirect as well).
 """
@@ -47,6 +51,7 @@ from linkspider.web.model import (
     _PDF,
 )
 from linkspider.web.pages import PageBuilder
+from linkspider.web.subjects import site_subject
 
 
 class World:
@@ -457,6 +462,22 @@ class World:
             rows.append({key: row[key] for key in ("source_url", "position", "target_domain", "anchor_text",
                                                     "anchor_from_alt")} | {"anchor_class": link.anchor_class})
         return rows
+
+    def keywords(self) -> dict[str, list[str]]:
+        """Return target domain -> the keywords the world builds its exact and partial anchors
+        from (each site's topic keywords, the money site's with spam): ``analyze --keywords``."""
+        keywords = {site.registrable_domain: list(site_subject(site.index).keywords)
+                    for site in self.sites[:self.config.sites]}  # fmt: skip
+        if self.spam is not None:
+            keywords.update(self.spam.keywords())
+        return keywords
+
+    def write_keywords(self, path: str | Path) -> Path:
+        """Write :meth:`keywords` as a ``--keywords`` file (``DOMAIN<TAB>KEYWORD`` lines); return its path."""
+        path = Path(path)
+        path.write_text("".join(f"{domain}\t{keyword}\n" for domain, words in self.keywords().items()
+                                for keyword in words), encoding="utf-8")  # fmt: skip
+        return path
 
     def write_ground_truth(self, directory: str | Path) -> None:
         """Write ``links.jsonl`` and ``pages.jsonl`` into ``directory`` (created if needed)."""
