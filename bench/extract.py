@@ -42,13 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Web archives: linkspider extract"
 RUN_TIMEOUT = 900
-CONTENDERS = ("extract", "ceiling", "cc-style", "split-p1", "split-p2", "start-up")
+CONTENDERS = ("extract", "page-work", "ceiling", "cc-style", "split-p1", "split-p2", "split-spark",
+              "start-up")
 DESCRIPTIONS = {
     "extract": "`linkspider extract --processes 1`, one file",
+    "page-work": "extract's page work and pipelines in a loop, no Scrapy engine",
     "ceiling": "FastWARC + lexbor parse of each HTML payload (ceiling)",
     "cc-style": "cc-pyspark style: warcio + href regex + urljoin, Parquet",
     "split-p1": "`linkspider extract --processes 1`, split files",
     "split-p2": "`linkspider extract --processes 2`, split files",
+    "split-spark": "`linkspider extract --spark local[2]`, split files",
     "start-up": "`linkspider extract` of a 22-record archive (start-up)",
 }
 
@@ -83,10 +86,12 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedPro
     return done, wall, cpu
 
 
-def extract_command(files: list[Path], out: Path, processes: int) -> list[str]:
-    """Return the command line of an extract of ``files`` into ``out``."""
+def extract_command(files: list[Path], out: Path, processes: int, spark: str | None = None
+                    ) -> list[str]:  # fmt: skip
+    """Return the command line of an extract of ``files`` into ``out`` (``spark``: a master)."""
+    workers = ["--spark", spark] if spark else ["--processes", str(processes)]
     return [sys.executable, "-m", "linkspider", "extract", *map(str, files), "--out", str(out),
-            "--processes", str(processes), "--quiet", "--log-level", "WARNING"]  # fmt: skip
+            *workers, "--quiet", "--log-level", "WARNING"]  # fmt: skip
 
 
 def dataset_rows(out: Path, table: str) -> int:
@@ -96,11 +101,11 @@ def dataset_rows(out: Path, table: str) -> int:
     return ds.dataset(out / table, format="parquet", partitioning="hive").count_rows()
 
 
-def run_extract(files: list[Path], processes: int, work: Path) -> Run:
+def run_extract(files: list[Path], processes: int, work: Path, spark: str | None = None) -> Run:
     """Run ``linkspider extract`` once; return its figures (rows read back from Parquet)."""
     out = Path(tempfile.mkdtemp(prefix="extract-", dir=work))
     try:
-        _, wall, cpu = timed(extract_command(files, out, processes))
+        _, wall, cpu = timed(extract_command(files, out, processes, spark))
         return Run(wall, cpu, dataset_rows(out, "pages"), dataset_rows(out, "links"))
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -120,10 +125,27 @@ def run_reader(reader: str, files: list[Path], work: Path) -> Run:
     return Run(wall, cpu, counts["pages"], counts["links"])
 
 
+def run_page_work(files: list[Path], work: Path) -> Run:
+    """Run ``bench/contenders/page_work.py`` once; return its figures (rows read back)."""
+    out = Path(tempfile.mkdtemp(prefix="page-work-", dir=work))
+    try:
+        done, wall, cpu = timed([sys.executable, "-m", "bench.contenders.page_work",
+                                 *map(str, files), "--out", str(out)])  # fmt: skip
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
+        assert dataset_rows(out, "links") == counts["links"], "rows written = rows counted"
+        return Run(wall, cpu, dataset_rows(out, "pages"), counts["links"])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def run_contender(name: str, corpus: dict, work: Path) -> Run:
     """Run contender ``name`` once on the ``corpus`` files."""
     if name == "extract":
         return run_extract([corpus["warc"]], 1, work)
+    if name == "page-work":
+        return run_page_work([corpus["warc"]], work)
+    if name == "split-spark":
+        return run_extract(corpus["parts"], 2, work, spark="local[2]")
     if name == "ceiling":
         return run_reader("ceiling", [corpus["warc"]], work)
     if name == "cc-style":
@@ -163,7 +185,7 @@ def table_lines(runs: dict[str, list[Run]], corpus: dict) -> list[str]:
         if name not in runs:
             continue
         run = median_run(runs[name])
-        cores = 2 if name == "split-p2" else 1
+        cores = 2 if name in ("split-p2", "split-spark") else 1
         size = corpus["tiny_bytes"] / 1e6 if name == "start-up" else mb
         links = f"{run.links:,}" if run.links else "-"
         rate = run.links / run.wall_s
@@ -198,6 +220,17 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
         one, two = (statistics.median(r.cpu_s for r in runs[n]) for n in ("split-p1", "split-p2"))
         lines.append(f"- two processes use {two / one:.2f}x the CPU seconds of one: with two idle "
                      f"cores --processes 2 could reach at most {2 * one / two:.2f}x")  # fmt: skip
+    if "page-work" in runs:
+        lines.append(ratio_line("extract / page-work (what the engine, the crawler's start-up "
+                                "and the run record cost)", runs["extract"], runs["page-work"]))
+        if "ceiling" in runs:
+            lines.append(ratio_line("page-work / ceiling (the page work's own cost: the best an "
+                                    "extract without the engine could reach)", runs["page-work"],
+                                    runs["ceiling"], goal=0.60))  # fmt: skip
+    if "split-spark" in runs and "split-p2" in runs:
+        spark, local = (statistics.median(r.wall_s for r in runs[n]) for n in ("split-spark", "split-p2"))
+        lines.append(ratio_line("Spark local[2] overhead: --spark local[2] wall / --processes 2 wall",
+                                runs["split-p2"], runs["split-spark"]) + f"; {spark - local:+.1f} s")
     return lines
 
 
