@@ -265,7 +265,7 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
     if "cc-style" in runs:
         lines.append(ratio_line("extract / cc-style (speed; same file)", runs["extract"],
                                 runs["cc-style"]))  # fmt: skip
-    if "split-p2" in runs:
+    if "split-p2" in runs and "split-p1" in runs:
         lines.append(ratio_line("--processes 2 / --processes 1 (split files)", runs["split-p2"],
                                 runs["split-p1"], goal=1.6, cpu_ratio=False))  # fmt: skip
         one, two = (statistics.median(r.cpu_s for r in runs[n]) for n in ("split-p1", "split-p2"))
