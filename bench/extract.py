@@ -7,10 +7,18 @@ and its children, from ``getrusage(RUSAGE_CHILDREN)``):
 - ``extract``: ``linkspider extract WARC --processes 1`` (links and pages as Parquet);
 - ``ceiling``: FastWARC reads the same file and lexbor parses each HTML payload, nothing else
   (``bench/contenders/warc_readers.py``); the goal is ``extract`` >= 0.60 of its speed;
+- ``page-work``: the same extract's record reading, page work and pipelines called in a plain
+  loop, without Scrapy's engine or crawler (``bench/contenders/page_work.py``): what an extract
+  that bypassed the engine could at best reach;
 - ``cc-style``: a cc-pyspark-style job: warcio, a regex for ``href``, ``urljoin``, (source,
   target) pairs written to Parquet;
 - ``split-p1`` and ``split-p2``: ``extract --processes 1`` and ``2`` on the same records split
   into ``--parts`` files (one file is read by one process); the goal is >= 1.6x on 2 cores;
+  each is also run once sampled by psutil for its ``critical_path`` (the wall time with a core
+  per process), which the other agents' load does not skew;
+- ``split-spark``: ``extract --spark local[2]`` on the split files (one task per file): the
+  Spark overhead against ``split-p2`` (its CPU seconds are not measured: the executors are
+  the JVM's children);
 - ``start-up``: ``extract`` of a 22-record warcio archive: the fixed cost in every extract figure.
 
 The corpus (``bench/warc_corpus.py``; ``--corpus world``: a generated world instead) is cached
@@ -42,13 +50,16 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION = "## Web archives: linkspider extract"
 RUN_TIMEOUT = 900
-CONTENDERS = ("extract", "ceiling", "cc-style", "split-p1", "split-p2", "start-up")
+CONTENDERS = ("extract", "page-work", "ceiling", "cc-style", "split-p1", "split-p2", "split-spark",
+              "start-up")
 DESCRIPTIONS = {
     "extract": "`linkspider extract --processes 1`, one file",
+    "page-work": "extract's page work and pipelines in a loop, no Scrapy engine",
     "ceiling": "FastWARC + lexbor parse of each HTML payload (ceiling)",
     "cc-style": "cc-pyspark style: warcio + href regex + urljoin, Parquet",
     "split-p1": "`linkspider extract --processes 1`, split files",
     "split-p2": "`linkspider extract --processes 2`, split files",
+    "split-spark": "`linkspider extract --spark local[2]`, split files",
     "start-up": "`linkspider extract` of a 22-record archive (start-up)",
 }
 
@@ -61,6 +72,9 @@ class Run:
     cpu_s: float
     pages: int
     links: int
+    #: ``--processes N``: the wall seconds the run would take with a core per process, from
+    #: each process's CPU seconds and when it started (``critical_path``)
+    critical_s: float | None = None
 
 
 class BenchError(RuntimeError):
@@ -83,10 +97,42 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedPro
     return done, wall, cpu
 
 
-def extract_command(files: list[Path], out: Path, processes: int) -> list[str]:
-    """Return the command line of an extract of ``files`` into ``out``."""
+def critical_path(command: list[str], cwd: Path = ROOT) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``command`` (an extract with worker processes) sampling its process tree with psutil
+    every 20 ms; return it and the wall seconds it would take with a core per process: the
+    largest, over its processes, of the extract's CPU seconds when the process started plus
+    the process's own CPU seconds. A figure the other agents' load does not change (CFS shares
+    the cores by session, so two processes of one session get no more CPU than one)."""
+    import psutil
+
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    root = psutil.Process(process.pid)
+    started_at: dict[int, float] = {}  # worker pid -> the extract's CPU seconds when it began
+    used: dict[int, float] = {}  # pid -> CPU seconds last seen
+    while process.poll() is None:
+        try:
+            times = root.cpu_times()
+            used[root.pid] = times.user + times.system
+            for child in root.children(recursive=False):
+                child_times = child.cpu_times()
+                started_at.setdefault(child.pid, used[root.pid])
+                used[child.pid] = child_times.user + child_times.system
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    stdout, stderr = process.communicate()
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    critical = max([used.get(root.pid, 0.0)] + [started_at[pid] + used[pid] for pid in started_at])
+    return done, critical
+
+
+def extract_command(files: list[Path], out: Path, processes: int, spark: str | None = None
+                    ) -> list[str]:  # fmt: skip
+    """Return the command line of an extract of ``files`` into ``out`` (``spark``: a master)."""
+    workers = ["--spark", spark] if spark else ["--processes", str(processes)]
     return [sys.executable, "-m", "linkspider", "extract", *map(str, files), "--out", str(out),
-            "--processes", str(processes), "--quiet", "--log-level", "WARNING"]  # fmt: skip
+            *workers, "--quiet", "--log-level", "WARNING"]  # fmt: skip
 
 
 def dataset_rows(out: Path, table: str) -> int:
@@ -96,12 +142,20 @@ def dataset_rows(out: Path, table: str) -> int:
     return ds.dataset(out / table, format="parquet", partitioning="hive").count_rows()
 
 
-def run_extract(files: list[Path], processes: int, work: Path) -> Run:
-    """Run ``linkspider extract`` once; return its figures (rows read back from Parquet)."""
+def run_extract(files: list[Path], processes: int, work: Path, spark: str | None = None,
+                critical: bool = False) -> Run:  # fmt: skip
+    """Run ``linkspider extract`` once; return its figures (rows read back from Parquet);
+    ``critical``: then once more, sampled, for its ``critical_path``."""
     out = Path(tempfile.mkdtemp(prefix="extract-", dir=work))
     try:
-        _, wall, cpu = timed(extract_command(files, out, processes))
-        return Run(wall, cpu, dataset_rows(out, "pages"), dataset_rows(out, "links"))
+        _, wall, cpu = timed(extract_command(files, out, processes, spark))
+        run = Run(wall, cpu, dataset_rows(out, "pages"), dataset_rows(out, "links"))
+        if critical:
+            shutil.rmtree(out, ignore_errors=True)
+            done, run.critical_s = critical_path(extract_command(files, out, processes, spark))
+            if done.returncode != 0:
+                raise BenchError(f"sampled extract exited {done.returncode}: {done.stderr[-800:]}")
+        return run
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -120,17 +174,34 @@ def run_reader(reader: str, files: list[Path], work: Path) -> Run:
     return Run(wall, cpu, counts["pages"], counts["links"])
 
 
+def run_page_work(files: list[Path], work: Path) -> Run:
+    """Run ``bench/contenders/page_work.py`` once; return its figures (rows read back)."""
+    out = Path(tempfile.mkdtemp(prefix="page-work-", dir=work))
+    try:
+        done, wall, cpu = timed([sys.executable, "-m", "bench.contenders.page_work",
+                                 *map(str, files), "--out", str(out)])  # fmt: skip
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
+        assert dataset_rows(out, "links") == counts["links"], "rows written = rows counted"
+        return Run(wall, cpu, dataset_rows(out, "pages"), counts["links"])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def run_contender(name: str, corpus: dict, work: Path) -> Run:
     """Run contender ``name`` once on the ``corpus`` files."""
     if name == "extract":
         return run_extract([corpus["warc"]], 1, work)
+    if name == "page-work":
+        return run_page_work([corpus["warc"]], work)
+    if name == "split-spark":
+        return run_extract(corpus["parts"], 2, work, spark="local[2]")
     if name == "ceiling":
         return run_reader("ceiling", [corpus["warc"]], work)
     if name == "cc-style":
         return run_reader("cc-style", [corpus["warc"]], work)
     if name == "start-up":
         return run_extract([corpus["tiny"]], 1, work)
-    return run_extract(corpus["parts"], 2 if name == "split-p2" else 1, work)
+    return run_extract(corpus["parts"], 2 if name == "split-p2" else 1, work, critical=True)
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -163,16 +234,18 @@ def table_lines(runs: dict[str, list[Run]], corpus: dict) -> list[str]:
         if name not in runs:
             continue
         run = median_run(runs[name])
-        cores = 2 if name == "split-p2" else 1
+        cores = 2 if name in ("split-p2", "split-spark") else 1
         size = corpus["tiny_bytes"] / 1e6 if name == "start-up" else mb
         links = f"{run.links:,}" if run.links else "-"
         rate = run.links / run.wall_s
         lines.append(
-            f"| {DESCRIPTIONS[name]} | {cores} | {run.wall_s:.2f} | {run.cpu_s:.2f} | {run.pages:,} "
+            # Spark's executors are the JVM's children, which getrusage of this process misses
+            f"| {DESCRIPTIONS[name]} | {cores} | {run.wall_s:.2f} "
+            f"| {'n/a' if name == 'split-spark' else f'{run.cpu_s:.2f}'} | {run.pages:,} "
             f"| {links} | {run.pages / run.wall_s:,.0f} | {f'{rate:,.0f}' if run.links else '-'} "
             f"| {size / run.wall_s:.2f} | {run.pages / run.wall_s / cores:,.0f} "
             f"| {f'{rate / cores:,.0f}' if run.links else '-'} | {size / run.wall_s / cores:.2f} "
-            f"| {f'{run.links / run.cpu_s:,.0f}' if run.links else '-'} |")
+            f"| {f'{run.links / run.cpu_s:,.0f}' if run.links and name != 'split-spark' else '-'} |")
     return lines
 
 
@@ -192,12 +265,36 @@ def summary_lines(runs: dict[str, list[Run]]) -> list[str]:
     if "cc-style" in runs:
         lines.append(ratio_line("extract / cc-style (speed; same file)", runs["extract"],
                                 runs["cc-style"]))  # fmt: skip
-    if "split-p2" in runs:
+    if "split-p2" in runs and "split-p1" in runs:
         lines.append(ratio_line("--processes 2 / --processes 1 (split files)", runs["split-p2"],
                                 runs["split-p1"], goal=1.6, cpu_ratio=False))  # fmt: skip
         one, two = (statistics.median(r.cpu_s for r in runs[n]) for n in ("split-p1", "split-p2"))
         lines.append(f"- two processes use {two / one:.2f}x the CPU seconds of one: with two idle "
                      f"cores --processes 2 could reach at most {2 * one / two:.2f}x")  # fmt: skip
+        critical = [(a.critical_s, b.critical_s) for a, b in zip(runs["split-p1"], runs["split-p2"])
+                    if a.critical_s and b.critical_s]  # fmt: skip
+        if critical:
+            per_round = [a / b for a, b in critical]
+            lines.append(
+                "- --processes 2 / --processes 1 with a core per process (each process's CPU "
+                "seconds from when it started, sampled: `critical_path`): "
+                f"**{statistics.median(per_round):.2f}** (rounds: "
+                f"{', '.join(f'{r:.2f}' for r in per_round)}; critical path "
+                f"{statistics.median(b for _, b in critical):.2f} s against "
+                f"{statistics.median(a for a, _ in critical):.2f} s); goal >= 1.6: "
+                + ("met" if statistics.median(per_round) >= 1.6 else "missed"))
+    if "page-work" in runs:
+        lines.append(ratio_line("extract / page-work (what the engine, the crawler's start-up "
+                                "and the run record cost)", runs["extract"], runs["page-work"]))
+        if "ceiling" in runs:
+            lines.append(ratio_line("page-work / ceiling (the page work's own cost: the best an "
+                                    "extract without the engine could reach)", runs["page-work"],
+                                    runs["ceiling"], goal=0.60))  # fmt: skip
+    if "split-spark" in runs and "split-p2" in runs:
+        spark, local = (statistics.median(r.wall_s for r in runs[n]) for n in ("split-spark", "split-p2"))
+        lines.append(ratio_line("Spark local[2] overhead: --spark local[2] wall / --processes 2 wall",
+                                runs["split-p2"], runs["split-spark"], cpu_ratio=False)
+                     + f"; {spark - local:+.1f} s")
     return lines
 
 

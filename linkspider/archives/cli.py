@@ -118,6 +118,27 @@ def extract_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
+#: Components an extract never uses that Scrapy would import and build at start-up (about a
+#: third of a second each, in every process): nothing is downloaded, and the telnet console
+#: and remote control are off by the project's settings (their modules are imported anyway).
+UNUSED_EXTENSIONS = ("scrapy.extensions.telnet.TelnetConsole",
+                     "scrapy.extensions.remote_control.RemoteControl")  # fmt: skip
+
+
+def without_downloads(settings: Any) -> None:
+    """Turn off in ``settings`` what an extract does not use: the HTTP download handlers
+    (built eagerly, with Scrapy's TLS machinery) and the extensions of ``UNUSED_EXTENSIONS``,
+    unless a ``-s`` setting turned the console or the remote control on."""
+    settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": None,
+                                       "https": None}, priority="cmdline")  # fmt: skip
+    if settings.getbool("TELNETCONSOLE_ENABLED") or settings.getbool("REMOTE_CONTROL_ENABLED"):
+        return
+    # Out of EXTENSIONS_BASE, not set to None: Scrapy imports every class named in either.
+    base = {name: order for name, order in settings.getdict("EXTENSIONS_BASE").items()
+            if name not in UNUSED_EXTENSIONS}  # fmt: skip
+    settings.set("EXTENSIONS_BASE", base, priority="cmdline")
+
+
 def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec | None = None,
                 shares: list[list[Piece]] | None = None, spark: str | None = None) -> dict:
     """Run the archive spider over ``files`` in this process; return the final stats.
@@ -128,17 +149,14 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
     process is such a worker; it joins the run the spec names and writes no run record.
     """
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "linkspider.settings")
-    from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from linkspider.archives.spark import localized
-    from linkspider.archives.spider import ArchiveSpider
-    from linkspider.cli.crawl import finished_stats
     from linkspider.dataset.layout import ensure_writable
     from linkspider.runs.context import RunContext
 
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
+    without_downloads(settings)
     if worker is not None:
         settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"),
                                     "linkspider.runs.recorder.RunRecorder": None}, priority="cmdline")
@@ -150,29 +168,64 @@ def run_extract(files: list[str], overrides: dict[str, Any], worker: WorkerSpec 
         files = list(context.previous.seeds)
         shares = None
     ensure_writable(context.root, context.run_id)
-    skip = extracted_offsets(context.root, context.run_id) if context.resume or worker else {}
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ArchiveSpider)
-    RunContext._by_crawler[crawler] = context
-    failures: list[Any] = []
-    if worker is not None:
-        own: list[Piece] = [(f, *worker.ranges.get(f, [0, None])) for f in files]  # type: ignore[misc]
-    else:
-        own = shares[0] if shares else [(f, 0, None) for f in files]
-    temp = tempfile.TemporaryDirectory(prefix="linkspider-extract-")
-    paths, names = localized([name for name, _, _ in own], temp.name)
-    ranges = {path: (start, end) for path, (_, start, end) in zip(paths, own) if start or end is not None}
-    process.crawl(crawler, files=paths, ranges=ranges, all_files=files, skip=skip,
-                  shares=(shares or [])[1:], overrides=overrides, spark=spark,
-                  names=names).addErrback(failures.append)  # fmt: skip
+    # The other shares' processes (or Spark job) start now, before this process imports and
+    # builds Scrapy's engine: their start-up overlaps this one's instead of following it.
+    workers = start_workers(context, (shares or [])[1:], overrides, spark)
     try:
-        process.start()
-    finally:
-        temp.cleanup()
+        from scrapy.crawler import CrawlerProcess
+
+        from linkspider.archives.spark import localized
+        from linkspider.archives.spider import ArchiveSpider
+        from linkspider.cli.crawl import finished_stats
+
+        skip = extracted_offsets(context.root, context.run_id) if context.resume or worker else {}
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(ArchiveSpider)
+        RunContext._by_crawler[crawler] = context
+        failures: list[Any] = []
+        if worker is not None:
+            own: list[Piece] = [(f, *worker.ranges.get(f, [0, None])) for f in files]  # type: ignore[misc]
+        else:
+            own = shares[0] if shares else [(f, 0, None) for f in files]
+        temp = tempfile.TemporaryDirectory(prefix="linkspider-extract-")
+        paths, names = localized([name for name, _, _ in own], temp.name)
+        ranges = {path: (start, end) for path, (_, start, end) in zip(paths, own)
+                  if start or end is not None}  # fmt: skip
+        process.crawl(crawler, files=paths, ranges=ranges, all_files=files, skip=skip,
+                      workers=workers, names=names).addErrback(failures.append)  # fmt: skip
+        try:
+            process.start()
+        finally:
+            temp.cleanup()
+        if failures and workers is not None:  # the spider never ran: nobody waits for them
+            workers.stop()
+    except BaseException:
+        if workers is not None:
+            workers.stop()
+        raise
     stats = finished_stats(crawler, context, failures)
     if worker is not None:
         worker.write_result(stats.get("linkspider/archive_errors") or [])
     return stats
+
+
+def start_workers(context: Any, shares: list[list[Piece]], overrides: dict[str, Any],
+                  spark: str | None) -> Any:
+    """Start the worker processes (``archives.parallel.Workers``) or the Spark job
+    (``archives.spark.SparkWorkers``, master ``spark``) reading ``shares`` into the run of
+    ``context``; return them, or None when there are no shares."""
+    if not shares:
+        return None
+    if spark:
+        from linkspider.archives.spark import SparkWorkers
+
+        workers: Any = SparkWorkers(context, shares, overrides, spark)
+    else:
+        from linkspider.archives.parallel import Workers
+
+        workers = Workers(context, shares, overrides)
+    workers.start()
+    return workers
 
 
 def add_extract_command(sub: argparse._SubParsersAction) -> None:

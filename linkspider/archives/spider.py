@@ -54,12 +54,11 @@ class ArchiveSpider(BacklinksSpider):
     name = "archive"
 
     def __init__(self, files: list[str] | None = None, skip: dict[str, set[int]] | None = None,
-                 all_files: list[str] | None = None, shares: list[list[str]] | None = None,
-                 overrides: dict[str, Any] | None = None, spark: str | None = None,
+                 all_files: list[str] | None = None, workers: Any = None,
                  names: dict[str, str] | None = None,
                  ranges: dict[str, tuple[int, int | None]] | None = None, **kwargs: Any) -> None:
         self.archive_files = [str(f) for f in files or []]
-        if not self.archive_files and not shares:
+        if not self.archive_files and workers is None:
             raise ValueError("no archive files: give .warc, .warc.gz, .arc or .arc.gz files")
         # No seed URLs (shared_frontier lets the parent accept none); the run record keeps
         # the archive files as its seeds: they are the run's source.
@@ -67,10 +66,10 @@ class ArchiveSpider(BacklinksSpider):
         self.shared_frontier = False
         self.seed_urls = list(all_files or self.archive_files)
         self.skip = skip or {}
-        self.shares = shares or []
-        self.overrides = overrides or {}
-        #: the Spark master whose tasks read the shares (else local worker processes)
-        self.spark = spark
+        #: the processes (``archives.parallel.Workers``) or Spark tasks (``archives.spark.
+        #: SparkWorkers``) reading the other shares into this run, started before this spider
+        #: (their start-up overlaps this process's)
+        self.workers = workers
         #: the name a local file is recorded under (a Spark task's copy of an s3:// file)
         self.names = names or {}
         #: files read in part: the records that start in ``[start, end)``
@@ -88,16 +87,7 @@ class ArchiveSpider(BacklinksSpider):
         return spider
 
     async def start(self) -> Any:
-        workers = None
-        if self.shares:  # other processes read the other shares into this run
-            from linkspider.archives.parallel import Workers
-            from linkspider.archives.spark import SparkWorkers
-            from linkspider.runs.context import RunContext
-
-            context = RunContext.for_crawler(self.crawler)
-            workers = (SparkWorkers(context, self.shares, self.overrides, self.spark) if self.spark
-                       else Workers(context, self.shares, self.overrides))  # fmt: skip
-            workers.start()
+        workers = self.workers
         try:
             async for item in self._read_own_files():
                 yield item
