@@ -1,6 +1,6 @@
 """The resume rebuild (linkspider.runs.journal, BacklinksSpider._resumed_requests) reads a
 killed run's files in batches: its memory does not grow with the run's links, and it rebuilds
-the frontier the sorted replay of the stored pages would (issue 24 item 10)."""
+the frontier the sorted replay of the stored pages would."""
 
 from __future__ import annotations
 
