@@ -67,9 +67,7 @@ LINKSPIDER_MAX_NESTING_DEPTH = 512
 #: HTML documents of this many bytes (characters) or more are parsed in a worker thread, so
 #: the crawl goes on downloading meanwhile...
 LINKSPIDER_PARSE_THREAD_BYTES = 1 << 20
-#: ...by this many daemon threads (0: every page on the reactor thread), which is also how
-#: many such documents are parsed or wait for their rows at once (each can hold
-#: ``LINKSPIDER_MAX_LINKS_PER_PAGE`` links; the others wait as their bytes, downloaded)...
+#: ...by this many daemon threads (0: every page on the reactor thread)...
 LINKSPIDER_PARSE_THREADS = 2
 #: ...and a page not parsed within this many seconds is recorded with an error
 #: (``drop_reason`` ``parse_deadline``) and without links.
@@ -77,8 +75,9 @@ LINKSPIDER_PARSE_DEADLINE = 30.0
 #: Body links recorded per page at most (the first ones, in document order); the rest are
 #: counted in ``pages.links_truncated`` (``drop_reason`` ``links_per_page``, and a ``note``)
 #: and never parsed (the document is cut before them). This bounds what one page holds: about
-#: 1.7 KB a link kept (170 MB at 100,000) besides its bytes (``DOWNLOAD_MAXSIZE``), with at
-#: most ``LINKSPIDER_PARSE_THREADS`` such pages at once (bench/RESULTS.md). 0 = no limit.
+#: 1.7 KB of crawl memory a link kept (170 MB at 100,000) besides its bytes
+#: (``DOWNLOAD_MAXSIZE``): five such pages in one crawl peak at 1.1 GB, 0.7 GB at 50,000
+#: (bench/RESULTS.md). 0 = no limit.
 LINKSPIDER_MAX_LINKS_PER_PAGE = 100_000
 #: Bytes of status line and response headers accepted; a response with more is refused
 #: (``drop_reason`` ``headers_too_large``, its status kept): Scrapy counts only the body

@@ -116,8 +116,6 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         #: Links the page being followed could not request: its site's budget was full.
         self._over_budget = 0
         self.parse_workers: ParseWorkers | None = None
-        #: big documents parsed, or parsed and waiting for their rows, at once (parse_threads)
-        self.parse_gate: Any = None
         # Hashes of URLs already requested by this process: avoids building a Request for
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
         self._requested: set[int] = set()
@@ -289,7 +287,6 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         document: str | bytes,
     ) -> list[Any]:
         from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet.defer import DeferredSemaphore
 
         if self.parse_workers is None:  # the reactor Scrapy installed, once it runs
             from twisted.internet import reactor
@@ -299,16 +296,11 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
                 reactor, self.parse_threads,
                 stopping=(lambda: not crawler.crawling) if crawler is not None else None,
             )  # fmt: skip
-            # A page parsed holds up to max_links_per_page links until its rows are made: no
-            # more such pages at once than there are threads, however many were downloaded.
-            self.parse_gate = DeferredSemaphore(self.parse_threads)
         depth = self.max_nesting_depth
-        await maybe_deferred_to_future(self.parse_gate.acquire())
         try:
             max_links = self.max_links_per_page
             parsed = await maybe_deferred_to_future(self.parse_workers.submit(
                 lambda: parse_document(document, depth, max_links), self.parse_deadline))  # fmt: skip
-            return list(self._page_output(response, page, redirect_hops, x_robots, parsed))
         except ParseDeadlineExceeded as exc:
             page["error"] = (
                 f"ParseDeadlineExceeded: {response.url} ({len(document):,} characters) was not "
@@ -317,8 +309,7 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
             )
             page["drop_reason"] = "parse_deadline"
             return [PageItem(page, redirect_hops=redirect_hops, lease=response.meta.get(LEASE_META))]
-        finally:
-            self.parse_gate.release()
+        return list(self._page_output(response, page, redirect_hops, x_robots, parsed))
 
     def _page_row(self, response: Response) -> tuple[dict[str, Any], list, str | None]:
         """Return the ``pages`` values every response has, its redirect hops and X-Robots-Tag."""
