@@ -5,6 +5,7 @@ Usage::
     nice .venv/bin/python -m bench.hostile                  # every case, this tree's crawler
     nice .venv/bin/python -m bench.hostile --code /tmp/main  # another tree's crawler (before)
     nice .venv/bin/python -m bench.hostile --cases deep-site,trap-vm
+    nice .venv/bin/python -m bench.hostile --cases links-5x900k --set LINKSPIDER_MAX_LINKS_PER_PAGE=20000
 
 The hostile web always comes from this tree; ``--code`` only picks the crawler that runs
 (``python -m linkspider crawl`` with that directory first on the path), so one table can be
@@ -78,11 +79,14 @@ CASES = [
 ]
 
 
-def crawl(code: Path, case: Case, proxy: str, out: Path, timeout: float) -> dict:
-    """Run one crawl of ``case`` with the crawler in ``code``; return its measurements."""
+def crawl(code: Path, case: Case, proxy: str, out: Path, timeout: float,
+          settings: list[str] = ()) -> dict:  # fmt: skip
+    """Run one crawl of ``case`` with the crawler in ``code`` (and ``settings``, each
+    ``NAME=VALUE``); return its measurements."""
+    extra = [arg for setting in settings for arg in ("-s", setting)]
     command = [sys.executable, "-m", "linkspider", "crawl", *case.seeds, "--proxy", proxy,
                "--allow-private-addresses", "--out", str(out), "--no-throttle",
-               "--concurrency", "8", "--log-level", "WARNING", "--quiet", *case.args]  # fmt: skip
+               "--concurrency", "8", "--log-level", "WARNING", "--quiet", *case.args, *extra]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(code)}
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL,
@@ -180,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, default=ROOT, help="tree whose crawler runs")
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per crawl")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every crawl (repeatable)")
     parser.add_argument("--depths", default="50000,100000,200000",
                         help="nesting depths timed by the parse case")
     args = parser.parse_args(argv)
@@ -194,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     with LocalWebProcess(HostileWeb(HostileConfig())) as web, \
             tempfile.TemporaryDirectory(prefix="bench-hostile-") as work:  # fmt: skip
         for case in cases:
-            result = crawl(args.code, case, web.proxy_url, Path(work) / case.name, args.timeout)
+            result = crawl(args.code, case, web.proxy_url, Path(work) / case.name, args.timeout,
+                           args.set)  # fmt: skip
             print(_row(result), flush=True)
     return 0
 

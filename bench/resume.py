@@ -8,7 +8,11 @@ stored pages and redirect hops, the requested URLs, and the spider's rebuilt fro
 (``BacklinksSpider._resumed_requests``). Prints one JSON line with the sizes, seconds and peak
 RSS.
 
-``python -m bench.resume [--sites 200] [--copies 25] [--work bench/work/resume]``
+``python -m bench.resume [--sites 200] [--copies 25] [--work bench/work/resume] [--source DIR]``
+
+``--source DIR`` replicates the crawl an earlier run left in ``DIR`` (``WORK/source``) instead
+of crawling again, to time other ``--copies`` of the same pages; ``--code DIR`` times the
+rebuild of another tree's code (the code before a change) on the same files.
 """
 
 from __future__ import annotations
@@ -126,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--copies", type=int, default=25)
     parser.add_argument("--work", default=str(ROOT / "bench" / "work" / "resume"))
+    parser.add_argument("--source", help="an earlier crawl to replicate (WORK/source)")
+    parser.add_argument("--code", default=str(ROOT), help="tree whose rebuild is timed")
     parser.add_argument("--time-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     work = Path(args.work)
@@ -133,11 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         timings = time_resume(work / "big")
         print(json.dumps(timings))
         return 0
-    shutil.rmtree(work, ignore_errors=True)
-    crawl_world(args.sites, work / "source")
-    counts = replicate(work / "source", work / "big", args.copies)
-    timed = subprocess.run([sys.executable, "-m", "bench.resume", "--work", str(work),
-                            "--time-only"], cwd=ROOT, check=True, capture_output=True, text=True)
+    if args.source:
+        source = Path(args.source).absolute()
+        shutil.rmtree(work / "big", ignore_errors=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        source = work / "source"
+        crawl_world(args.sites, source)
+    counts = replicate(source, work / "big", args.copies)
+    timed = subprocess.run([sys.executable, "-m", "bench.resume", "--work", str(work.absolute()),
+                            "--time-only"], cwd=args.code, check=True, capture_output=True,
+                           text=True)  # fmt: skip
     print(json.dumps({"pages": counts["pages"], "links": counts["links"],
                       **json.loads(timed.stdout.strip().splitlines()[-1])}))  # fmt: skip
     return 0

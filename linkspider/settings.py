@@ -73,7 +73,11 @@ LINKSPIDER_PARSE_THREADS = 2
 #: (``drop_reason`` ``parse_deadline``) and without links.
 LINKSPIDER_PARSE_DEADLINE = 30.0
 #: Body links recorded per page at most (the first ones, in document order); the rest are
-#: counted in ``pages.links_truncated``. 0 = no limit. 500,000 links cost 1 GB of memory.
+#: counted in ``pages.links_truncated`` (``drop_reason`` ``links_per_page``, and a ``note``)
+#: and never parsed (the document is cut before them). This bounds what one page holds: about
+#: 1.7 KB of crawl memory a link kept (170 MB at 100,000) besides its bytes
+#: (``DOWNLOAD_MAXSIZE``): five such pages in one crawl peak at 1.1 GB, 0.7 GB at 50,000
+#: (bench/RESULTS.md). 0 = no limit.
 LINKSPIDER_MAX_LINKS_PER_PAGE = 100_000
 #: Bytes of status line and response headers accepted; a response with more is refused
 #: (``drop_reason`` ``headers_too_large``, its status kept): Scrapy counts only the body

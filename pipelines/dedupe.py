@@ -5,7 +5,7 @@ both fetched and both get their ``pages`` row (url, redirect chain, final URL), 
 page's links are stored only the first time; likewise each redirect hop (``redirect`` link
 row) is stored once, however many chains pass through it. The pipeline keeps an 8-byte digest per stored
 page, which bounds its memory to the crawl's page count. A resumed run (``LINKSPIDER_RESUME``) starts from the pages and hops its files
-already hold. In a distributed run (``LINKSPIDER_REDIS_URL``) the seen pages and hops are
+already hold, read in batches (``linkspider.runs.journal``). In a distributed run (``LINKSPIDER_REDIS_URL``) the seen pages and hops are
 shared by every worker in Redis (``linkspider.distributed.dedupe``).
 """
 

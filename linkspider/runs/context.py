@@ -166,7 +166,7 @@ class RunContext:
         orphans = journal.remove_orphan_links()
         stale = remove_unfinished_staging(self.root, self.run_id)
         self._old_logs = fetch_logs(self.root, self.run_id)
-        self.pages_refetched = count_refetched(self._old_logs, set(journal.requested_urls()))
+        self.pages_refetched = count_refetched(self._old_logs, journal.requested_urls())
         self.orphans_removed = len(orphans)
         logger.info(
             "resuming run %s: %d links file(s) without their pages file and %d unfinished "

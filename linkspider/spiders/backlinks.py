@@ -36,6 +36,7 @@ from linkspider.extraction.parsing import (
     parse_document,
 )
 from linkspider.runs.context import RunContext, RunSetupError
+from linkspider.runs.journal import FOLLOWABLE_COLUMNS
 from linkspider.runs.recorder import seeds_digest
 from linkspider.urls.normalize import FETCHABLE_SCHEMES, document_base_url, resolve_href, url_host, url_scheme
 
@@ -185,12 +186,37 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
 
     def _resumed_requests(self, journal: RunJournal) -> Iterator[scrapy.Request]:
         """Yield the requests a resumed run still has to make: the links in scope of every
-        stored page, as ``parse_page`` follows them, less the URLs already requested."""
-        pages = journal.followable_pages(self.max_depth, self.crawl_nofollow)
+        stored page, as ``parse_page`` follows them, less the URLs already requested.
+
+        The stored links stream in no order (``RunJournal.followable_links``); only the first
+        link to each URL not yet requested is kept, by the order of a replay page after page
+        (shallowest first, then by URL and fewest hops, each page's links in document order),
+        and the kept ones are requested in that order, so depth, hops and the sites' budgets
+        come out as in that replay while memory holds the frontier, not the run's links."""
+        first: dict[str, tuple[tuple[int, str, int, int], int]] = {}
+        requested, crawl_nofollow, external_hops = self._requested, self.crawl_nofollow, self.external_hops
+        for batch in journal.followable_links(self.max_depth, crawl_nofollow):
+            for source, domain, depth, hops, position, url, scheme, target_domain, target_host, rel in zip(
+                *(batch[name] for name in FOLLOWABLE_COLUMNS)
+            ):  # fmt: skip
+                # The rules of _follow, link by link.
+                if scheme not in FETCHABLE_SCHEMES or hash(url) in requested:
+                    continue
+                if rel and not crawl_nofollow and "nofollow" in rel.lower():
+                    continue
+                site = domain or site_key(url_host(source))
+                target_site = target_domain if target_domain is not None else site_key(target_host)
+                next_hops = hops if target_site == site else hops + 1
+                if next_hops > external_hops:
+                    continue
+                order = (depth, source, hops, _LAST_POSITION if position is None else position)
+                kept = first.get(url)
+                if kept is None or order < kept[0]:
+                    first[url] = (order, next_hops)
         count = 0
-        for page in pages:
-            site = page.domain or site_key(url_host(page.url))
-            for request in self._follow(page.links, page.rels, site, page.depth, page.hops):
+        for url, (order, next_hops) in sorted(first.items(), key=lambda entry: entry[1][0]):
+            request = self._request(url, order[0] + 1, next_hops)
+            if request is not None:
                 count += 1
                 yield request
         self.logger.info("resumed run: %d requests rebuilt from the dataset", count)
@@ -455,6 +481,10 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
             redirect_hops=redirect_hops,
             lease=request.meta.get(LEASE_META),
         )
+
+
+#: Sorts a link without a position (a Link header's) after a page's body links.
+_LAST_POSITION = 1 << 31
 
 
 def discovered_by_of(discovered_by: str | None, depth: int) -> str:
