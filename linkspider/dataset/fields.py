@@ -10,7 +10,7 @@ import pyarrow as pa
 #: sitemap_urls table. 5: links.type_attr, media_attr; link kinds alternate, amphtml,
 #: pagination, http_header. 6: pages.main_terms; link_scores' relevance columns; the
 #: site_topics table.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())

@@ -92,6 +92,11 @@ LINKS_FIELDS = [
     _field("media_attr", pa.string(), "The media attribute of a <link> or Link-header row (e.g. "
            "only screen and (max-width: 640px)); null for body links."),
     _field("redirect_status", pa.int16(), "HTTP status of a redirect row (301, 302, ...)."),
+    _field("seen_in", DICT_STRING,
+           "Where the link was seen: raw (the HTML as served), rendered (only in the DOM headless "
+           "Chromium built, crawl --render: links only JavaScript shows), or both; raw for every "
+           "row of a crawl without --render. A page's internal/external and links_count "
+           "figures count the raw HTML's links; null in datasets before schema version 7."),
     _field("page_internal_links", pa.int32(),
            "Links on the source page to its own registrable domain (for equity division)."),
     _field("page_external_links", pa.int32(),
@@ -151,6 +156,20 @@ PAGES_FIELDS = [
            "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
            False),
     _field("error", pa.string(), "What went wrong when the fetch failed; null on success."),
+    _field("render_status", DICT_STRING,
+           "crawl --render: settled (complete, no request in flight and the DOM unchanged for "
+           "LINKSPIDER_RENDER_QUIET seconds), timeout (not settled within "
+           "LINKSPIDER_RENDER_TIMEOUT: the DOM as it was then is used), or failed (no rendered "
+           "DOM; note says why); null for pages not rendered."),
+    _field("render_ms", pa.int32(), "Milliseconds from the start of rendering to the DOM read; "
+           "null for pages not rendered."),
+    _field("render_requests", pa.int32(), "Subresources the rendered page loaded, each "
+           "downloaded by the crawl (robots.txt, private addresses, proxy, politeness)."),
+    _field("render_refused", pa.int32(), "Requests of the rendered page refused: robots.txt, "
+           "private addresses, navigations away, past LINKSPIDER_RENDER_MAX_SUBRESOURCES, "
+           "failed; note gives them by reason."),
+    _field("rendered_links", pa.int32(), "Links only the rendered DOM has (links rows with "
+           "seen_in = rendered); null for pages not rendered."),
 ]
 
 
