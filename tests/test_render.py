@@ -31,7 +31,7 @@ from tests.crawling import crawl_command, read_table
 
 HOME = f"http://{HOST}/"
 NEVER = f"http://{HOST}/never"
-BUDGET = 3.0
+BUDGET = 8.0
 #: Columns a link row may differ in between two crawls of the same pages.
 PER_RUN = {"run_id", "fetched_at", "seen_in", "run", "crawl_date"}
 
@@ -56,16 +56,19 @@ def web() -> LocalWebProcess:
 
 @pytest.fixture(scope="module")
 def crawls(web: LocalWebProcess, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    """The three crawls, side by side: raw only, rendered, rendered with a sample of 1 page."""
+    """The crawls, side by side: raw only, rendered, rendered with a sample of 1 page, and one
+    stopped by SIGTERM while it renders."""
     root = tmp_path_factory.mktemp("render")
-    render = ("--render", "-s", f"LINKSPIDER_RENDER_TIMEOUT={BUDGET}",
-              "-s", "LINKSPIDER_RENDER_MAX_SUBRESOURCES=6")  # fmt: skip
+    render = ("--render", "-s", f"LINKSPIDER_RENDER_TIMEOUT={BUDGET}", "-s", "LINKSPIDER_RENDER_QUIET=0.25",
+              "-s", "LINKSPIDER_RENDER_MAX_SUBRESOURCES=5")  # fmt: skip
     jobs = {"raw": (), "render-1": render, "sample": ("--render-sample", "1", *render[1:])}
-    with ThreadPoolExecutor(len(jobs)) as pool:
+    with ThreadPoolExecutor(len(jobs) + 1) as pool:
+        stopped = pool.submit(stop_rendering_crawl, web, root / "sigterm")
         futures = {name: pool.submit(crawl, web, root / name, name, *extra) for name, extra in jobs.items()}
-        results = {name: (future.result(), root / name) for name, future in futures.items()}
-    for result, _ in results.values():
-        assert result.returncode == 0, result.stderr[-3000:]
+        results: dict[str, tuple] = {name: (future.result(), root / name) for name, future in futures.items()}
+        for result, _ in results.values():
+            assert result.returncode == 0, result.stderr[-3000:]
+        results["sigterm"] = stopped.result()
     return results
 
 
@@ -92,7 +95,8 @@ def test_with_render_the_scripted_navigation_is_there_seen_in_rendered(crawls: d
     assert {r["region"] for r in home if r["seen_in"] == "rendered"} == {"nav"}
     fetched = pages(out)
     assert all(fetched[url]["status"] == 200 for url in SCRIPTED_LINKS)  # and followed
-    assert fetched[HOME]["render_status"] == "settled" and fetched[HOME]["rendered_links"] == 4
+    assert fetched[HOME]["render_status"] == "settled", fetched[HOME]
+    assert fetched[HOME]["rendered_links"] == 4
 
 
 def test_without_render_the_scripted_links_are_absent_and_every_row_is_raw(crawls: dict) -> None:
@@ -133,7 +137,7 @@ def test_a_page_that_never_settles_is_bounded_and_the_crawl_goes_on(crawls: dict
     assert BUDGET * 1000 <= never["render_ms"] < BUDGET * 1000 + 3000
     # its location loop went nowhere, its fetch loop hit the subresource cap
     assert re.search(r"navigation \d+", never["note"]) and "subresource_cap" in never["note"], never["note"]
-    assert never["render_requests"] == 6
+    assert never["render_requests"] == 5
     assert [(r["target_url"], r["seen_in"]) for r in links(out) if r["source_url"] == NEVER] == [
         (NEVER_RAW_LINK, "both")]
     assert len(pages(out)) == 7  # home, about, never and the four scripted pages
@@ -144,6 +148,9 @@ def test_render_sample_renders_n_pages_per_site_and_reports_what_rendering_added
     rendered = {url: row["render_status"] for url, row in pages(out).items() if row["render_status"]}
     assert rendered == {HOME: "settled"}
     assert f"{HOST}: 4 links added by rendering (1 page rendered)" in result.stdout, result.stdout
+    (record,) = read_table(out, "runs").to_pylist()
+    assert record["render_sites"] == [{"site": HOST, "pages_rendered": 1, "links_added": 4}]
+    assert read_table(crawls["raw"][1], "runs").to_pylist()[0]["render_sites"] is None
 
 
 def test_the_manuals_query_lists_the_links_only_javascript_shows(crawls: dict) -> None:
@@ -186,26 +193,35 @@ def _chromium_descendants(root: int) -> set[tuple[int, str]]:
     return result
 
 
-def test_no_chromium_process_outlives_a_crawl_stopped_by_sigterm(web: LocalWebProcess, tmp_path: Path) -> None:
-    args = [NEVER, "--proxy", web.proxy_url, "--out", str(tmp_path), "--run-id", "term", "--quiet",
+def stop_rendering_crawl(web: LocalWebProcess, out: Path) -> tuple[set, set, str]:
+    """Start a crawl rendering the page that never settles (60 s budget), SIGTERM it once its
+    Chromium runs, and return the Chromium processes seen under it and the processes alive
+    after it exited, as (pid, start time), and its stderr."""
+    args = [NEVER, "--proxy", web.proxy_url, "--out", str(out), "--run-id", "term", "--quiet",
             "--log-level", "WARNING", "--render", "-s", "LINKSPIDER_RENDER_TIMEOUT=60"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     crawl_process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         seen: set[tuple[int, str]] = set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(seen) < 2 and crawl_process.poll() is None:
             seen |= _chromium_descendants(crawl_process.pid)  # the browser and its renderer
             time.sleep(0.2)
-        assert seen, "the rendering crawl started no Chromium"
         time.sleep(1.0)  # the page is rendering now
+        seen |= _chromium_descendants(crawl_process.pid)
         crawl_process.send_signal(signal.SIGTERM)
         crawl_process.wait(timeout=30)
+        stderr = crawl_process.stderr.read()
     finally:
         if crawl_process.poll() is None:
             crawl_process.kill()
             crawl_process.wait()
     time.sleep(0.5)
-    alive = {(pid, started) for pid, (_, started, _) in _processes().items()}
+    return seen, {(pid, started) for pid, (_, started, _) in _processes().items()}, stderr
+
+
+def test_no_chromium_process_outlives_a_crawl_stopped_by_sigterm(crawls: dict) -> None:
+    seen, alive, stderr = crawls["sigterm"]
+    assert seen, f"the rendering crawl started no Chromium: {stderr[-2000:]}"
     assert not seen & alive, f"Chromium outlived the crawl: {sorted(seen & alive)}"

@@ -18,6 +18,8 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 REDIRECT_HOP = pa.struct([("url", pa.string()), ("status", pa.int16())])
 HREFLANG = pa.struct([("hreflang", pa.string()), ("url", pa.string())])
 TERM_COUNT = pa.struct([("term", pa.string()), ("count", pa.int32())])
+RENDER_SITE = pa.struct([("site", pa.string()), ("pages_rendered", pa.int64()),
+                         ("links_added", pa.int64())])
 
 
 def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:

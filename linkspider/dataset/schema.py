@@ -15,6 +15,7 @@ from linkspider.dataset.fields import (  # noqa: F401 (the names every table's m
     HREFLANG,
     TERM_COUNT,
     REDIRECT_HOP,
+    RENDER_SITE,
     SCHEMA_VERSION,
     TIMESTAMP,
     _field,
@@ -215,6 +216,10 @@ RUNS_FIELDS = [
     _field("resumed", pa.int16(), "How many times the run was resumed (--resume).", False),
     _field("pages_refetched", pa.int64(), "Responses received before a kill whose rows had not "
            "reached a closed file, so were fetched again on resume.", False),
+    _field("render_sites", pa.list_(RENDER_SITE), "crawl --render: per site (registrable "
+           "domain, else host), the pages rendered and the links only their rendered DOM has "
+           "(links.seen_in = rendered), from the rows on disk, so a user learns whether a site "
+           "needs rendering (--render-sample N); null without --render."),
     _field("host", pa.string(), "Host name of the machine running the latest attempt.", False),
     _field("pid", pa.int32(), "Process id of the latest attempt.", False),
 ]

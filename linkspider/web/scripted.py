@@ -14,7 +14,7 @@ construction:
 ``/about``, ``/js/...``
     Plain pages linking home (``/js/...`` exist only to be reached through the scripted links).
 ``/never``
-    A page that never settles: a timer rewrites the DOM every 50 ms, a ``fetch`` loop asks
+    A page that never settles: a timer rewrites the DOM every 50 ms, three ``fetch`` loops ask
     for ``/poll`` forever, ``location`` is sent to ``/never?n=N+1`` every 100 ms and
     ``window.open`` opens a popup. Its raw link is :data:`NEVER_RAW_LINK`.
 """
@@ -69,7 +69,7 @@ _NEVER = (b"<!doctype html><html><head><title>never settles</title></head><body>
           b'<p id="clock">0</p><p><a href="/about">About</a></p><script>'
           b"var n = 0;"
           b'setInterval(function () { document.getElementById("clock").textContent = ++n; }, 50);'
-          b'function poll() { fetch("/poll?n=" + n).then(poll, poll); } poll();'
+          b'function poll() { fetch("/poll?n=" + n).then(poll, poll); } poll(); poll(); poll();'
           b'setInterval(function () { location.href = "/never?n=" + (n + 1); }, 100);'
           b'window.open("/about", "_blank");'
           b"</script></body></html>")  # fmt: skip
