@@ -19,7 +19,7 @@ from linkspider.discovery.seen_in import match_rendered
 from linkspider.web import LocalWebProcess
 from linkspider.web.scripted import (
     HOST,
-    NEVER_RAW_LINK,
+    NEVER_RAW_LINKS,
     PRIVATE_SUBRESOURCE,
     ROBOTS_BLOCKED_LINK,
     SCRIPTED_LINKS,
@@ -31,6 +31,7 @@ from tests.crawling import crawl_command, read_table
 
 HOME = f"http://{HOST}/"
 NEVER = f"http://{HOST}/never"
+SPIN = f"http://{HOST}/spin"
 BUDGET = 8.0
 #: Columns a link row may differ in between two crawls of the same pages.
 PER_RUN = {"run_id", "fetched_at", "seen_in", "run", "crawl_date"}
@@ -68,7 +69,7 @@ def crawls(web: LocalWebProcess, tmp_path_factory: pytest.TempPathFactory) -> di
         results: dict[str, tuple] = {name: (future.result(), root / name) for name, future in futures.items()}
         for result, _ in results.values():
             assert result.returncode == 0, result.stderr[-3000:]
-        results["sigterm"] = stopped.result()
+        results["sigterm"], results["sigterm_out"] = stopped.result(), root / "sigterm"
     return results
 
 
@@ -139,8 +140,14 @@ def test_a_page_that_never_settles_is_bounded_and_the_crawl_goes_on(crawls: dict
     assert re.search(r"navigation \d+", never["note"]) and "subresource_cap" in never["note"], never["note"]
     assert never["render_requests"] == 5
     assert [(r["target_url"], r["seen_in"]) for r in links(out) if r["source_url"] == NEVER] == [
-        (NEVER_RAW_LINK, "both")]
-    assert len(pages(out)) == 7  # home, about, never and the four scripted pages
+        (url, "both") for url in NEVER_RAW_LINKS]
+    assert len(pages(out)) == 8  # home, about, never, spin and the four scripted pages
+
+
+def test_a_page_whose_script_never_yields_is_bounded_and_keeps_its_raw_row(crawls: dict) -> None:
+    spin = pages(crawls["render-1"][1])[SPIN]
+    assert spin["status"] == 200 and spin["render_status"] == "failed"
+    assert "RenderTimeout" in spin["note"] and spin["render_ms"] < BUDGET * 1000 + 3000, spin
 
 
 def test_render_sample_renders_n_pages_per_site_and_reports_what_rendering_added(crawls: dict) -> None:
@@ -198,21 +205,22 @@ def stop_rendering_crawl(web: LocalWebProcess, out: Path) -> tuple[set, set, str
     Chromium runs, and return the Chromium processes seen under it and the processes alive
     after it exited, as (pid, start time), and its stderr."""
     args = [NEVER, "--proxy", web.proxy_url, "--out", str(out), "--run-id", "term", "--quiet",
-            "--log-level", "WARNING", "--render", "-s", "LINKSPIDER_RENDER_TIMEOUT=60"]  # fmt: skip
+            "--log-level", "WARNING", "--max-depth", "0", "--render", "-s", "LINKSPIDER_RENDER_TIMEOUT=60"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     crawl_process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         seen: set[tuple[int, str]] = set()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(seen) < 2 and crawl_process.poll() is None:
+        started = time.monotonic()
+        while time.monotonic() < started + 120 and len(seen) < 2 and crawl_process.poll() is None:
             seen |= _chromium_descendants(crawl_process.pid)  # the browser and its renderer
             time.sleep(0.2)
         time.sleep(1.0)  # the page is rendering now
         seen |= _chromium_descendants(crawl_process.pid)
         crawl_process.send_signal(signal.SIGTERM)
         crawl_process.wait(timeout=30)
-        stderr = crawl_process.stderr.read()
+        stderr = (f"after {time.monotonic() - started:.0f} s, exit {crawl_process.returncode}: "
+                  + crawl_process.stderr.read())  # fmt: skip
     finally:
         if crawl_process.poll() is None:
             crawl_process.kill()
@@ -223,5 +231,8 @@ def stop_rendering_crawl(web: LocalWebProcess, out: Path) -> tuple[set, set, str
 
 def test_no_chromium_process_outlives_a_crawl_stopped_by_sigterm(crawls: dict) -> None:
     seen, alive, stderr = crawls["sigterm"]
-    assert seen, f"the rendering crawl started no Chromium: {stderr[-2000:]}"
+    assert seen, f"the rendering crawl started no Chromium: {stderr[:2000]}"
     assert not seen & alive, f"Chromium outlived the crawl: {sorted(seen & alive)}"
+    # the page being rendered is not lost: its row says the rendering was cut short
+    never = pages(crawls["sigterm_out"])[NEVER]
+    assert never["status"] == 200 and "cut short" in never["note"], never

@@ -58,7 +58,8 @@ def render_wiring(chromium: str, pages: int) -> dict[str, Any]:
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": chromium, "headless": True, "proxy": {"server": DEAD_PROXY},
-            "args": ["--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking"],
+            "args": ["--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking",
+                     "--disable-crash-reporter", "--disable-breakpad"],
         },  # fmt: skip
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": pages,
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
@@ -153,8 +154,8 @@ class RenderDiscovery:
         page: Page = response.meta["playwright_page"]
         deadline = (state.started or time.monotonic()) + self.render_timeout
         html, settled, error = None, False, None
+        crawler = getattr(self, "crawler", None)
         try:
-            crawler = getattr(self, "crawler", None)
             settled = await settle(page, state.router, deadline, self.render_quiet,
                                    stopping=lambda: crawler is not None and not crawler.crawling)  # fmt: skip
             html = await asyncio.wait_for(page.content(), 2.0)
@@ -162,9 +163,11 @@ class RenderDiscovery:
             error = f"{type(exc).__name__}: {exc}".strip()
         finally:
             await close_page(page)
+        if not settled and error is None and crawler is not None and not crawler.crawling:
+            error = "cut short: the crawl was stopping"
         status = "settled" if settled else "timeout"
         if html is None:
-            status = "timeout" if error is None or "Timeout" in error else "failed"
+            status = "failed" if error and "Timeout" not in error and "cut short" not in error else "timeout"
         return list(self._rendered_output(state, html, status, error))
 
     def _rendered_output(self, state: RenderState, html: str | None, status: str,

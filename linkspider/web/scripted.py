@@ -16,7 +16,9 @@ construction:
 ``/never``
     A page that never settles: a timer rewrites the DOM every 50 ms, three ``fetch`` loops ask
     for ``/poll`` forever, ``location`` is sent to ``/never?n=N+1`` every 100 ms and
-    ``window.open`` opens a popup. Its raw link is :data:`NEVER_RAW_LINK`.
+    ``window.open`` opens a popup. Its raw links are :data:`NEVER_RAW_LINKS`.
+``/spin``
+    A script that never yields (``while (true) {}``): the tab never answers at all.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Protocol
 
 from linkspider.web.model import WebResponse
 
-__all__ = ["HOST", "NEVER_RAW_LINK", "PRIVATE_SUBRESOURCE", "ROBOTS_BLOCKED_LINK", "SCRIPTED_LINKS",
+__all__ = ["HOST", "NEVER_RAW_LINKS", "PRIVATE_SUBRESOURCE", "ROBOTS_BLOCKED_LINK", "SCRIPTED_LINKS",
            "ScriptedWeb"]
 
 HOST = "scripted.test"
@@ -36,8 +38,8 @@ SCRIPTED_LINKS = (f"{_H}/js/products", f"{_H}/js/blog", f"{_H}/js/contact", f"{_
 ROBOTS_BLOCKED_LINK = f"{_H}/js/robots-ignored"
 #: An image of ``/`` on a private address.
 PRIVATE_SUBRESOURCE = "http://10.0.0.1/pixel.gif"
-#: The one link in the raw HTML of ``/never``.
-NEVER_RAW_LINK = f"{_H}/about"
+#: The links in the raw HTML of ``/never``.
+NEVER_RAW_LINKS = (f"{_H}/about", f"{_H}/spin")
 
 _HTML = ("Content-Type", "text/html; charset=utf-8")
 _JS = ("Content-Type", "text/javascript")
@@ -66,7 +68,7 @@ var a = document.createElement("a"); a.href = "/js/robots-ignored"; a.textConten
 document.body.appendChild(a);
 """
 _NEVER = (b"<!doctype html><html><head><title>never settles</title></head><body>"
-          b'<p id="clock">0</p><p><a href="/about">About</a></p><script>'
+          b'<p id="clock">0</p><p><a href="/about">About</a> <a href="/spin">Spin</a></p><script>'
           b"var n = 0;"
           b'setInterval(function () { document.getElementById("clock").textContent = ++n; }, 50);'
           b'function poll() { fetch("/poll?n=" + n).then(poll, poll); } poll(); poll(); poll();'
@@ -110,6 +112,7 @@ class ScriptedWeb:
             "/private/track.js": (_JS, _TRACK_JS),
             "/never": (_HTML, _NEVER),
             "/poll": (_JSON, b"{}"),
+            "/spin": (_HTML, b'<!doctype html><title>spin</title><script>while (true) {}</script>'),
         }
         if path in answers:
             header, body = answers[path]
