@@ -18,7 +18,8 @@ construction:
     for ``/poll`` forever, ``location`` is sent to ``/never?n=N+1`` every 100 ms and
     ``window.open`` opens a popup. Its raw links are :data:`NEVER_RAW_LINKS`.
 ``/spin``
-    A script that never yields (``while (true) {}``): the tab never answers at all.
+    A script that never yields (``while (true) {}``): the tab never answers at all
+    (:data:`SPIN`, linked from no page).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Protocol
 
 from linkspider.web.model import WebResponse
 
-__all__ = ["HOST", "NEVER_RAW_LINKS", "PRIVATE_SUBRESOURCE", "ROBOTS_BLOCKED_LINK", "SCRIPTED_LINKS",
+__all__ = ["HOST", "NEVER_RAW_LINKS", "PRIVATE_SUBRESOURCE", "SPIN", "ROBOTS_BLOCKED_LINK", "SCRIPTED_LINKS",
            "ScriptedWeb"]
 
 HOST = "scripted.test"
@@ -39,7 +40,10 @@ ROBOTS_BLOCKED_LINK = f"{_H}/js/robots-ignored"
 #: An image of ``/`` on a private address.
 PRIVATE_SUBRESOURCE = "http://10.0.0.1/pixel.gif"
 #: The links in the raw HTML of ``/never``.
-NEVER_RAW_LINKS = (f"{_H}/about", f"{_H}/spin")
+NEVER_RAW_LINKS = (f"{_H}/about",)
+#: A page whose script never yields; linked from nowhere (a crawl seeds it): its spinning
+#: renderer would stall the same-site pages Chromium gives the same process.
+SPIN = f"{_H}/spin"
 
 _HTML = ("Content-Type", "text/html; charset=utf-8")
 _JS = ("Content-Type", "text/javascript")
@@ -68,7 +72,7 @@ var a = document.createElement("a"); a.href = "/js/robots-ignored"; a.textConten
 document.body.appendChild(a);
 """
 _NEVER = (b"<!doctype html><html><head><title>never settles</title></head><body>"
-          b'<p id="clock">0</p><p><a href="/about">About</a> <a href="/spin">Spin</a></p><script>'
+          b'<p id="clock">0</p><p><a href="/about">About</a></p><script>'
           b"var n = 0;"
           b'setInterval(function () { document.getElementById("clock").textContent = ++n; }, 50);'
           b'function poll() { fetch("/poll?n=" + n).then(poll, poll); } poll(); poll(); poll();'
