@@ -111,6 +111,30 @@ LINKSPIDER_SITEMAP_MAX_FILES = 100
 LINKSPIDER_SITEMAP_MAX_NESTING = 2
 
 # ---------------------------------------------------------------------------------------------
+# Rendering (linkspider.discovery.rendering: linkspider crawl --render; docs/rendering.md)
+# ---------------------------------------------------------------------------------------------
+
+#: Also render each 2xx HTML page in headless Chromium (scrapy-playwright) and record the links
+#: of its rendered DOM (``links.seen_in``). ``linkspider crawl --render`` sets it with the
+#: download handler and Playwright settings it needs (``render_wiring``); off: no browser.
+LINKSPIDER_RENDER = False
+#: Pages rendered per site at most (the first fetched); 0 = every page (``--render-sample N``).
+LINKSPIDER_RENDER_SAMPLE = 0
+#: Seconds a page has to settle, from its navigation to the DOM read; a page not settled by
+#: then is read as it is (``pages.render_status`` timeout) and the crawl goes on.
+LINKSPIDER_RENDER_TIMEOUT = 10.0
+#: A page has settled when its document is complete, none of its requests is in flight and its
+#: DOM has not changed for this many seconds.
+LINKSPIDER_RENDER_QUIET = 0.5
+#: Subresources (scripts, fetch/XHR, images, styles) one rendered page may load; the rest are
+#: refused (``pages.render_refused``): a page in a fetch loop costs the crawl this many.
+LINKSPIDER_RENDER_MAX_SUBRESOURCES = 100
+#: Pages open in the browser at once.
+LINKSPIDER_RENDER_PAGES = 4
+#: The Chromium executable (Debian's ``chromium``; Playwright downloads no browser).
+LINKSPIDER_RENDER_CHROMIUM = "/usr/bin/chromium"
+
+# ---------------------------------------------------------------------------------------------
 # Web archives (linkspider.archives: linkspider crawl --warc; docs/archives.md)
 # ---------------------------------------------------------------------------------------------
 

@@ -64,10 +64,14 @@ class NormalizeLinksPipeline:
             type_attr=raw.type_attrs,
             media_attr=raw.media_attrs,
         )
+        # The counts are the raw HTML's: links only a rendered DOM has (--render) are apart.
+        seen_in = links.setdefault("seen_in", ["raw"] * len(raw.hrefs))
+        positions = raw.positions if "rendered" not in seen_in else [
+            position if seen != "rendered" else None for position, seen in zip(raw.positions, seen_in)]  # fmt: skip
         page["internal_links"], page["external_links"] = count_internal_external(
-            sites, links["is_external"], raw.positions
+            sites, links["is_external"], positions
         )
-        page["links_count"] = sum(position is not None for position in raw.positions)
+        page["links_count"] = sum(position is not None for position in positions)
         item.raw = None
         if self.stats is not None:
             self.stats.inc_value("linkspider/links", len(raw.hrefs))

@@ -13,6 +13,8 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
+# Playwright (crawl --render) drives Debian's chromium: it must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 stamp=".venv/.installed-$(cat "$requirements" requirements.txt pyproject.toml | cksum | cut -d' ' -f1)"
 if [ ! -e "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip

@@ -136,6 +136,8 @@ class WarcWriterMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:  # fmt: skip
+        if request.meta.get("playwright"):  # --render: a DOM Chromium built, not a fetch
+            return response
         fetch = fetch_of(request, response)
         if self.failed is None:
             size = len(fetch.body)

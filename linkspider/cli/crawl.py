@@ -82,6 +82,8 @@ def _finish(stats: dict, report: bool) -> int:
         from linkspider.dataset.run_summary import summarize
 
         print(summarize(stats["linkspider/output_dir"], stats["linkspider/run_id"]))
+    if stats.get("linkspider/render/sites") is not None:
+        print(render_report(stats["linkspider/render/sites"]))
     if code == ExitCode.OUTPUT_FAILED:
         print(f"linkspider: {stats.get('linkspider/output_error')}", file=sys.stderr)
     elif code == ExitCode.ENDED_EARLY and stats.get("linkspider/redis_worker"):
@@ -96,6 +98,25 @@ def _finish(stats: dict, report: bool) -> int:
               "network or proxy and robots.txt; the pages table says why each failed",
               file=sys.stderr)  # fmt: skip
     return int(code)
+
+
+def render_report(sites: dict[str, dict[str, int]]) -> str:
+    """Return the closing report of ``--render``: per site, the pages rendered and the links
+    only their rendered DOM has.
+
+    >>> print(render_report({"a.com": {"pages": 3, "links_added": 4}, "b.org": {"pages": 1, "links_added": 0}}))
+    rendering: 4 pages rendered on 2 sites; links only the rendered DOM has: 4
+      a.com: 4 links added by rendering (3 pages rendered)
+      b.org: 0 links added by rendering (1 page rendered)
+    """
+    pages = sum(site["pages"] for site in sites.values())
+    added = sum(site["links_added"] for site in sites.values())
+    lines = [f"rendering: {pages} page{'s' * (pages != 1)} rendered on {len(sites)} "
+             f"site{'s' * (len(sites) != 1)}; links only the rendered DOM has: {added}"]  # fmt: skip
+    for name, site in sites.items():
+        lines.append(f"  {name}: {site['links_added']} links added by rendering "
+                     f"({site['pages']} page{'s' * (site['pages'] != 1)} rendered)")  # fmt: skip
+    return "\n".join(lines)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:

@@ -31,6 +31,11 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warc", action="store_true",
                         help="also write every fetch (robots.txt, redirect hops) as it came off "
                              "the wire to WARC/1.1 files in DIR/warc/run=RUN_ID/ (docs/archives.md)")
+    parser.add_argument("--render", action="store_true",
+                        help="also render pages in headless Chromium and record the links of "
+                             "the rendered DOM (links.seen_in; docs/rendering.md)")
+    parser.add_argument("--render-sample", type=int, metavar="N",
+                        help="with --render: render only N pages per site (default: all)")
     parser.add_argument("--proxy", metavar="URL", help="HTTP proxy for every request")
     parser.add_argument("--allow-private-addresses", action="store_true",
                         help="allow loopback and private addresses (refused by default)")
@@ -64,8 +69,26 @@ def crawl_settings(args: argparse.Namespace) -> dict[str, Any]:
         settings["LINKSPIDER_WARC"] = True
     if getattr(args, "redis", None):  # one crawl on many workers (linkspider.distributed)
         settings["LINKSPIDER_REDIS_URL"] = args.redis
+    if getattr(args, "render", False) or getattr(args, "render_sample", None):
+        settings["LINKSPIDER_RENDER"] = True
+    if getattr(args, "render_sample", None) is not None:
+        settings["LINKSPIDER_RENDER_SAMPLE"] = args.render_sample
     settings.update(fetch_settings(args))
+    if str(settings.get("LINKSPIDER_RENDER", "")).lower() in ("1", "true"):
+        settings.update(render_settings(settings))
     return settings
+
+
+def render_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Return the download handler and Playwright settings of a rendering crawl."""
+    from scrapy.settings import Settings
+
+    from linkspider.discovery.rendering import render_wiring
+
+    merged = Settings()
+    merged.setmodule("linkspider.settings")
+    merged.setdict(settings)
+    return render_wiring(merged.get("LINKSPIDER_RENDER_CHROMIUM"), merged.getint("LINKSPIDER_RENDER_PAGES"))
 
 
 def fetch_settings(args: argparse.Namespace) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pyarrow as pa
 #: sitemap_urls table. 5: links.type_attr, media_attr; link kinds alternate, amphtml,
 #: pagination, http_header. 6: pages.main_terms; link_scores' relevance columns; the
 #: site_topics table.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 #: Low-cardinality strings are dictionary-encoded: one copy per distinct value per file.
 DICT_STRING = pa.dictionary(pa.int32(), pa.string())
@@ -18,6 +18,8 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 REDIRECT_HOP = pa.struct([("url", pa.string()), ("status", pa.int16())])
 HREFLANG = pa.struct([("hreflang", pa.string()), ("url", pa.string())])
 TERM_COUNT = pa.struct([("term", pa.string()), ("count", pa.int32())])
+RENDER_SITE = pa.struct([("site", pa.string()), ("pages_rendered", pa.int64()),
+                         ("links_added", pa.int64())])
 
 
 def _field(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:

@@ -15,6 +15,7 @@ from linkspider.dataset.fields import (  # noqa: F401 (the names every table's m
     HREFLANG,
     TERM_COUNT,
     REDIRECT_HOP,
+    RENDER_SITE,
     SCHEMA_VERSION,
     TIMESTAMP,
     _field,
@@ -92,6 +93,11 @@ LINKS_FIELDS = [
     _field("media_attr", pa.string(), "The media attribute of a <link> or Link-header row (e.g. "
            "only screen and (max-width: 640px)); null for body links."),
     _field("redirect_status", pa.int16(), "HTTP status of a redirect row (301, 302, ...)."),
+    _field("seen_in", DICT_STRING,
+           "Where the link was seen: raw (the HTML as served), rendered (only in the DOM headless "
+           "Chromium built, crawl --render: links only JavaScript shows), or both; raw for every "
+           "row of a crawl without --render. A page's internal/external and links_count "
+           "figures count the raw HTML's links; null in datasets before schema version 7."),
     _field("page_internal_links", pa.int32(),
            "Links on the source page to its own registrable domain (for equity division)."),
     _field("page_external_links", pa.int32(),
@@ -151,6 +157,20 @@ PAGES_FIELDS = [
            "Body links on the page (a, area, iframe); canonical and meta refresh rows aside.",
            False),
     _field("error", pa.string(), "What went wrong when the fetch failed; null on success."),
+    _field("render_status", DICT_STRING,
+           "crawl --render: settled (complete, no request in flight and the DOM unchanged for "
+           "LINKSPIDER_RENDER_QUIET seconds), timeout (not settled within "
+           "LINKSPIDER_RENDER_TIMEOUT: the DOM as it was then is used), or failed (no rendered "
+           "DOM; note says why); null for pages not rendered."),
+    _field("render_ms", pa.int32(), "Milliseconds from the start of rendering to the DOM read; "
+           "null for pages not rendered."),
+    _field("render_requests", pa.int32(), "Subresources the rendered page loaded, each "
+           "downloaded by the crawl (robots.txt, private addresses, proxy, politeness)."),
+    _field("render_refused", pa.int32(), "Requests of the rendered page refused: robots.txt, "
+           "private addresses, navigations away, past LINKSPIDER_RENDER_MAX_SUBRESOURCES, "
+           "failed; note gives them by reason."),
+    _field("rendered_links", pa.int32(), "Links only the rendered DOM has (links rows with "
+           "seen_in = rendered); null for pages not rendered."),
 ]
 
 
@@ -196,6 +216,10 @@ RUNS_FIELDS = [
     _field("resumed", pa.int16(), "How many times the run was resumed (--resume).", False),
     _field("pages_refetched", pa.int64(), "Responses received before a kill whose rows had not "
            "reached a closed file, so were fetched again on resume.", False),
+    _field("render_sites", pa.list_(RENDER_SITE), "crawl --render: per site (registrable "
+           "domain, else host), the pages rendered and the links only their rendered DOM has "
+           "(links.seen_in = rendered), from the rows on disk, so a user learns whether a site "
+           "needs rendering (--render-sample N); null without --render."),
     _field("host", pa.string(), "Host name of the machine running the latest attempt.", False),
     _field("pid", pa.int32(), "Process id of the latest attempt.", False),
 ]

@@ -235,7 +235,8 @@ def redirect_link(from_url: str, to_url: str, status: int) -> tuple[dict[str, ob
     cols = resolve_links(from_url, None, [to_url])
     cols.update(describe_links([""], [None], [None], site_keys(cols["target_domain"], cols["target_host"]),
                                site_key(source_host)))  # fmt: skip
-    cols.update(link_kind=["redirect"], redirect_status=[status], tag=[None], position=[None])
+    cols.update(link_kind=["redirect"], redirect_status=[status], tag=[None], position=[None],
+                seen_in=["raw"])
     source = {"source_url": from_url, "source_host": source_host, "referring_domain": referring}
     return source, cols
 

@@ -40,6 +40,7 @@ SHAPING_SETTINGS = {
     "LINKSPIDER_EXTERNAL_HOPS": "int", "LINKSPIDER_CRAWL_NOFOLLOW_LINKS": "bool",
     "LINKSPIDER_ALLOW_PRIVATE_ADDRESSES": "bool", "LINKSPIDER_LINK_CONTEXT": "str",
     "LINKSPIDER_VERBATIM_URLS": "bool", "ROBOTSTXT_OBEY": "bool", "LINKSPIDER_SITEMAPS": "bool",
+    "LINKSPIDER_RENDER": "bool",
 }  # fmt: skip
 #: Recorded with the run, free to change on resume (politeness and transport).
 RECORDED_SETTINGS = {
@@ -47,6 +48,7 @@ RECORDED_SETTINGS = {
     "CONCURRENT_REQUESTS": "int", "CONCURRENT_REQUESTS_PER_DOMAIN": "int",
     "AUTOTHROTTLE_ENABLED": "bool", "DOWNLOAD_DELAY": "float", "DOWNLOAD_TIMEOUT": "float",
     "DOWNLOAD_MAXSIZE": "int", "USER_AGENT": "str", "LINKSPIDER_PROXY": "str",
+    "LINKSPIDER_RENDER_SAMPLE": "int", "LINKSPIDER_RENDER_TIMEOUT": "float",
 }  # fmt: skip
 
 

@@ -99,6 +99,20 @@ class RunJournal:
         counts["links"] = sum(pq.ParquetFile(p).metadata.num_rows for p in self.links_files())
         return counts
 
+    def rendering_counts(self) -> list[dict[str, object]]:
+        """Return, per site of the rendered pages on disk (``crawl --render``), the pages
+        rendered and the links only their rendered DOM has, by site name."""
+        files = [p for p in self.pages_files() if "render_status" in pq.read_schema(p).names]
+        if not files:
+            return []
+        rows = duckdb.connect().execute(
+            f"SELECT coalesce(domain, host) AS site, count(*), coalesce(sum(rendered_links), 0) "
+            f"FROM read_parquet({_sql_list(files)}, union_by_name = true) "
+            "WHERE render_status IS NOT NULL GROUP BY site ORDER BY site"
+        ).fetchall()  # fmt: skip
+        return [{"site": site, "pages_rendered": int(pages), "links_added": int(added)}
+                for site, pages, added in rows]  # fmt: skip
+
     def followable_links(self, max_depth: int, follow_nofollow_pages: bool) -> Iterator[dict[str, list]]:
         """Yield, in batches of columns (``FOLLOWABLE_COLUMNS``), the stored body links to
         http(s) URLs the run has not requested, of the pages the spider follows links from

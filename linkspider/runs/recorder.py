@@ -100,7 +100,10 @@ class RunRecorder:
             return
         stats = self.crawler.stats
         output_error = stats.get_value("linkspider/output_error") if stats else None
-        counts = self.context.journal().durable_counts()
+        journal = self.context.journal()
+        counts = journal.durable_counts()
+        if self.crawler.settings.getbool("LINKSPIDER_RENDER"):
+            counts["render_sites"] = journal.rendering_counts()
         status, code = outcome(reason, counts["pages_ok"], output_error)
         now = datetime.now(timezone.utc)
         self.record = replace(

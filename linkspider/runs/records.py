@@ -56,6 +56,8 @@ class RunRecord:
     bytes: int = 0
     resumed: int = 0
     pages_refetched: int = 0
+    #: crawl --render: [{site, pages_rendered, links_added}] from the rows on disk; None without
+    render_sites: list[dict] | None = None
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
 

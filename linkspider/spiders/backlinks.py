@@ -5,7 +5,9 @@ line, ``#`` comments). Within each seed site (its registrable domain) the spider
 up to ``LINKSPIDER_MAX_DEPTH`` clicks and ``LINKSPIDER_MAX_PAGES_PER_SITE`` pages; links to
 other sites are followed ``LINKSPIDER_EXTERNAL_HOPS`` sites out. Every link on every fetched
 page is recorded, followed or not, in one ``PageItem`` per page. With ``LINKSPIDER_SITEMAPS``
-the seed sites' sitemaps add their URLs as depth-1 pages (``linkspider.discovery.crawling``). Requests carry only
+the seed sites' sitemaps add their URLs as depth-1 pages (``linkspider.discovery.crawling``); with
+``LINKSPIDER_RENDER`` pages are also rendered in headless Chromium (``linkspider.discovery.rendering``).
+Requests carry only
 serializable meta and spider-method callbacks, so a shared (Redis) scheduler can hold them.
 """
 
@@ -27,6 +29,7 @@ from linkspider.extraction.page import fill_link_contexts
 from linkspider.crawl.failures import describe_failure, drop_reason, failure_status
 from linkspider.crawl.items import LEASE_META, PageItem
 from linkspider.discovery.crawling import SitemapDiscovery, stored_sitemap_files
+from linkspider.discovery.rendering import RenderDiscovery
 from linkspider.extraction.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.extraction.parsing import (
     ParseDeadlineExceeded,
@@ -83,7 +86,7 @@ def is_html(response: Response) -> bool:
     return isinstance(response, HtmlResponse)
 
 
-class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
+class BacklinksSpider(SitemapDiscovery, RenderDiscovery, scrapy.Spider):
     """Crawl seed sites; yield one ``PageItem`` per fetched or failed URL."""
 
     name = "backlinks"
@@ -120,6 +123,7 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
         self._requested: set[int] = set()
         self.verbatim_urls = True
+        self.render = False  # LINKSPIDER_RENDER, read by configure_rendering
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
@@ -143,6 +147,7 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         spider.max_body_bytes = settings.getint("DOWNLOAD_MAXSIZE")
         spider.link_context = settings.get("LINKSPIDER_LINK_CONTEXT")
         spider.configure_sitemaps(settings)
+        spider.configure_rendering(settings)
         if spider.link_context not in ("all", "external", "none"):
             raise ValueError(
                 f"LINKSPIDER_LINK_CONTEXT={spider.link_context!r}: use all, external or none"
@@ -402,7 +407,9 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
                 if request.url == refresh and isinstance(request, scrapy.Request):
                     request.meta["discovered_by"] = "redirect"
         page["links_over_budget"] = self._over_budget or None
-        yield PageItem(page, links, extracted, redirect_hops, lease=response.meta.get(LEASE_META))
+        item = PageItem(page, links, extracted, redirect_hops, lease=response.meta.get(LEASE_META))
+        # --render: the item waits for the rendered DOM (linkspider.discovery.rendering)
+        yield (self.render and self.render_request(response, item)) or item
         yield from requests
 
     def _context_indices(self, target_sites: list[str | None], site: str | None) -> list[int]:
@@ -449,6 +456,7 @@ class BacklinksSpider(SitemapDiscovery, scrapy.Spider):
         return [r for r in requests if not (isinstance(r, scrapy.Request) and r.url in full)]
 
     def closed(self, reason: str) -> None:
+        self.render_closed()
         if self.parse_workers is not None:
             self.parse_workers.stop()
 

@@ -431,6 +431,9 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sitemaps", action="store_true",
                         help="also serve the sitemap sites (linkspider.web.sitemaps: sitemapped.test, "
                              "textmap.test, badmaps.test, widemap.test)")
+    parser.add_argument("--scripted", action="store_true",
+                        help="also serve the scripted site (linkspider.web.scripted: scripted.test, "
+                             "navigation built by JavaScript, a page that never settles)")
     parser.add_argument("--epoch", type=int, default=0,
                         help="serve this epoch of the world (linkspider.web.epochs; default 0); "
                              "--ground-truth then also writes the truth of epochs 1..K")
@@ -479,6 +482,11 @@ def run_web(args: argparse.Namespace) -> int:
 
             source = SitemapWeb(fallback=source)
             print("sitemap sites: " + " ".join(source.seeds()), flush=True)
+        if getattr(args, "scripted", False):
+            from linkspider.web.scripted import ScriptedWeb
+
+            source = ScriptedWeb(fallback=source)
+            print("scripted site: " + " ".join(source.seeds()), flush=True)
     try:
         serve_forever(source, args.bind, args.port)
     except (OSError, ValueError) as error:
