@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import time
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(SLOW_FILES)}
     order = {id(item): n for n, item in enumerate(items)}
     items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), order[id(item)]))
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process, of its reaped children and of the fork server's children."""
+    from tests import forkserver
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime + forkserver.forked_cpu
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201
+    """With ``LINKSPIDER_TEST_CPU_LOG=FILE``, append each test's CPU seconds (setup, call and
+    teardown, with the processes it started) to FILE: on a shared machine, CPU is the measure
+    of a test's cost that other load does not change much (``bench/suite_cpu.py`` sums it)."""
+    log = os.environ.get("LINKSPIDER_TEST_CPU_LOG")
+    if not log:
+        yield
+        return
+    start, wall = _cpu_seconds(), time.monotonic()
+    yield
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"{_cpu_seconds() - start:.3f}\t{time.monotonic() - wall:.3f}\t{item.nodeid}\n")

@@ -10,7 +10,7 @@ their own still start ``python -m linkspider`` themselves.
 
 Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env) with its stdin,
 stdout and stderr as passed file descriptors; the server answers ``pid N`` at once and
-``status N`` (the wait status) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
+``status N CPU`` (the wait status, the child's CPU seconds) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
 """
 
 from __future__ import annotations
@@ -110,9 +110,9 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: lis
 
 
 def _wait(conn: socket.socket, pid: int) -> None:
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     try:
-        conn.sendall(f"status {status}\n".encode())
+        conn.sendall(f"status {status} {usage.ru_utime + usage.ru_stime:.3f}\n".encode())
     finally:
         conn.close()
 
@@ -175,6 +175,7 @@ class ForkServer:
                 os.kill(pid, 9)
                 raise subprocess.TimeoutExpired(["linkspider", *argv], timeout) from None
             status = int(line.split()[1])
+            _count_cpu(line)
             out.seek(0)
             err.seek(0)
             return subprocess.CompletedProcess(
@@ -198,6 +199,17 @@ class ForkServer:
         for name in os.listdir(self.folder):
             os.unlink(os.path.join(self.folder, name))
         os.rmdir(self.folder)
+
+
+#: CPU seconds of the forked children that ended, for the suite's CPU log (conftest).
+forked_cpu = 0.0
+
+
+def _count_cpu(status_line: str) -> None:
+    global forked_cpu
+    parts = status_line.split()
+    if len(parts) > 2:
+        forked_cpu += float(parts[2])
 
 
 class ForkedProcess:
@@ -230,6 +242,7 @@ class ForkedProcess:
         if line is None:
             return None
         self.returncode = os.waitstatus_to_exitcode(int(line.split()[1]))
+        _count_cpu(line)
         self._conn.close()
         return self.returncode
 
