@@ -1,5 +1,5 @@
 """Bench: how well ``link_scores.relevance`` and ``site_relevance`` tell a same-topic backlink
-from an other-topic one on real text (issue 23, Acceptance, "Relevance on real text").
+from an other-topic one on real text (the acceptance targets for relevance on real text).
 
 1. Debian's documentation packages (``HOSTS``: two database manuals, two shell manuals, git,
    Apache httpd, and the Python docs as the general site) are installed with apt-get when
