@@ -63,12 +63,18 @@ def test_deep_page_keeps_its_links_and_parses_fast(as_bytes: bool) -> None:
     assert elapsed < 10  # 0.3 s measured; 30 s before the cap (bench/hostile.py)
 
 
-def test_ordinary_pages_are_left_as_they_are() -> None:
+def big_ordinary_page() -> bytes:
+    """Return a world home page's body repeated 40 times: an ordinary page past the size
+    where the nesting scan runs."""
     world = World(WorldConfig(sites=2, pages_per_site=10))
     host = world.seeds()[0].split("/")[2]
     body = world.respond(host, "/").body
     inner = body.split(b"<body", 1)[1].split(b">", 1)[1].rsplit(b"</body>", 1)[0]
-    big = b"<html><body>" + inner * 40 + b"</body></html>"
+    return b"<html><body>" + inner * 40 + b"</body></html>"
+
+
+def test_ordinary_pages_are_left_as_they_are() -> None:
+    big = big_ordinary_page()
     assert big.count(b"<") > SCAN_ABOVE_TAGS
     capped = cap_nesting(big)
     assert capped.dropped_tags == 0 and capped.html is big

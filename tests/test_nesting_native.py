@@ -15,8 +15,7 @@ import pytest
 from linkspider.extraction import nesting
 from linkspider.extraction.nesting import MAX_SELECT_OPTIONS, SCAN_ABOVE_TAGS, cap_nesting, scan_and_cut
 from linkspider.web.hostile import deep_page
-from linkspider.web.world import World, WorldConfig
-from tests.test_nesting import HOSTILE_MARKUP
+from tests.test_nesting import HOSTILE_MARKUP, big_ordinary_page
 
 if nesting._nestscan is None:
     if shutil.which("cc") or shutil.which("gcc"):
@@ -67,11 +66,7 @@ def test_random_tag_soup_measures_the_same(max_depth: int) -> None:
 
 
 def test_an_ordinary_page_is_measured_and_left_as_it_is() -> None:
-    world = World(WorldConfig(sites=2, pages_per_site=10))
-    host = world.seeds()[0].split("/")[2]
-    body = world.respond(host, "/").body
-    inner = body.split(b"<body", 1)[1].split(b">", 1)[1].rsplit(b"</body>", 1)[0]
-    big = b"<html><body>" + inner * 40 + b"</body></html>"
+    big = big_ordinary_page()
     assert big.count(b"<") > SCAN_ABOVE_TAGS
     assert native(big, 512) == python(big, 512) > 0
     assert cap_nesting(big) == scan_and_cut(big)
