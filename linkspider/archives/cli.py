@@ -83,12 +83,8 @@ def extracted_offsets(root: Path, run_id: str) -> dict[str, set[int]]:
     """Return, per archive file, the record offsets a run has already written."""
     from linkspider.runs.journal import RunJournal
 
-    table = RunJournal(root, run_id)._pages_column("warc_filename", "warc_offset")
     done: dict[str, set[int]] = {}
-    if table is None:
-        return done
-    for name, offset in zip(table.column("warc_filename").to_pylist(),
-                            table.column("warc_offset").to_pylist()):  # fmt: skip
+    for name, offset in RunJournal(root, run_id).pages_values("warc_filename", "warc_offset"):
         if name is not None and offset is not None:
             done.setdefault(name, set()).add(offset)
     return done

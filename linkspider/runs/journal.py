@@ -58,11 +58,16 @@ class RunJournal:
             path.unlink(missing_ok=True)
         return orphans
 
+    def pages_values(self, *columns: str) -> Iterator[tuple]:
+        """Yield ``columns`` of each of the run's ``pages`` rows as a tuple, read a batch at a
+        time (the run's pages are never all in memory)."""
+        for path in self.pages_files():
+            for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=list(columns)):
+                yield from zip(*(column.to_pylist() for column in batch.columns))
+
     def _pages_values(self, column: str) -> Iterator[str | None]:
         """Yield one column of the run's ``pages`` rows, read a batch at a time."""
-        for path in self.pages_files():
-            for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=[column]):
-                yield from batch.column(0).to_pylist()
+        return (value for (value,) in self.pages_values(column))
 
     def requested_urls(self) -> Iterator[str]:
         """Yield the URLs the run requested and recorded (answered or failed)."""
