@@ -24,7 +24,8 @@ if [ -n "$missing" ]; then
 fi
 # Many tests wait on a crawl in another process: one worker more than the cores keeps them busy.
 # loadfile: a file's tests run one after the other on one worker, so its module fixtures
-# (the crawls most files share) are built once, not once per worker that visits it.
+# (the crawls most files share) are built once, not once per worker that visits it; in the
+# order tests/conftest.py gives (the slowest files first), not xdist's (most tests first).
 workers="${LINKSPIDER_TEST_WORKERS:-$(( $(nproc) + 1 ))}"
 echo "running the suite with $workers workers; pytest's last line says how long it took" >&2
-exec .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+exec .venv/bin/python -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"

@@ -22,14 +22,18 @@ def vendored_file(*parts: str) -> Path:
     return path
 
 
-#: The files that take longest (their module fixtures crawl whole worlds), slowest first. The
-#: suite runs each file on one worker (``--dist loadfile``) in collection order: starting these
-#: first keeps every worker busy to the end instead of leaving one long file for last.
+#: The files that take longest (their module fixtures crawl whole worlds), slowest first, by
+#: their wall seconds in a whole run (``python -m bench.suite_cpu``). The suite runs each file
+#: on one worker (``--dist loadfile``) in collection order (``--no-loadscope-reorder``, or
+#: xdist orders files by their number of tests): starting these first keeps every worker busy
+#: to the end instead of leaving one long file for last.
 SLOW_FILES = (
-    "test_resume.py", "test_history_epochs.py", "test_distributed_chaos.py",
-    "test_archive_extract.py", "test_htmlreport.py", "test_hostile_crawl.py", "test_docs.py",
-    "test_history_monitor.py", "test_distributed_politeness.py", "test_crawl_failures.py",
-    "test_analysis_world.py", "test_bench_smoke.py", "test_warc_write.py", "test_archive_formats.py",
+    "test_history_epochs.py", "test_hostile_crawl.py", "test_htmlreport.py", "test_distributed_crawl.py",
+    "test_distributed_chaos.py", "test_resume.py", "test_targets_check.py", "test_distributed_politeness.py",
+    "test_archive_extract.py", "test_archive_formats.py", "test_scrapyd.py", "test_bench_smoke.py",
+    "test_render.py", "test_crawl_failures.py", "test_history_monitor.py", "test_history_fold.py",
+    "test_warc_write.py", "test_exit_codes.py", "test_docs.py", "test_control_servers.py",
+    "test_analysis_world.py",
 )
 
 
@@ -50,7 +54,8 @@ def _cpu_seconds() -> float:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201
     """With ``LINKSPIDER_TEST_CPU_LOG=FILE``, append each test's CPU seconds (setup, call and
-    teardown, with the processes it started) to FILE: on a shared machine, CPU is the measure
+    teardown, with the processes it started), its wall seconds, worker and start time to FILE:
+    on a shared machine, CPU is the measure
     of a test's cost that other load does not change much (``bench/suite_cpu.py`` sums it)."""
     log = os.environ.get("LINKSPIDER_TEST_CPU_LOG")
     if not log:
@@ -59,4 +64,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
     start, wall = _cpu_seconds(), time.monotonic()
     yield
     with open(log, "a", encoding="utf-8") as handle:
-        handle.write(f"{_cpu_seconds() - start:.3f}\t{time.monotonic() - wall:.3f}\t{item.nodeid}\n")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
+        handle.write(f"{_cpu_seconds() - start:.3f}\t{time.monotonic() - wall:.3f}\t{item.nodeid}"
+                     f"\t{worker}\t{time.time() - (time.monotonic() - wall):.3f}\n")  # fmt: skip

@@ -69,6 +69,9 @@ class PageRouter:
 
     async def route(self, route: Route, request: BrowserRequest) -> None:
         """Answer, fetch through the crawl, or abort one request of the page."""
+        # Any request, refused ones too, is activity: a script that keeps asking (a fetch loop
+        # past the cap, a location loop) is not idle, however still its DOM looks meanwhile.
+        self.last_activity = time.monotonic()
         with suppress(Exception):  # the page may be closed under us: nothing left to answer
             if request.is_navigation_request():
                 if not self._document_served and request.frame.parent_frame is None:
@@ -122,8 +125,8 @@ class PageRouter:
         await route.fulfill(status=response.status, headers=headers, body=response.body)
 
     def idle_for(self) -> float:
-        """Return the seconds since the last routed request started or ended (0 while one is
-        in flight)."""
+        """Return the seconds since the last request of the page was routed, or a fetched one
+        ended (0 while one is in flight)."""
         return 0.0 if self.in_flight else time.monotonic() - self.last_activity
 
 
