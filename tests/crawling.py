@@ -37,16 +37,18 @@ def run_linkspider(*args: str, timeout: float = CRAWL_TIMEOUT, cwd: Path = PROJE
                           text=True, timeout=timeout, env=env, check=False)  # fmt: skip
 
 
-def start_linkspider(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.Popen | ForkedProcess:
-    """Start ``linkspider ARGS`` in a process of its own, output discarded, and return it for
-    the test to poll, signal (SIGKILL, SIGTERM) or wait for (forked from the fork server when
-    it runs, so that it starts with everything imported)."""
+def start_linkspider(*args: str, cwd: Path = PROJECT_ROOT, stderr: Path | None = None) -> subprocess.Popen | ForkedProcess:
+    """Start ``linkspider ARGS`` in a process of its own, output discarded (stderr appended to
+    the file ``stderr`` when given), and return it for the test to poll, signal (SIGKILL,
+    SIGTERM) or wait for (forked from the fork server when it runs, so that it starts with
+    everything imported)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     server = fork_server(PROJECT_ROOT)
     if server is not None:
-        return server.start(list(args), cwd, env)
-    return subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=cwd, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        return server.start(list(args), cwd, env, stderr)
+    with open(stderr or os.devnull, "ab") as err:
+        return subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=cwd, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
 
 
 def run_crawl(*args: str, timeout: float = CRAWL_TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from linkspider.distributed.server import RedisServerMissing, RedisServerProcess
 from tests.conftest import PROJECT_ROOT
 from linkspider.web.recording import RecordingProxy  # noqa: F401 (re-exported for tests)
 from tests.crawling import crawl_command, local_web_args, read_table
+from tests.forkserver import ForkedProcess, fork_server
 
 #: Settings that make a test run end soon after its last page: short idle period, commits
 #: every second, leases of 10 s (tests that kill workers shorten them).
@@ -45,8 +46,14 @@ def worker_args(redis_url: str, run_id: str, proxy_url: str, out: Path, *extra: 
                          *FAST, *extra)  # fmt: skip
 
 
-def start_worker(args: list[str], log: Path) -> subprocess.Popen:
-    """Start a worker process writing its log to ``log``."""
+def start_worker(args: list[str], log: Path, fork: bool = True) -> subprocess.Popen | ForkedProcess:
+    """Start a worker process (``worker_args``) writing its log to ``log``: forked from the fork
+    server when it runs and ``fork``, so that it starts with everything imported (``fork=False``:
+    a new interpreter, which takes a second or so to start)."""
+    server = fork_server(PROJECT_ROOT) if fork else None
+    command = [sys.executable, "-m", "linkspider"]
+    if server is not None and args[:3] == command:
+        return server.start(args[3:], PROJECT_ROOT, {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, log)
     return subprocess.Popen(
         args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "ab"),  # noqa: SIM115
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},

@@ -47,7 +47,9 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
         args = worker_args(redis_server.url, run_id, web.proxy_url, tmp_path, "--concurrency", "4",
                            "-s", "LINKSPIDER_REDIS_LEASE_SECONDS=5")  # fmt: skip
         logs = iter(tmp_path / f"w{i}.log" for i in range(100))
-        workers = [start_worker(args + WORLD.seeds(), next(logs)), start_worker(args, next(logs))]
+        # new interpreters, not forks: the kills below need the crawl to last a while
+        workers = [start_worker(args + WORLD.seeds(), next(logs), fork=False),
+                   start_worker(args, next(logs), fork=False)]
         leased_at_kills, fetch_bound, kills = 0, 0, 0
         deadline = time.monotonic() + 120
         time.sleep(4)
@@ -61,7 +63,7 @@ def test_killed_workers_lose_nothing_and_refetch_at_most_their_leases(redis_serv
                 leased_at_kills += leased
                 fetch_bound += fetches_of_leased
                 kills += 1
-                workers.append(start_worker(args, next(logs)))
+                workers.append(start_worker(args, next(logs), fork=False))
             time.sleep(2.5)
         for worker in workers:
             worker.wait(timeout=max(1, deadline - time.monotonic()))

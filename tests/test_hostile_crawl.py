@@ -14,7 +14,7 @@ from linkspider.extraction.nesting import MAX_NESTING_DEPTH
 from linkspider.web.hostile import DEEP_LINKS, HostileConfig, HostileWeb
 from linkspider.web.server import LocalWebProcess
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args, read_table, run_crawl
+from tests.crawling import crawl_command, local_web_args, read_table, run_crawl, start_linkspider
 
 DEEP_SITE = HostileConfig(deep_site_pages=300, deep_depth=300_000, trap_links=5)
 
@@ -72,8 +72,8 @@ def test_a_signal_stops_a_crawl_while_a_page_is_being_parsed(sig: int, tmp_path:
     with LocalWebProcess(HostileWeb(config)) as web:
         args = local_web_args(web.proxy_url, tmp_path, "-s", "LINKSPIDER_MAX_NESTING_DEPTH=100000000",
                               "-s", "LINKSPIDER_PARSE_DEADLINE=600")  # fmt: skip
-        process = subprocess.Popen(crawl_command("http://deep.test/", *args), cwd=PROJECT_ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        stderr = tmp_path / "stderr.log"
+        process = start_linkspider("crawl", "http://deep.test/", *args, stderr=stderr)
         try:
             deadline = time.monotonic() + 60
             while not list(tmp_path.glob("_staging/run=*/fetched-*.log")) and time.monotonic() < deadline:
@@ -88,9 +88,9 @@ def test_a_signal_stops_a_crawl_while_a_page_is_being_parsed(sig: int, tmp_path:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    assert process.returncode == 1, process.stderr.read() if process.stderr else ""
+    assert process.returncode == 1, stderr.read_text()
     pages = pages_by_url(tmp_path)
-    assert "ended early" in (process.stderr.read() if process.stderr else "")
+    assert "ended early" in stderr.read_text()
     assert pages["http://deep.test/deep.html"]["drop_reason"] == "parse_deadline"
     assert "stopping" in pages["http://deep.test/deep.html"]["error"]
 

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +29,7 @@ from linkspider.web.scripted import (
 )
 from tests.browser import ensure_chromium
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, read_table
+from tests.crawling import crawl_command, read_table, run_linkspider
 
 HOME = f"http://{HOST}/"
 NEVER = f"http://{HOST}/never"
@@ -43,9 +44,7 @@ def crawl(web: LocalWebProcess, out: Path, run_id: str, *extra: str, seed: str =
     the proxy is exempt, a private address of a page is not)."""
     args = [seed, "--proxy", web.proxy_url, "--out", str(out), "--run-id", run_id, "--no-throttle",
             "--concurrency", "8", "--log-level", "WARNING", "--quiet", *extra]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.run(crawl_command(*args), cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)  # fmt: skip
+    return run_linkspider("crawl", *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +236,26 @@ def test_no_chromium_process_outlives_a_crawl_stopped_by_sigterm(crawls: dict) -
     # the page being rendered is not lost: its row says the rendering was cut short
     never = pages(crawls["sigterm_out"])[NEVER]
     assert never["status"] == 200 and "cut short" in never["note"], never
+
+
+ORPHAN_SCRIPT = """
+import os, subprocess, sys, time
+from linkspider.discovery.browser_processes import adopt_orphans, descendants, end_descendants
+assert adopt_orphans()
+# a shell that leaves a sleeping child behind and exits: the sleep is an orphan, as a Chromium
+# helper whose browser exited first
+out = subprocess.run(["sh", "-c", "sleep 60 >/dev/null 2>&1 & echo $!"], capture_output=True, text=True).stdout
+orphan = int(out)
+time.sleep(0.2)
+assert orphan in descendants(os.getpid()), "the orphan was not handed to its subreaper"
+killed = end_descendants(grace=0.5)
+print(killed, os.path.exists(f"/proc/{orphan}"))
+"""
+
+
+def test_a_rendering_crawl_ends_the_processes_its_browser_leaves_even_orphaned() -> None:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", ORPHAN_SCRIPT], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False"]  # killed after the grace, and gone

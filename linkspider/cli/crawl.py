@@ -57,7 +57,14 @@ def run_crawl(seeds: Sequence[str], overrides: dict[str, Any], seeds_file: str |
     failures: list[Any] = []
     extra = {"shared_frontier": True} if shared else {}
     process.crawl(crawler, seeds=seed_urls, **extra).addErrback(failures.append)
+    rendering = settings.getbool("LINKSPIDER_RENDER")
+    if rendering:
+        from linkspider.discovery.browser_processes import adopt_orphans, end_descendants
+
+        adopt_orphans()
     process.start()
+    if rendering:
+        end_descendants()  # no Chromium process outlives the crawl, however it stopped
     return finished_stats(crawler, context, failures)
 
 
