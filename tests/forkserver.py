@@ -73,6 +73,9 @@ def preload() -> None:
             importlib.import_module(name)
         except ImportError:  # an optional part (a C extension not built, an extra not installed)
             pass
+    from linkspider.urls.domains import site_key
+
+    site_key("http://www.example.com/")  # loads the Public Suffix List once, not once per child
 
 
 
