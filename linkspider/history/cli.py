@@ -138,9 +138,11 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def history_after_crawl(root: str, run_id: str) -> None:
     """Update link_history after a crawl run ended (``linkspider crawl``); a failure is
     reported and never changes the crawl's exit code."""
+    from linkspider.crawl.memory import release_freed_memory
     from linkspider.history.fold import HistoryError
     from linkspider.history.update import update_after_run
 
+    release_freed_memory()  # the crawl's freed pages, before DuckDB takes its own
     try:
         steps = update_after_run(root, run_id)
     except (HistoryError, OSError) as exc:
