@@ -76,8 +76,10 @@ LINKSPIDER_PARSE_DEADLINE = 30.0
 #: counted in ``pages.links_truncated`` (``drop_reason`` ``links_per_page``, and a ``note``)
 #: and never parsed (the document is cut before them). This bounds what one page holds: about
 #: 1.7 KB of crawl memory a link kept (170 MB at 100,000) besides its bytes
-#: (``DOWNLOAD_MAXSIZE``): five such pages in one crawl peak at 1.1 GB, 0.7 GB at 50,000
-#: (bench/RESULTS.md). 0 = no limit.
+#: (``DOWNLOAD_MAXSIZE``). Big pages go from parse to item within a budget of this many links
+#: (one page always), so five such pages in one crawl peak at 0.5 GB where one takes 0.4,
+#: the link history fold after the crawl aside (``LINKSPIDER_HISTORY_MEMORY_LIMIT``;
+#: bench/RESULTS.md). 0 = no limit.
 LINKSPIDER_MAX_LINKS_PER_PAGE = 100_000
 #: Bytes of status line and response headers accepted; a response with more is refused
 #: (``drop_reason`` ``headers_too_large``, its status kept): Scrapy counts only the body
@@ -284,8 +286,9 @@ LINKSPIDER_REDIS_EXPECTED_URLS = 1_000_000
 #: failures; host_unreachable: DNS, refused, TLS, timeout) must last before its links are
 #: lost; until then they are unknown, and a link that comes back was never lost.
 LINKSPIDER_HISTORY_TRANSIENT_RUNS = 2
-#: DuckDB memory limit of a history update or diff; beyond it DuckDB spills to
-#: ``<dataset>/_staging/history-spill``.
+#: DuckDB memory limit of a history update or diff, and of the fold after a crawl; beyond it
+#: DuckDB spills to ``<dataset>/_staging/history-spill``. The fold of a run fills it as the
+#: run's links grow (500,000 links: 0.9 GB at 1GB, 0.45 GB at 256MB; bench/RESULTS.md).
 LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"
 #: ``linkspider crawl`` folds a run that ended complete into link_history (and writes its
 #: link_changes); 0 leaves it to ``linkspider history update``.

@@ -34,6 +34,7 @@ from linkspider.dataset.layout import ensure_writable, run_directory
 from linkspider.runs.context import RunContext
 from linkspider.runs.exitcodes import OUTPUT_FAILED_REASON
 from linkspider.crawl.items import SitemapItem
+from linkspider.crawl.memory import release_freed_memory
 from linkspider.dataset.schema import LINK_PAGE_COLUMNS, LINKS_SCHEMA, PAGES_SCHEMA, SITEMAP_URLS_SCHEMA
 from pipelines.parquet_writer import (
     LinksBuffer,
@@ -228,6 +229,7 @@ class ParquetExportPipeline:
                              ("pages", self.pages)):
             if buffer.rows:
                 self.writers[name].write(buffer.take())
+        release_freed_memory()
 
     def commit_due(self) -> bool:
         """Return True when the uncommitted rows are old enough, or the files full enough."""

@@ -294,6 +294,21 @@ def test_hook_after_a_run_that_is_not_complete_changes_nothing(tmp_path: Path) -
     assert [s.run_id for s in update_after_run(tmp_path, "r1")] == ["r1"]
 
 
+
+def test_the_crawls_history_settings_reach_its_fold(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``crawl -s LINKSPIDER_HISTORY_MEMORY_LIMIT=...`` bounds the fold after the crawl (it
+    used the project's default, 1GB, whatever the crawl was given)."""
+    from linkspider.history.cli import history_after_crawl
+
+    write_run(tmp_path, 1, [page()], [link()], status="complete")
+    history_after_crawl(str(tmp_path), "r1", {"LINKSPIDER_HISTORY_MEMORY_LIMIT": "1KB"})
+    assert "link_history not updated" in capsys.readouterr().err  # DuckDB: out of memory
+    assert not history_path(tmp_path).exists()
+    history_after_crawl(str(tmp_path), "r1", {"LINKSPIDER_HISTORY_MEMORY_LIMIT": "256MB",
+                                              "LINKSPIDER_HISTORY_TRANSIENT_RUNS": "3"})  # fmt: skip
+    assert history_path(tmp_path).exists()
+
+
 def test_epoch_truth_is_written_as_jsonl(tmp_path: Path) -> None:
     import json
 

@@ -155,7 +155,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if code == ExitCode.COMPLETE and not args.redis and str(overrides.get("LINKSPIDER_HISTORY_UPDATE", "1")).lower() not in ("0", "false"):
         from linkspider.history.cli import history_after_crawl
 
-        history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"])
+        history_after_crawl(stats["linkspider/output_dir"], stats["linkspider/run_id"], overrides)
     # a distributed run's targets are checked once, by the worker that ended the run
     checks = stats.get("linkspider/redis/check_targets") if args.redis else stats.get("linkspider/pages_rows_written")
     if args.check_targets and checks:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def add_history_commands(sub: argparse._SubParsersAction) -> None:
@@ -135,15 +139,24 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return exit_code(verdicts)
 
 
-def history_after_crawl(root: str, run_id: str) -> None:
-    """Update link_history after a crawl run ended (``linkspider crawl``); a failure is
-    reported and never changes the crawl's exit code."""
+def history_after_crawl(root: str, run_id: str, settings: Mapping[str, Any] | None = None) -> None:
+    """Update link_history after a crawl run ended (``linkspider crawl``), with the crawl's
+    ``LINKSPIDER_HISTORY_MEMORY_LIMIT`` and ``LINKSPIDER_HISTORY_TRANSIENT_RUNS`` when its
+    ``settings`` (``-s``) give them; a failure is reported and never changes the crawl's exit
+    code."""
+    import duckdb
+
+    from linkspider.crawl.memory import release_freed_memory
     from linkspider.history.fold import HistoryError
     from linkspider.history.update import update_after_run
 
+    release_freed_memory()  # the crawl's freed pages, before DuckDB takes its own
     try:
-        steps = update_after_run(root, run_id)
-    except (HistoryError, OSError) as exc:
+        settings = settings or {}
+        transient = settings.get("LINKSPIDER_HISTORY_TRANSIENT_RUNS")
+        steps = update_after_run(root, run_id, int(transient) if transient else None,
+                                 settings.get("LINKSPIDER_HISTORY_MEMORY_LIMIT"))  # fmt: skip
+    except (HistoryError, OSError, duckdb.Error) as exc:  # duckdb: out of its memory limit
         print(f"linkspider: link_history not updated: {exc}; run `linkspider history update "
               f"--out {root}` to retry", file=sys.stderr)  # fmt: skip
         return

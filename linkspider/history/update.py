@@ -128,10 +128,12 @@ def step(root: str | os.PathLike[str], run_id: str, path: Path, done: list[str],
     return Step(run_id, from_run, changes, identities, links, untracked)
 
 
-def update_after_run(root: str | os.PathLike[str], run_id: str) -> list[Step]:
-    """The crawl's hook: bring link_history up to date when ``run_id`` ended complete.
+def update_after_run(root: str | os.PathLike[str], run_id: str, transient_runs: int | None = None,
+                     memory_limit: str | None = None) -> list[Step]:  # fmt: skip
+    """The crawl's hook: bring link_history up to date when ``run_id`` ended complete, with
+    the crawl's ``transient_runs`` and ``memory_limit`` (None: the settings' defaults).
 
     Does nothing for a run that is not complete (it is never compared)."""
     if run_id not in comparable_runs(root):
         return []
-    return update_history(root)
+    return update_history(root, transient_runs, memory_limit)

@@ -32,9 +32,11 @@ from linkspider.discovery.crawling import SitemapDiscovery, stored_sitemap_files
 from linkspider.discovery.rendering import RenderDiscovery
 from linkspider.extraction.links import page_nofollow_reason, page_says_noindex, resolve_links
 from linkspider.extraction.parsing import (
+    DocumentBudget,
     ParseDeadlineExceeded,
     ParsedDocument,
     ParseWorkers,
+    count_tags,
     limits_note,
     parse_document,
 )
@@ -119,6 +121,7 @@ class BacklinksSpider(SitemapDiscovery, RenderDiscovery, scrapy.Spider):
         #: Links the page being followed could not request: its site's budget was full.
         self._over_budget = 0
         self.parse_workers: ParseWorkers | None = None
+        self.big_documents: DocumentBudget | None = None  # made with parse_workers
         # Hashes of URLs already requested by this process: avoids building a Request for
         # every repeated internal link (Scrapy's dupefilter would drop it, but only after).
         self._requested: set[int] = set()
@@ -301,11 +304,29 @@ class BacklinksSpider(SitemapDiscovery, RenderDiscovery, scrapy.Spider):
                 reactor, self.parse_threads,
                 stopping=(lambda: not crawler.crawling) if crawler is not None else None,
             )  # fmt: skip
+            self.big_documents = DocumentBudget(self.max_links_per_page)
+        # Big pages from their parse to their item hold at most LINKSPIDER_MAX_LINKS_PER_PAGE
+        # links at once (by their "<" count; one page always): the memory of one page full of
+        # links, not of every such page downloaded.
+        tags = count_tags(document)
+        size = min(tags, self.max_links_per_page or tags)
+        await maybe_deferred_to_future(self.big_documents.acquire(size))
+        try:
+            return await self._parse_big_page(response, page, redirect_hops, x_robots, document, tags)
+        finally:
+            self.big_documents.release(size)
+
+    async def _parse_big_page(
+        self, response: Response, page: dict[str, Any], redirect_hops: list, x_robots: str | None,
+        document: str | bytes, tags: int,
+    ) -> list[Any]:
+        from scrapy.utils.defer import maybe_deferred_to_future
+
         depth = self.max_nesting_depth
         try:
             max_links = self.max_links_per_page
             parsed = await maybe_deferred_to_future(self.parse_workers.submit(
-                lambda: parse_document(document, depth, max_links), self.parse_deadline))  # fmt: skip
+                lambda: parse_document(document, depth, max_links, tags), self.parse_deadline))  # fmt: skip
         except ParseDeadlineExceeded as exc:
             page["error"] = (
                 f"ParseDeadlineExceeded: {response.url} ({len(document):,} characters) was not "
