@@ -69,7 +69,7 @@ def column_differences(before: pa.ChunkedArray, after: pa.ChunkedArray, rtol: fl
         close[both] = np.abs(a[both] - b[both]) <= rtol * np.maximum(np.abs(a[both]), np.abs(b[both]))
         close |= na & nb
         return int((~close).sum())
-    if not _has_float(before.type):
+    if not _has_float(before.type) and not pa.types.is_nested(before.type):
         equal = pa.compute.equal(before, after).fill_null(False)
         same = pa.compute.or_(equal, pa.compute.and_(before.is_null(), after.is_null()))
         return len(before) - int(pa.compute.sum(same).as_py() or 0)

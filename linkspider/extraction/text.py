@@ -186,7 +186,7 @@ def terms_languages(pages: list[list[str]]) -> list[str | None]:
 
 
 #: Texts walked through py3langid's automaton at once (bounds the walk's byte matrix).
-_WALK_BATCH = 4_096
+_WALK_BATCH = 1_024
 
 
 def _feature_counts(identifier: Any, texts: list[bytes], n_features: int) -> tuple[Any, Any, Any]:
@@ -202,7 +202,7 @@ def _feature_counts(identifier: Any, texts: list[bytes], n_features: int) -> tup
         lengths = np.fromiter(map(len, batch), np.int64, len(batch))
         width = int(lengths.max()) if len(batch) else 0
         inside = np.arange(width) < lengths[:, None]
-        data = np.zeros((len(batch), width), np.int64)
+        data = np.zeros((len(batch), width), np.uint8)
         data[inside] = np.frombuffer(b"".join(batch), np.uint8)
         state = np.zeros(len(batch), np.int64)
         visits = np.empty((len(batch), width), np.int32)
