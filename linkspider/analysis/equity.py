@@ -33,6 +33,7 @@ import json
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from linkspider.analysis.graph import DAMPING, PowerIterationFailedConvergence
@@ -107,28 +108,22 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
     ``forward``: ``page_rank.url_forwards`` of the run, when already read."""
     forward = url_forwards(con) if forward is None else forward
     links = con.sql(queries.CRAWL_LINKS).to_arrow_table()
-    fetched = [url for (url,) in con.execute(queries.FETCHED_PAGES).fetchall()]
-    source_urls = links.column("source_url").to_pylist()
-    target_urls = links.column("target_url").to_pylist()
-    kinds = links.column("link_kind").to_pylist()
-    schemes = links.column("target_scheme").to_pylist()
-    body = np.array([k in queries.BODY_KINDS and s in ("http", "https") for k, s in zip(kinds, schemes)],
-                    dtype=bool)  # fmt: skip
-    forward_row = np.array([k in FORWARD_KINDS for k in kinds], dtype=bool)
-    index: dict[str, int] = {}
-
-    def node(url: str) -> int:
-        url = forward.get(url, url)
-        found = index.get(url)
-        if found is None:
-            found = index[url] = len(index)
-        return found
-
-    for url in fetched:
-        node(url)
+    fetched = con.sql(queries.FETCHED_PAGES).to_arrow_table().column(0)
+    kinds, schemes = links.column("link_kind"), links.column("target_scheme")
+    body = pc.and_(pc.is_in(kinds, pa.array(queries.BODY_KINDS)),
+                   pc.is_in(schemes, pa.array(["http", "https"]))).fill_null(False)  # fmt: skip
+    body = body.to_numpy(zero_copy_only=False).astype(bool)
+    forward_row = pc.is_in(kinds, pa.array(FORWARD_KINDS)).fill_null(False)
+    forward_row = forward_row.to_numpy(zero_copy_only=False).astype(bool)
     edges = np.flatnonzero(body)
-    sources = np.fromiter((node(source_urls[i]) for i in edges), np.int64, len(edges))
-    targets = np.fromiter((node(target_urls[i]) for i in edges), np.int64, len(edges))
+    take = pa.array(edges)
+    # node ids in order of first appearance: fetched pages, then sources, then targets
+    nodes = pc.dictionary_encode(pa.chunked_array([
+        _forwarded(fetched, forward), _forwarded(links.column("source_url").take(take), forward),
+        _forwarded(links.column("target_url").take(take), forward)], pa.string()).combine_chunks())  # fmt: skip
+    ids = nodes.indices.to_numpy().astype(np.int64)
+    sources, targets = ids[len(fetched):len(fetched) + len(edges)], ids[len(fetched) + len(edges):]
+    index = nodes.dictionary
     positions = links.column("position").fill_null(-1).to_numpy(zero_copy_only=False)
     weight = np.zeros(links.num_rows)
     weight[edges] = surfer_weights(links.column("follow").to_numpy(zero_copy_only=False)[edges],
@@ -147,10 +142,8 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
     target_rank = np.full(links.num_rows, np.nan)
     source_rank[edges], target_rank[edges] = rank[sources], rank[targets]
     nulls = np.isnan(equity)
-    urls = np.array(list(index), dtype=object)
-    source_node = np.full(links.num_rows, None, dtype=object)
-    target_node = np.full(links.num_rows, None, dtype=object)
-    source_node[edges], target_node[edges] = urls[sources], urls[targets]
+    source_node, target_node = _spread_nodes(index, sources, edges, links.num_rows), _spread_nodes(
+        index, targets, edges, links.num_rows)  # fmt: skip
     table = pa.table({
         "run_id": pa.array([run_id] * links.num_rows, pa.string()),
         "source_url": links.column("source_url"), "target_url": links.column("target_url"),
@@ -160,8 +153,7 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
         "weight": pa.array(np.where(body, weight, np.nan), pa.float64(), mask=~body),
         "link_share": pa.array(_expand(share, edges, links.num_rows), pa.float64(), mask=~body),
         "equity": pa.array(equity, pa.float64(), mask=nulls),
-        "source_node": pa.array(source_node, pa.string()),
-        "target_node": pa.array(target_node, pa.string()),
+        "source_node": source_node, "target_node": target_node,
         "source_crawl_rank": pa.array(source_rank, pa.float64(), mask=np.isnan(source_rank)),
         "target_crawl_rank": pa.array(target_rank, pa.float64(), mask=np.isnan(target_rank)),
     })
@@ -171,7 +163,23 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
              "region_weights": REGION_WEIGHTS, "other_region_weight": OTHER_REGION_WEIGHT,
              "position_half": POSITION_HALF}  # fmt: skip
     table = table.replace_schema_metadata({"linkspider.analysis.crawl_rank": json.dumps(model)})
-    return table, dict(zip(urls.tolist(), rank.tolist()))
+    return table, dict(zip(index.to_pylist(), rank.tolist()))
+
+
+def _forwarded(urls: pa.Array | pa.ChunkedArray, forward: dict[str, str]) -> pa.Array:
+    """Return each URL's ``forward`` end (itself when it forwards nowhere)."""
+    urls = urls.combine_chunks() if isinstance(urls, pa.ChunkedArray) else urls
+    at = pc.index_in(urls, value_set=pa.array(list(forward), pa.string()))
+    return pc.if_else(pc.is_valid(at), pa.array(list(forward.values()), pa.string()).take(at), urls)
+
+
+def _spread_nodes(urls: pa.Array, ids: np.ndarray, rows: np.ndarray, length: int) -> pa.Array:
+    """Return a column of ``length`` rows: ``urls[ids[i]]`` at ``rows[i]``, null elsewhere."""
+    at = np.zeros(length, np.int64)
+    at[rows] = ids
+    mask = np.ones(length, bool)
+    mask[rows] = False
+    return urls.take(pa.array(at, mask=mask)).cast(pa.string())
 
 
 def _take(column: pa.ChunkedArray, rows: np.ndarray) -> list[str | None]:
