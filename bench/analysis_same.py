@@ -43,7 +43,7 @@ def sorted_table(path: Path) -> pa.Table:
     keys = [f for f in schema if not _has_float(f.type)] + [f for f in schema if _has_float(f.type)]
     order = ", ".join(f'"{f.name}" NULLS FIRST' for f in keys)
     con = duckdb.connect()
-    table = con.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY {order}").to_arrow_table()
+    table = con.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY {order}").to_arrow_table()
     con.close()
     return table
 
