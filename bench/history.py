@@ -8,7 +8,8 @@ with fixed shares: 1% of pages 404, 1% 500, 0.5% noindex; 2% of links removed, 2
 edited, 1% made nofollow; 2% of pages get a new link. Each command runs in its own process;
 wall time and peak RSS (``getrusage`` of that process) are printed as a table.
 
-    .venv/bin/python -m bench.history [--dir DIR] [--sites 2000] [--pages 20] [--links 25]
+    .venv/bin/python -m bench.history [--dir DIR] [--sites 2000] [--pages 20] [--links 25] \
+        [--limits 1GB,256MB,128MB]
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=2000)
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--links", type=int, default=25)
+    parser.add_argument("--limits", default="1GB,256MB,128MB",
+                        help="comma-separated LINKSPIDER_HISTORY_MEMORY_LIMIT values to fold at "
+                             "(the project's default is 256MB)")  # fmt: skip
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="linkspider-history-bench-"))
     started = time.monotonic()
@@ -124,11 +128,11 @@ def main() -> None:
     linkspider = [sys.executable, "-m", "linkspider"]
     rows = []
     # Fold r1 alone first (a dataset with one run), then the incremental step r1 -> r2; at
-    # the default memory limit and at a quarter of it.
+    # each memory limit.
     r2 = sorted((root / "pages").glob("*/run=r2"))[0]
     hidden = r2.parent.parent / "_r2_hidden"
     history = root / "link_history" / "link_history.parquet"
-    for limit in ("1GB", "256MB"):
+    for limit in args.limits.split(","):
         for path in (history, *root.glob("link_changes/*/*.parquet")):
             path.unlink(missing_ok=True)
         r2.rename(hidden)

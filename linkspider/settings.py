@@ -287,9 +287,11 @@ LINKSPIDER_REDIS_EXPECTED_URLS = 1_000_000
 #: lost; until then they are unknown, and a link that comes back was never lost.
 LINKSPIDER_HISTORY_TRANSIENT_RUNS = 2
 #: DuckDB memory limit of a history update or diff, and of the fold after a crawl; beyond it
-#: DuckDB spills to ``<dataset>/_staging/history-spill``. The fold of a run fills it as the
-#: run's links grow (500,000 links: 0.9 GB at 1GB, 0.45 GB at 256MB; bench/RESULTS.md).
-LINKSPIDER_HISTORY_MEMORY_LIMIT = "1GB"
+#: DuckDB spills to ``<dataset>/_staging/history-spill``. At 256MB a fold's process holds
+#: about 0.45 GB whatever the run's size (0.5M to 3M links); 1GB folds about 2x faster and
+#: holds up to 1.1 GB (bench/RESULTS.md). A limit too tight for one DuckDB thread per core is
+#: retried on one thread (128MB works so for 0.5M links, slower); too tight for one: exit 3.
+LINKSPIDER_HISTORY_MEMORY_LIMIT = "256MB"
 #: ``linkspider crawl`` folds a run that ended complete into link_history (and writes its
 #: link_changes); 0 leaves it to ``linkspider history update``.
 LINKSPIDER_HISTORY_UPDATE = True

@@ -297,7 +297,7 @@ def test_hook_after_a_run_that_is_not_complete_changes_nothing(tmp_path: Path) -
 
 def test_the_crawls_history_settings_reach_its_fold(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """``crawl -s LINKSPIDER_HISTORY_MEMORY_LIMIT=...`` bounds the fold after the crawl (it
-    used the project's default, 1GB, whatever the crawl was given)."""
+    used the project's default, whatever the crawl was given)."""
     from linkspider.history.cli import history_after_crawl
 
     write_run(tmp_path, 1, [page()], [link()], status="complete")
@@ -307,6 +307,50 @@ def test_the_crawls_history_settings_reach_its_fold(tmp_path: Path, capsys: pyte
     history_after_crawl(str(tmp_path), "r1", {"LINKSPIDER_HISTORY_MEMORY_LIMIT": "256MB",
                                               "LINKSPIDER_HISTORY_TRANSIENT_RUNS": "3"})  # fmt: skip
     assert history_path(tmp_path).exists()
+
+
+def test_a_fold_out_of_memory_on_a_thread_per_core_is_done_again_on_one(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Each DuckDB thread holds buffers that do not spill, so a small limit that one thread per
+    core exceeds is enough for one thread: the step is done again on one (500,000 links fold
+    at 128MB that way; bench/history.py). DuckDB's error is simulated here on each step's
+    first try, and the step's tables are real."""
+    import duckdb
+
+    from linkspider.history import fold
+
+    write_run(tmp_path, 1, [page()], [link()], status="complete")
+    write_run(tmp_path, 2, [page()], [link(anchor="New shoes")], status="complete")
+    threads_seen = []
+    real_fold_run = fold.fold_run
+
+    def fold_run(con, *args, **kwargs):
+        threads_seen.append(int(con.execute("SELECT current_setting('threads')").fetchone()[0]))
+        if len(threads_seen) % 2:  # each step's first try: DuckDB's default, a thread per core
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return real_fold_run(con, *args, **kwargs)
+
+    monkeypatch.setattr(fold, "fold_run", fold_run)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    steps = update_history(tmp_path, memory_limit="64MB")
+    assert [(s.run_id, s.changes) for s in steps] == [("r1", 0), ("r2", 1)]
+    assert threads_seen[1::2] == [1, 1], threads_seen
+    assert not (tmp_path / "_staging" / "history-spill").exists()
+
+
+def test_a_limit_too_small_for_one_thread_exits_3_saying_to_raise_it(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture) -> None:  # fmt: skip
+    from linkspider.cli import main
+
+    write_run(tmp_path, 1, [page()], [link()], status="complete")
+    write_run(tmp_path, 2, [page()], [link()], status="complete")
+    assert main(["history", "update", "--out", str(tmp_path), "--memory-limit", "1KB"]) == 3
+    err = capsys.readouterr().err
+    assert "memory limit of 1KB, on one thread too" in err and "--memory-limit 1GB" in err, err
+    assert "Traceback" not in err and not history_path(tmp_path).exists()
+    assert main(["diff", "--out", str(tmp_path), "--memory-limit", "1KB"]) == 3
+    assert "raise it" in capsys.readouterr().err
+    assert not history_path(tmp_path).exists() and not (tmp_path / "_staging" / "history-spill").exists()
 
 
 def test_epoch_truth_is_written_as_jsonl(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -291,6 +292,24 @@ def test_a_page_of_300000_links_stays_within_its_memory_bound(big_page_crawls: d
     row = pages_by_url(out)[BIG_PAGE]
     assert row["links_count"] == 100_000 and row["links_truncated"] == 200_000
     assert pages_by_url(unbounded_out)[BIG_PAGE]["links_count"] == 300_000
+
+
+def test_the_history_fold_of_300000_links_stays_within_its_duckdb_limit(big_page_crawls: dict,
+                                                                          tmp_path: Path) -> None:  # fmt: skip
+    """The fold after a crawl (here run alone, on a copy of the unbounded crawl's 300,000
+    links) holds about its DuckDB limit (LINKSPIDER_HISTORY_MEMORY_LIMIT, 256MB) plus the
+    process: 459 MB measured for 500,000 links, where the old 1GB default took 919 MB."""
+    import shutil
+
+    dataset = tmp_path / "dataset"
+    shutil.copytree(big_page_crawls["unbounded"][1], dataset)
+    process = subprocess.Popen([sys.executable, "-m", "linkspider", "history", "update", "--out", str(dataset)],
+                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    _, status, usage = os.wait4(process.pid, 0)
+    out = process.stdout.read() + process.stderr.read()
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert "300000 links in link_history" in out.replace(",", ""), out
+    assert usage.ru_maxrss // 1024 < 256 + 300, (usage.ru_maxrss // 1024, out)
 
 
 def test_three_pages_of_300000_links_take_about_the_memory_of_one(big_page_crawls: dict) -> None:

@@ -25,7 +25,7 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
                       help="runs a 5xx/unreachable page must fail before its links are lost "
                            "(default: LINKSPIDER_HISTORY_TRANSIENT_RUNS, 2)")
     diff.add_argument("--memory-limit", metavar="SIZE",
-                      help="DuckDB memory limit, e.g. 512MB (default: LINKSPIDER_HISTORY_MEMORY_LIMIT, 1GB)")
+                      help="DuckDB memory limit, e.g. 1GB (default: LINKSPIDER_HISTORY_MEMORY_LIMIT, 256MB)")
     diff.set_defaults(func=cmd_diff)
 
     history = sub.add_parser("history", help="the link_history table")
@@ -60,28 +60,28 @@ def add_history_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from linkspider.history.diff import diff
-    from linkspider.history.fold import HistoryError
+    from linkspider.history.fold import HistoryError, HistoryMemoryError
 
     try:
         summary = diff(args.out, args.from_run, args.to_run, top=args.top, transient_runs=args.transient_runs,
                        memory_limit=args.memory_limit)
     except HistoryError as exc:
         print(f"linkspider diff: {exc}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(exc, HistoryMemoryError) else 2
     print(summary.text())
     alerting = {change for change, _, links in summary.counts if links} & set(args.fail_on)
     return 1 if alerting else 0
 
 
 def cmd_history_update(args: argparse.Namespace) -> int:
-    from linkspider.history.fold import HistoryError
+    from linkspider.history.fold import HistoryError, HistoryMemoryError
     from linkspider.history.update import update_history
 
     try:
         steps = update_history(args.out, args.transient_runs, args.memory_limit)
     except HistoryError as exc:
         print(f"linkspider history update: {exc}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(exc, HistoryMemoryError) else 2
     if not steps:
         print(f"link_history in {args.out} is up to date")
     for step in steps:

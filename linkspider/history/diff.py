@@ -19,7 +19,7 @@ import duckdb
 from linkspider.dataset.layout import STAGING
 from linkspider.history import fold, queries
 from linkspider.history.fold import HistoryError
-from linkspider.history.update import comparable_runs, settings_default, update_history
+from linkspider.history.update import DEFAULT_MEMORY_LIMIT, comparable_runs, settings_default, update_history
 
 
 @dataclass
@@ -80,7 +80,7 @@ def diff(root: str | os.PathLike[str], from_run: str | None = None, to_run: str 
     runs = comparable_runs(root)
     from_run, to_run = pick_runs(runs, from_run, to_run)
     summary = _diff(root, runs, from_run, to_run, top, transient_runs, memory_limit)
-    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", "1GB"))
+    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT))
     summary.untracked = fold.untracked_note(to_run, *fold.run_untracked(root, to_run, memory))
     return summary
 
@@ -106,7 +106,7 @@ def _changes_from(root: Path, to_run: str) -> str | None:
 def _diff_from_scratch(root: Path, runs: list[str], from_run: str, to_run: str, top: int,
                        transient_runs: int | None, memory_limit: str | None) -> DiffSummary:  # fmt: skip
     transient = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS", 2))
-    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", "1GB"))
+    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT))
     scratch = root / STAGING / f"diff-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
@@ -122,16 +122,14 @@ def _diff_from_scratch(root: Path, runs: list[str], from_run: str, to_run: str, 
 
 def _fold_into(root: Path, path: Path, done: list[str], run_id: str, transient: int, memory: str,
                write_changes_of: str | None) -> None:  # fmt: skip
-    con = fold.connect(root, memory)
-    try:
+    def work(con: duckdb.DuckDBPyConnection) -> None:
         fold.load_prior(con, path if done else None)
         fold.fold_run(con, root, run_id, done[-1] if done else None, transient)
         if write_changes_of is not None:
             fold.write_changes(con, root, write_changes_of, run_id)
         fold.write_history(con, root, path, done + [run_id])
-    finally:
-        con.close()
-        fold.cleanup(root)
+
+    fold.bounded(root, memory, work)
 
 
 def summarize(root: Path, from_run: str, to_run: str, history_after: Path, top: int = 10) -> DiffSummary:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -22,12 +24,18 @@ from linkspider.history import queries
 from linkspider.history.identity import TRACKED_KINDS, TRANSIENT_REASONS, sql_list, unreachable_pattern
 from linkspider.dataset.schema import LINK_CHANGES_SCHEMA, LINK_HISTORY_SCHEMA, LINKS_SCHEMA, PAGES_SCHEMA, SCHEMA_VERSION
 
+T = TypeVar("T")
+
 #: Parquet key-value metadata of link_history: the runs folded into it, oldest first.
 FOLDED_RUNS_KEY = "linkspider.history.runs"
 
 
 class HistoryError(RuntimeError):
     """The history cannot be computed from the dataset as it is."""
+
+
+class HistoryMemoryError(HistoryError):
+    """DuckDB ran out of the history's memory limit, even on one thread."""
 
 
 #: Why the links of a page in each state are not tracked, for :func:`untracked_note`.
@@ -85,8 +93,10 @@ def changes_path(root: str | os.PathLike[str], to_run: str) -> Path:
     return Path(root) / "link_changes" / f"run={to_run}" / "link_changes.parquet"
 
 
-def connect(root: str | os.PathLike[str], memory_limit: str) -> duckdb.DuckDBPyConnection:
-    """Return a DuckDB connection with bounded memory, spilling under ``root/_staging``."""
+def connect(root: str | os.PathLike[str], memory_limit: str,
+            threads: int | None = None) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    """Return a DuckDB connection with bounded memory, spilling under ``root/_staging``
+    (``threads``: DuckDB's worker threads, None for its default of one per core)."""
     spill = Path(root) / STAGING / "history-spill"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -94,7 +104,36 @@ def connect(root: str | os.PathLike[str], memory_limit: str) -> duckdb.DuckDBPyC
     con.execute(f"SET temp_directory = {_literal(str(spill))}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET TimeZone = 'UTC'")
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+def bounded(root: str | os.PathLike[str], memory_limit: str,
+            work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:  # fmt: skip
+    """Return ``work(con)`` on a :func:`connect` connection, closed and its spill removed
+    afterwards.
+
+    Each DuckDB thread keeps buffers of its own that do not spill, so a small
+    ``memory_limit`` that is too tight for one per core is not for one thread: on an
+    out-of-memory error the work is done again (from the start: each write is atomic and
+    replaces) on one thread. Only a limit too small for one thread fails, with
+    :class:`HistoryMemoryError`."""
+    for threads in (None, 1):
+        con = connect(root, memory_limit, threads)
+        try:
+            return work(con)
+        except duckdb.OutOfMemoryException as exc:
+            if threads == 1 or (os.cpu_count() or 1) == 1:
+                first_line = str(exc).strip().splitlines()[0]
+                raise HistoryMemoryError(
+                    f"DuckDB ran out of the history's memory limit of {memory_limit}, on one thread "
+                    f"too ({first_line}); raise it: --memory-limit 1GB, or "
+                    "-s LINKSPIDER_HISTORY_MEMORY_LIMIT=1GB for a crawl's fold") from exc
+        finally:
+            con.close()
+            cleanup(root)
+    raise AssertionError("unreachable")
 
 
 def _literal(value: str) -> str:
@@ -169,13 +208,12 @@ def untracked(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
 
 def run_untracked(root: str | os.PathLike[str], run_id: str, memory_limit: str) -> tuple[int, dict[str, int]]:
     """Return :func:`untracked` of ``run_id`` on a connection of its own."""
-    con = connect(root, memory_limit)
-    try:
+
+    def work(con: duckdb.DuckDBPyConnection) -> tuple[int, dict[str, int]]:
         load_run(con, root, run_id)
         return untracked(con)
-    finally:
-        con.close()
-        cleanup(root)
+
+    return bounded(root, memory_limit, work)
 
 
 def write_history(con: duckdb.DuckDBPyConnection, root: str | os.PathLike[str], path: Path,

@@ -16,13 +16,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkspider.history import fold
 from linkspider.history.fold import HistoryError, Step
 
+if TYPE_CHECKING:
+    import duckdb
+
 #: Defaults of the history's settings (documented in ``linkspider.settings``).
 DEFAULT_TRANSIENT_RUNS = 2
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "256MB"
 
 
 def settings_default(name: str, fallback: object) -> object:
@@ -114,18 +118,17 @@ def _update_history(root: str | os.PathLike[str], transient_runs: int | None,
 def step(root: str | os.PathLike[str], run_id: str, path: Path, done: list[str],
          transient_runs: int, memory_limit: str) -> Step:  # fmt: skip
     """Fold ``run_id`` into the link_history at ``path`` (after the runs ``done``)."""
-    con = fold.connect(root, memory_limit)
-    try:
+    from_run = done[-1] if done else None
+
+    def work(con: duckdb.DuckDBPyConnection) -> Step:
         fold.load_prior(con, path if done else None)
-        from_run = done[-1] if done else None
         fold.fold_run(con, root, run_id, from_run, transient_runs)
         changes = fold.write_changes(con, root, from_run, run_id) if from_run else 0
         identities = fold.write_history(con, root, path, done + [run_id])
         links, untracked = fold.untracked(con)
-    finally:
-        con.close()
-        fold.cleanup(root)
-    return Step(run_id, from_run, changes, identities, links, untracked)
+        return Step(run_id, from_run, changes, identities, links, untracked)
+
+    return fold.bounded(root, memory_limit, work)
 
 
 def update_after_run(root: str | os.PathLike[str], run_id: str, transient_runs: int | None = None,
