@@ -156,7 +156,7 @@ def history_after_crawl(root: str, run_id: str, settings: Mapping[str, Any] | No
         transient = settings.get("LINKSPIDER_HISTORY_TRANSIENT_RUNS")
         steps = update_after_run(root, run_id, int(transient) if transient else None,
                                  settings.get("LINKSPIDER_HISTORY_MEMORY_LIMIT"))  # fmt: skip
-    except (HistoryError, OSError, duckdb.Error) as exc:  # duckdb: out of its memory limit
+    except (HistoryError, OSError, duckdb.Error) as exc:  # duckdb: any other DuckDB failure
         print(f"linkspider: link_history not updated: {exc}; run `linkspider history update "
               f"--out {root}` to retry", file=sys.stderr)  # fmt: skip
         return

@@ -19,7 +19,9 @@ import duckdb
 from linkspider.dataset.layout import STAGING
 from linkspider.history import fold, queries
 from linkspider.history.fold import HistoryError
-from linkspider.history.update import DEFAULT_MEMORY_LIMIT, comparable_runs, settings_default, update_history
+from linkspider.history.update import (
+    comparable_runs, memory_limit_or_default, transient_runs_or_default, update_history,
+)  # fmt: skip
 
 
 @dataclass
@@ -80,7 +82,7 @@ def diff(root: str | os.PathLike[str], from_run: str | None = None, to_run: str 
     runs = comparable_runs(root)
     from_run, to_run = pick_runs(runs, from_run, to_run)
     summary = _diff(root, runs, from_run, to_run, top, transient_runs, memory_limit)
-    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT))
+    memory = memory_limit_or_default(memory_limit)
     summary.untracked = fold.untracked_note(to_run, *fold.run_untracked(root, to_run, memory))
     return summary
 
@@ -105,8 +107,8 @@ def _changes_from(root: Path, to_run: str) -> str | None:
 
 def _diff_from_scratch(root: Path, runs: list[str], from_run: str, to_run: str, top: int,
                        transient_runs: int | None, memory_limit: str | None) -> DiffSummary:  # fmt: skip
-    transient = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS", 2))
-    memory = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT))
+    transient = transient_runs_or_default(transient_runs)
+    memory = memory_limit_or_default(memory_limit)
     scratch = root / STAGING / f"diff-{os.getpid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:

@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 from linkspider.dataset.layout import run_files
 from linkspider.history import fold, queries
 from linkspider.history.identity import TRACKED_KINDS, TRANSIENT_REASONS, sql_list, unreachable_pattern
-from linkspider.history.update import DEFAULT_TRANSIENT_RUNS, settings_default
+from linkspider.history.update import transient_runs_or_default
 from linkspider.dataset.schema import MONITOR_SCHEMA
 from linkspider.urls.normalize import resolve_href, split_fragment
 
@@ -349,8 +349,7 @@ def run_monitor(root: str | os.PathLike[str], expected: list[Expected], crawl_ar
     write the ``monitor`` table and the report (CSV, or JSON when ``report`` ends in .json);
     return the verdicts and the report's path."""
     root = Path(root)
-    transient_runs = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS",
-                                                            DEFAULT_TRANSIENT_RUNS))  # fmt: skip
+    transient_runs = transient_runs_or_default(transient_runs)
     if transient_runs < 1:
         raise MonitorError(f"--transient-runs must be at least 1, got {transient_runs}")
     now = datetime.now(timezone.utc)

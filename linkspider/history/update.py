@@ -36,6 +36,16 @@ def settings_default(name: str, fallback: object) -> object:
     return getattr(settings, name, fallback)
 
 
+def transient_runs_or_default(transient_runs: int | None) -> int:
+    """Return ``transient_runs``, or the project's ``LINKSPIDER_HISTORY_TRANSIENT_RUNS``."""
+    return int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS", DEFAULT_TRANSIENT_RUNS))
+
+
+def memory_limit_or_default(memory_limit: str | None) -> str:
+    """Return ``memory_limit``, or the project's ``LINKSPIDER_HISTORY_MEMORY_LIMIT``."""
+    return str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT))
+
+
 def comparable_runs(root: str | os.PathLike[str]) -> list[str]:
     """Return the ids of the dataset's complete runs, oldest first."""
     root = Path(root)
@@ -84,10 +94,8 @@ def update_history(root: str | os.PathLike[str], transient_runs: int | None = No
 
 def _update_history(root: str | os.PathLike[str], transient_runs: int | None,
                     memory_limit: str | None) -> list[Step]:  # fmt: skip
-    transient_runs = int(transient_runs or settings_default("LINKSPIDER_HISTORY_TRANSIENT_RUNS",
-                                                            DEFAULT_TRANSIENT_RUNS))  # fmt: skip
-    memory_limit = str(memory_limit or settings_default("LINKSPIDER_HISTORY_MEMORY_LIMIT",
-                                                        DEFAULT_MEMORY_LIMIT))  # fmt: skip
+    transient_runs = transient_runs_or_default(transient_runs)
+    memory_limit = memory_limit_or_default(memory_limit)
     path = fold.history_path(root)
     done = fold.folded_runs(path) if path.exists() else []
     runs = comparable_runs(root)
