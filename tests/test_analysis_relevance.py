@@ -110,7 +110,7 @@ def test_relevance_blends_the_source_page_with_its_site_and_the_target_page_with
     # page basis: against .5q + .5T = (0, .4, .8): .064 / (sqrt(.872) x sqrt(.8)) = 0.076626
     # no sites known: the pages alone, p.q = .6, explained by their one shared term
     assert relevance.tolist() == pytest.approx([0.137073, 0.076626, 0.6], abs=1e-6)
-    assert terms == [[], [], [0]]
+    assert terms.lists() == [[], [], [0]]
 
 
 def test_template_terms_are_on_more_than_half_of_a_sites_pages_of_five_or_more() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -22,7 +23,7 @@ from linkspider.analysis.dataset import analysis_path, write_table
 from linkspider.analysis.domain_rank import domain_rank_table
 from linkspider.analysis.equity import link_scores
 from linkspider.analysis.page_rank import page_rank_table, url_forwards
-from linkspider.analysis.relevance import site_topics_table, topic_model, with_relevance
+from linkspider.analysis.relevance import page_terms, site_topics_table, topic_model, with_relevance
 from linkspider.analysis.rollups import (
     AnalysisError,
     anchor_classes,
@@ -31,7 +32,9 @@ from linkspider.analysis.rollups import (
     referring_domains_table,
 )
 from linkspider.analysis.signals import domain_signals_table
+from linkspider.crawl.memory import release_freed_memory
 from linkspider.dataset.schema import SCHEMAS
+from linkspider.extraction.text import forget_language_model
 
 TABLES = ("domain_rank", "link_scores", "site_topics", "page_rank", "referring_domains", "anchors",
           "domain_signals")
@@ -134,35 +137,52 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
 
     def done(name: str, table: pa.Table, started: float) -> pa.Table:
         schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
-        table = table.select(schema.names).cast(schema)
         path = analysis_path(root, run_id, name)
         try:
-            written[name] = write_table(table, path)
+            written[name] = write_table(table, path, schema)
         except OSError as exc:
             raise AnalysisError(f"cannot write {path}: {exc.strerror or exc}; is the disk full, "
                                 "or the dataset directory read-only?") from exc  # fmt: skip
         if progress:
             progress(f"{name}: {table.num_rows} rows in {time.monotonic() - started:.1f} s")
+        release_freed_memory()
         return table
+
+    def fresh(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        """Close ``con`` and return a new connection: DuckDB gives back what its queries held
+        only when its database closes, and the peaks of the steps would add up."""
+        con.close()
+        release_freed_memory()
+        return open_run(root, run_id)
 
     started = time.monotonic()
     ranks = done("domain_rank", domain_rank_table(con, run_id), started)
     started = time.monotonic()
     forward = url_forwards(con)  # redirects, refreshes, canonicals: read once for three tables
+    con = fresh(con)
+    pages = page_terms(con)
+    con = fresh(con)
+    topics = topic_model(pages)  # first: its peak while little else is held
+    del pages
+    forget_language_model()
+    con = fresh(con)
     scores, crawl_ranks = link_scores(con, run_id, forward)
-    topics = topic_model(con)
+    con = fresh(con)
     done("link_scores", with_relevance(con, scores, topics, forward), started)
     del scores
     done("site_topics", site_topics_table(topics, run_id), started)
     del topics
     started = time.monotonic()
+    con = fresh(con)
     done("page_rank", page_rank_table(con, run_id, crawl_ranks, forward), started)
     del crawl_ranks
     started = time.monotonic()
+    con = fresh(con)
     targets = [t.lower() for t in options.targets]
     done("referring_domains", referring_domains_table(con, run_id, ranks.select(["domain", "authority"]),
                                                       _history(root), targets), started)  # fmt: skip
     started = time.monotonic()
+    con = fresh(con)
     con.register("anchor_classes", anchor_classes(con, options.brands, options.keywords))
     done("anchors", anchors_table(con, run_id), started)
     started = time.monotonic()

@@ -49,12 +49,25 @@ def latest_analyzed_run(root: str | os.PathLike[str]) -> str | None:
     return runs[-1] if runs else None
 
 
-def write_table(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to ``path`` atomically (temporary name, fsync, rename); return ``path``."""
+#: Rows cast to the table's schema and written at once (``write_table``).
+WRITE_BATCH_ROWS = 262_144
+
+
+def write_table(table: pa.Table, path: Path, schema: pa.Schema | None = None) -> Path:
+    """Write ``table`` to ``path`` atomically (temporary name, fsync, rename); return ``path``.
+    With ``schema``, its columns in that order and cast to it, ``WRITE_BATCH_ROWS`` at a time
+    (a cast of the whole table would hold a second copy of it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, temporary, compression="zstd")
+        if schema is None:
+            pq.write_table(table, temporary, compression="zstd")
+        else:
+            with pq.ParquetWriter(temporary, schema, compression="zstd") as writer:
+                for batch in table.select(schema.names).to_batches(WRITE_BATCH_ROWS):
+                    writer.write_batch(batch.cast(schema))
+                if table.num_rows == 0:
+                    writer.write_table(schema.empty_table())
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)

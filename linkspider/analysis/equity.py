@@ -29,6 +29,7 @@ The model, in one place (docs/analysis.md, Link equity, says the same):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -37,7 +38,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from linkspider.analysis.graph import DAMPING, PowerIterationFailedConvergence
-from linkspider.analysis.page_rank import url_forwards
+from linkspider.analysis.page_rank import forwarded, url_forwards
 from linkspider.analysis import queries
 
 #: How much a followed link in each region is worth before its position (main content 1).
@@ -65,10 +66,14 @@ def surfer_weight(follow: bool, region: str | None, position: int | None) -> flo
     return region_weight / (1.0 + max(position or 0, 0) / POSITION_HALF)
 
 
-def surfer_weights(follow: np.ndarray, regions: list[str | None], positions: np.ndarray) -> np.ndarray:
-    """Return ``surfer_weight`` of many links at once (``positions`` with -1 for null)."""
+def surfer_weights(follow: np.ndarray, regions: list[str | None], positions: np.ndarray,
+                   region_codes: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """Return ``surfer_weight`` of many links at once (``positions`` with -1 for null); with
+    ``region_codes``, link ``i``'s region is ``regions[region_codes[i]]`` (-1: null)."""
     region_weight = np.fromiter((REGION_WEIGHTS.get(r or "", OTHER_REGION_WEIGHT) for r in regions),
                                 np.float64, len(regions))  # fmt: skip
+    if region_codes is not None:
+        region_weight = np.append(region_weight, OTHER_REGION_WEIGHT)[region_codes]  # -1: the last
     weight = region_weight / (1.0 + np.maximum(positions, 0) / POSITION_HALF)
     return np.where(follow, weight, 0.0)
 
@@ -102,9 +107,22 @@ def weighted_pagerank(n: int, sources: np.ndarray, targets: np.ndarray, weights:
         f"the crawl graph's PageRank did not converge in {MAX_ITERATIONS} iterations (n={n})")
 
 
+@dataclass
+class CrawlRanks:
+    """Each node's ``crawl_rank``: ``rank[i]`` of the node ``urls[i]``."""
+
+    urls: pa.Array
+    rank: np.ndarray
+
+    def of(self, urls: pa.Array) -> pa.Array:
+        """Return the crawl_rank of each URL (null when it is no node)."""
+        at = pc.index_in(urls, value_set=self.urls, skip_nulls=True)
+        return pa.array(self.rank, pa.float64()).take(at)
+
+
 def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, str] | None = None
-                ) -> tuple[pa.Table, dict[str, float]]:
-    """Return the ``link_scores`` table of the run behind ``con`` and node URL -> crawl_rank;
+                ) -> tuple[pa.Table, CrawlRanks]:
+    """Return the ``link_scores`` table of the run behind ``con`` and each node's crawl_rank;
     ``forward``: ``page_rank.url_forwards`` of the run, when already read."""
     forward = url_forwards(con) if forward is None else forward
     links = con.sql(queries.CRAWL_LINKS).to_arrow_table()
@@ -116,19 +134,13 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
     forward_row = pc.is_in(kinds, pa.array(FORWARD_KINDS)).fill_null(False)
     forward_row = forward_row.to_numpy(zero_copy_only=False).astype(bool)
     edges = np.flatnonzero(body)
-    take = pa.array(edges)
-    # node ids in order of first appearance: fetched pages, then sources, then targets
-    nodes = pc.dictionary_encode(pa.chunked_array([
-        _forwarded(fetched, forward), _forwarded(links.column("source_url").take(take), forward),
-        _forwarded(links.column("target_url").take(take), forward)], pa.string()).combine_chunks())  # fmt: skip
-    ids = nodes.indices.to_numpy().astype(np.int64)
-    sources, targets = ids[len(fetched):len(fetched) + len(edges)], ids[len(fetched) + len(edges):]
-    index = nodes.dictionary
+    sources, targets, index = _node_ids(fetched, links.column("source_url"), links.column("target_url"),
+                                        edges, forward)  # fmt: skip
     positions = links.column("position").fill_null(-1).to_numpy(zero_copy_only=False)
     weight = np.zeros(links.num_rows)
+    region_codes, regions = _codes(links.column("region"))
     weight[edges] = surfer_weights(links.column("follow").to_numpy(zero_copy_only=False)[edges],
-                                   _take(links.column("region"), edges),
-                                   positions[edges])  # fmt: skip
+                                   regions.to_pylist(), positions[edges], region_codes[edges])  # fmt: skip
     n = len(index)
     rank, out_weight, dangling = weighted_pagerank(n, sources, targets, weight[edges])
     equity = np.full(links.num_rows, np.nan)
@@ -145,7 +157,8 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
     source_node, target_node = _spread_nodes(index, sources, edges, links.num_rows), _spread_nodes(
         index, targets, edges, links.num_rows)  # fmt: skip
     table = pa.table({
-        "run_id": pa.array([run_id] * links.num_rows, pa.string()),
+        "run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(links.num_rows, np.int32)),
+                                                 pa.array([run_id], pa.string())),
         "source_url": links.column("source_url"), "target_url": links.column("target_url"),
         "position": links.column("position"), "link_kind": links.column("link_kind"),
         "is_external": links.column("is_external"), "follow": links.column("follow"),
@@ -163,27 +176,50 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
              "region_weights": REGION_WEIGHTS, "other_region_weight": OTHER_REGION_WEIGHT,
              "position_half": POSITION_HALF}  # fmt: skip
     table = table.replace_schema_metadata({"linkspider.analysis.crawl_rank": json.dumps(model)})
-    return table, dict(zip(index.to_pylist(), rank.tolist()))
+    return table, CrawlRanks(index, rank)
 
 
-def _forwarded(urls: pa.Array | pa.ChunkedArray, forward: dict[str, str]) -> pa.Array:
-    """Return each URL's ``forward`` end (itself when it forwards nowhere)."""
-    urls = urls.combine_chunks() if isinstance(urls, pa.ChunkedArray) else urls
-    at = pc.index_in(urls, value_set=pa.array(list(forward), pa.string()))
-    return pc.if_else(pc.is_valid(at), pa.array(list(forward.values()), pa.string()).take(at), urls)
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Return (each row's code, -1 for null; the distinct values) of a string column."""
+    encoded = pa.table({"c": pc.dictionary_encode(column)}).unify_dictionaries().column("c")
+    if encoded.num_chunks == 0:
+        return np.zeros(0, np.int64), pa.array([], pa.string())
+    codes = [chunk.indices.fill_null(-1).to_numpy().astype(np.int64) for chunk in encoded.chunks]
+    return np.concatenate(codes), encoded.chunk(0).dictionary.cast(pa.string())
+
+
+def _node_ids(fetched: pa.ChunkedArray, source_urls: pa.ChunkedArray, target_urls: pa.ChunkedArray,
+              edges: np.ndarray, forward: dict[str, str]) -> tuple[np.ndarray, np.ndarray, pa.Array]:  # fmt: skip
+    """Return the node ids of the ``edges`` rows' sources and targets, and node id -> URL: every
+    URL forwarded to its end, ids in order of first appearance among the fetched pages, then
+    the edges' sources, then their targets. Each distinct URL is forwarded and hashed once."""
+    fetched = fetched.combine_chunks().cast(pa.string())
+    source_codes, source_values = _codes(source_urls)
+    target_codes, target_values = _codes(target_urls)
+    values = pa.concat_arrays([forwarded(fetched, forward), forwarded(source_values, forward),
+                               forwarded(target_values, forward)])  # fmt: skip
+    unified = pc.dictionary_encode(values)
+    code = unified.indices.to_numpy().astype(np.int64)
+    first_source, first_target = len(fetched), len(fetched) + len(source_values)
+    sequence = np.concatenate([code[:first_source], code[first_source + source_codes[edges]],
+                               code[first_target + target_codes[edges]]])  # fmt: skip
+    seen, first = np.unique(sequence, return_index=True)
+    order = seen[np.argsort(first, kind="stable")]
+    renumber = np.full(len(unified.dictionary), -1, np.int64)
+    renumber[order] = np.arange(len(order))
+    ids = renumber[sequence]
+    index = unified.dictionary.take(pa.array(order)).cast(pa.string())
+    return ids[len(fetched):len(fetched) + len(edges)], ids[len(fetched) + len(edges):], index
 
 
 def _spread_nodes(urls: pa.Array, ids: np.ndarray, rows: np.ndarray, length: int) -> pa.Array:
     """Return a column of ``length`` rows: ``urls[ids[i]]`` at ``rows[i]``, null elsewhere."""
-    at = np.zeros(length, np.int64)
+    at = np.zeros(length, np.int32)
     at[rows] = ids
     mask = np.ones(length, bool)
     mask[rows] = False
-    return urls.take(pa.array(at, mask=mask)).cast(pa.string())
-
-
-def _take(column: pa.ChunkedArray, rows: np.ndarray) -> list[str | None]:
-    return column.take(pa.array(rows)).cast(pa.string()).to_pylist()
+    # dictionary-encoded (the nodes once, not a string per link): cast to strings as written
+    return pa.DictionaryArray.from_arrays(pa.array(at, mask=mask), urls.cast(pa.string()))
 
 
 def _expand(values: np.ndarray, rows: np.ndarray, length: int) -> np.ndarray:

@@ -10,14 +10,19 @@ end of its HTTP redirects, meta refresh and ``rel=canonical`` elsewhere, followe
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkspider.analysis import queries
 from linkspider.analysis.graph import pagerank
 from linkspider.analysis.ranks import log_scale_score
+
+if TYPE_CHECKING:
+    from linkspider.analysis.equity import CrawlRanks
 
 #: Which forward wins when a URL has several: a redirect answers before the page's HTML exists.
 _FORWARD_ORDER = {"redirect": 0, "meta_refresh": 1, "canonical": 2}
@@ -74,11 +79,18 @@ def url_forwards(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return forwarding(con.execute(queries.URL_FORWARDS).fetchall())
 
 
+def forwarded(urls: pa.Array | pa.ChunkedArray, forward: dict[str, str]) -> pa.Array:
+    """Return each URL's ``forward`` end (itself when it forwards nowhere)."""
+    urls = urls.combine_chunks() if isinstance(urls, pa.ChunkedArray) else urls
+    at = pc.index_in(urls, value_set=pa.array(list(forward), pa.string()))
+    return pc.if_else(pc.is_valid(at), pa.array(list(forward.values()), pa.string()).take(at), urls)
+
+
 def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
-                    crawl_ranks: dict[str, float] | None = None,
+                    crawl_ranks: CrawlRanks | None = None,
                     forward: dict[str, str] | None = None) -> pa.Table:  # fmt: skip
     """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``);
-    ``crawl_ranks`` (URL -> rank over the whole run, ``linkspider.analysis.equity``) fills
+    ``crawl_ranks`` (each node's rank over the whole run, ``linkspider.analysis.equity``) fills
     the ``crawl_rank`` column."""
     forward = url_forwards(con) if forward is None else forward
     by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -108,7 +120,7 @@ def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
                      "pagerank": pa.array(columns["pagerank"], pa.float64()),
                      "link_score": pa.array(columns["link_score"], pa.float64()),
                      "inlinks": pa.array(columns["inlinks"], pa.int64()),
-                     "crawl_rank": pa.array([(crawl_ranks or {}).get(url) for url in columns["url"]],
-                                            pa.float64()),
+                     "crawl_rank": (crawl_ranks.of(pa.array(columns["url"], pa.string())) if crawl_ranks
+                                    else pa.nulls(n, pa.float64())),
                      "node_kind": pa.array([kinds.get(url, "not_fetched") for url in columns["url"]],
                                            pa.string())})  # fmt: skip

@@ -184,6 +184,14 @@ GROUP BY final_url
 ORDER BY final_url
 """
 
+#: Both sites (registrable domain, else host) of each external body link, in ``CRAWL_LINKS``'s
+#: order (``relevance``: a scan keeps the files' row order).
+EXTERNAL_BODY_SITES = f"""
+SELECT coalesce(referring_domain, source_host)::VARCHAR AS source_site,
+       coalesce(target_domain, target_host)::VARCHAR AS target_site
+FROM run_links WHERE is_external AND {_BODY}
+"""
+
 #: Distinct (source, target) of the external body links, with both sites (``relevance``).
 RELEVANCE_LINKS = f"""
 SELECT DISTINCT source_url, target_url,

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from linkspider.analysis import queries
-from linkspider.analysis.page_rank import url_forwards
+from linkspider.analysis.page_rank import forwarded, url_forwards
 from linkspider.extraction.text import terms_languages
 
 #: A site needs this many pages with terms before it has template terms...
@@ -54,8 +54,9 @@ SITE_TOP_TERMS = 20
 SOURCE_PAGE_WEIGHT = 0.8
 #: ...and of a fetched target page in the target side (the rest: the target site's profile).
 TARGET_PAGE_WEIGHT = 0.5
-#: Link pairs scored at once (bounds the memory of their source rows).
-_CHUNK = 50_000
+#: Terms of the left rows of the pairs scored at once (bounds the memory of a step: a site
+#: profile can hold every term of the run).
+_CHUNK_TERMS = 1_000_000
 
 
 @dataclass
@@ -65,13 +66,33 @@ class TopicModel:
 
     vocabulary: np.ndarray  # term id -> term
     vectors: sparse.csr_array  # L2-normalized rows: pages, then site profiles
-    page_index: dict[str, int]  # final URL or requested URL -> page row
-    page_site: list[str | None]
-    page_language: list[str | None]
+    page_urls: pa.Array  # final URLs (row order), then the requested URLs of each page...
+    page_url_rows: np.ndarray  # ...and each one's page row (the first one wins a lookup)
+    page_site: pa.Array  # per page row
+    page_language: pa.Array  # per page row
     site_index: dict[str, int]  # site -> row in vectors
     site_pages: dict[str, int]
     site_language: dict[str, str | None]
     has_vector: np.ndarray  # per row: at least one term left
+
+    def page_rows(self, urls: pa.Array) -> np.ndarray:
+        """Return the page row of each URL (its final URL or one requested for it), -1 when none."""
+        at = pc.index_in(urls, value_set=self.page_urls, skip_nulls=True).fill_null(-1).to_numpy(zero_copy_only=False)
+        return np.where(at >= 0, self.page_url_rows[np.maximum(at, 0)], -1) if len(self.page_url_rows) \
+            else np.full(len(urls), -1, np.int64)
+
+    def site_rows(self, sites: pa.Array) -> np.ndarray:
+        """Return the profile row (in ``vectors``) of each site, -1 when it has none."""
+        names = pa.array(list(self.site_index), pa.string())
+        rows = np.fromiter(self.site_index.values(), np.int64, len(self.site_index))
+        at = pc.index_in(sites, value_set=names, skip_nulls=True).fill_null(-1).to_numpy(zero_copy_only=False)
+        return np.where(at >= 0, rows[np.maximum(at, 0)], -1) if len(rows) else np.full(len(sites), -1, np.int64)
+
+    def site_languages(self, sites: pa.Array) -> pa.Array:
+        """Return the language of each site (null when unknown)."""
+        names = pa.array(list(self.site_language), pa.string())
+        return pa.array(list(self.site_language.values()), pa.string()).take(
+            pc.index_in(sites, value_set=names, skip_nulls=True))
 
 
 def tf_idf(rows: np.ndarray, terms: np.ndarray, counts: np.ndarray, n_rows: int, n_terms: int,
@@ -121,18 +142,25 @@ def template_entries(rows: np.ndarray, terms: np.ndarray, row_site: np.ndarray,
     return np.isin(key, unique_keys[template])
 
 
-def topic_model(con: duckdb.DuckDBPyConnection) -> TopicModel:
-    """Return the run's page vectors and site profiles (``run_pages`` behind ``con``)."""
+def page_terms(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Return ``queries.PAGE_TERMS`` of the run behind ``con`` (no terms on a dataset older
+    than ``pages.main_terms``)."""
     columns = {name for (name, *_) in con.execute("DESCRIBE run_pages").fetchall()}
     sql = queries.PAGE_TERMS if "main_terms" in columns else queries.PAGE_TERMS.replace(
         "any_value(main_terms)", "NULL::STRUCT(term VARCHAR, count INTEGER)[]")
-    pages = con.sql(sql).to_arrow_table()
-    finals = pages.column("final_url").to_pylist()
+    return con.sql(sql).to_arrow_table()
+
+
+def topic_model(source: duckdb.DuckDBPyConnection | pa.Table) -> TopicModel:
+    """Return the run's page vectors and site profiles from ``page_terms`` (or the run behind
+    a connection)."""
+    pages = page_terms(source) if isinstance(source, duckdb.DuckDBPyConnection) else source
+    finals = pages.column("final_url").combine_chunks()
     page_site = pages.column("site").to_pylist()
-    page_index = {url: i for i, url in enumerate(finals)}
-    for i, urls in enumerate(pages.column("urls").to_pylist()):
-        for url in urls or ():
-            page_index.setdefault(url, i)
+    requested = pages.column("urls").combine_chunks()
+    page_urls = pa.concat_arrays([finals.cast(pa.string()), pc.list_flatten(requested).cast(pa.string())])
+    page_url_rows = np.concatenate([np.arange(len(finals)), np.repeat(
+        np.arange(len(finals)), pc.list_value_length(requested).fill_null(0).to_numpy())]).astype(np.int64)
     main_terms = pages.column("main_terms").combine_chunks()
     lengths = pc.list_value_length(main_terms).fill_null(0).to_numpy()
     flat = pc.list_flatten(main_terms)
@@ -159,7 +187,8 @@ def topic_model(con: duckdb.DuckDBPyConnection) -> TopicModel:
     page_language = terms_languages([vocabulary[terms[start:start + n]].tolist()
                                      for start, n in zip(starts.tolist(), lengths.tolist())])  # fmt: skip
     site_language, site_pages = _site_languages(page_site, page_language, lengths)
-    return TopicModel(vocabulary, vectors, page_index, page_site, page_language,
+    return TopicModel(vocabulary, vectors, page_urls, page_url_rows, pa.array(page_site, pa.string()),
+                      pa.array(page_language, pa.string()),
                       {site: n_pages + i for i, site in enumerate(sites)}, site_pages, site_language,
                       has_vector)  # fmt: skip
 
@@ -180,27 +209,69 @@ def _site_languages(page_site: list[str | None], page_language: list[str | None]
     return {site: most.get(site) for site in pages}, dict(pages)
 
 
+@dataclass
+class SharedTerms:
+    """The explaining term ids of many pairs, flat: pair ``i``'s are
+    ``ids[offsets[i]:offsets[i + 1]]`` (``offsets``: the running sum of ``counts``)."""
+
+    counts: np.ndarray
+    ids: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> SharedTerms:
+        return cls(np.zeros(n, np.int64), np.zeros(0, np.int64))
+
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
+
+    def lists(self) -> list[list[int]]:
+        bounds = self.offsets().tolist()
+        ids = self.ids.tolist()
+        return [ids[bounds[i]:bounds[i + 1]] for i in range(len(self.counts))]
+
+    @classmethod
+    def gather(cls, n: int, parts: list[tuple[np.ndarray, SharedTerms]]) -> SharedTerms:
+        """Return the terms of ``n`` pairs from parts of (pair numbers, their terms); pairs no
+        part names have none."""
+        counts = np.zeros(n, np.int64)
+        if not parts:
+            return cls(counts, np.zeros(0, np.int64))
+        labels = np.concatenate([np.repeat(at, part.counts) for at, part in parts])
+        for at, part in parts:
+            counts[at] = part.counts
+        ids = np.concatenate([part.ids for _, part in parts])
+        return cls(counts, ids[np.argsort(labels, kind="stable")].astype(np.int64))
+
+
 def pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
                  explain: int = 0) -> tuple[np.ndarray, list[list[int]]]:  # fmt: skip
     """Return the cosine of rows ``left[i]`` and ``right[i]`` of unit-norm ``vectors``, and with
-    ``explain``, the ids of up to that many shared terms of each pair, largest product first.
-
-    Pairs are taken in order of their right row, each right row spread once into a dense
-    buffer that the left rows' few terms look up: the cost is the left rows' terms, however
-    many terms a site profile (a right row) holds.
+    ``explain``, the ids of up to that many shared terms of each pair, largest product first
+    (``pair_cosines_explained`` gives them flat).
 
     >>> v = normalize_rows(sparse.csr_array(np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])))
     >>> cos, shared = pair_cosines(v, np.array([0, 0]), np.array([1, 2]), explain=2)
     >>> [round(float(c), 4) for c in cos], shared
     ([0.7071, 0.0], [[0], []])
     """
+    cosines, shared = pair_cosines_explained(vectors, left, right, explain)
+    return cosines, shared.lists() if explain else []
+
+
+def pair_cosines_explained(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
+                           explain: int = 0) -> tuple[np.ndarray, SharedTerms]:  # fmt: skip
+    """Return ``pair_cosines`` with the shared terms flat (none when ``explain`` is 0).
+
+    Pairs are taken in order of their right row, each right row spread once into a dense
+    buffer that the left rows' few terms look up: the cost is the left rows' terms, however
+    many terms a site profile (a right row) holds.
+    """
     cosines = np.zeros(len(left))
-    shared: list[list[int]] = [[] for _ in range(len(left))] if explain else []
+    parts: list[tuple[np.ndarray, SharedTerms]] = []
     buffer = np.zeros(vectors.shape[1])
     indptr, indices, data = vectors.indptr, vectors.indices, vectors.data
     order = np.argsort(right, kind="stable")
-    for start in range(0, len(order), _CHUNK):
-        at = order[start:start + _CHUNK]
+    for at in _chunks(order, np.diff(indptr)[left[order]], _CHUNK_TERMS):
         rows = sparse.csr_array(vectors[left[at]])
         product = np.zeros(len(rows.data))
         rights = right[at]
@@ -216,9 +287,25 @@ def pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray,
         cosines[at] = np.clip(np.asarray(products.sum(axis=1)).ravel(), 0.0, 1.0)
         if explain:
             products.eliminate_zeros()
-            for i, ids in zip(at.tolist(), _top_per_row(products, explain)):
-                shared[i] = ids
-    return cosines, shared
+            parts.append((at, _top_per_row(products, explain)))
+    return cosines, SharedTerms.gather(len(left), parts)
+
+
+def _chunks(order: np.ndarray, sizes: np.ndarray, limit: int) -> list[np.ndarray]:
+    """Return ``order`` cut into consecutive pieces whose ``sizes`` add up to about ``limit``
+    (at least one element each).
+
+    >>> [c.tolist() for c in _chunks(np.arange(5), np.array([3, 3, 3, 9, 1]), 6)]
+    [[0, 1], [2], [3], [4]]
+    """
+    if len(order) == 0:
+        return []
+    ends = np.cumsum(sizes)
+    bounds = [0]
+    while bounds[-1] < len(order):
+        base = ends[bounds[-1] - 1] if bounds[-1] else 0
+        bounds.append(max(int(np.searchsorted(ends, base + limit, side="right")), bounds[-1] + 1))
+    return [order[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def distinct_pair_cosines(vectors: sparse.csr_array, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -258,7 +345,7 @@ def blended_cosines(page_page: np.ndarray, page_target_site: np.ndarray, site_ta
 
 def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, target_pages: np.ndarray,
                       source_sites: np.ndarray, target_sites: np.ndarray,
-                      site_site: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:  # fmt: skip
+                      site_site: np.ndarray) -> tuple[np.ndarray, SharedTerms]:  # fmt: skip
     """Return ``relevance`` (module docstring) of each pair of rows of ``vectors``, and the
     ids of its explaining terms: the source page's shared with the target page (basis target
     page) or site. ``target_pages`` -1: basis target site; a site -1: none (that side is its
@@ -268,16 +355,15 @@ def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, targe
     a = np.where(has_source_site, SOURCE_PAGE_WEIGHT, 1.0)
     b = np.where(by_page, np.where(has_target_site, TARGET_PAGE_WEIGHT, 1.0), 0.0)
     cosines = {name: np.zeros(n) for name in ("pq", "pT", "Sq", "ST", "pS", "qT")}
-    shared: list[list[int]] = [[] for _ in range(n)]
+    parts: list[tuple[np.ndarray, SharedTerms]] = []
 
     def fill(name: str, mask: np.ndarray, left: np.ndarray, right: np.ndarray, explain: bool = False) -> None:
         if not explain:
             cosines[name][mask] = distinct_pair_cosines(vectors, left[mask], right[mask])
             return
-        values, ids = pair_cosines(vectors, left[mask], right[mask], EXPLAINING_TERMS)
+        values, shared = pair_cosines_explained(vectors, left[mask], right[mask], EXPLAINING_TERMS)
         cosines[name][mask] = values
-        for i, terms in zip(np.flatnonzero(mask).tolist(), ids):
-            shared[i] = terms
+        parts.append((np.flatnonzero(mask), shared))
 
     fill("pq", by_page, source_pages, target_pages, explain=True)
     fill("pT", has_target_site & ~by_page, source_pages, target_sites, explain=True)
@@ -287,10 +373,11 @@ def blended_relevance(vectors: sparse.csr_array, source_pages: np.ndarray, targe
     fill("qT", by_page & has_target_site, target_pages, target_sites)
     c = cosines
     c["ST"] = np.where(has_source_site & has_target_site, site_site, 0.0)
-    return blended_cosines(c["pq"], c["pT"], c["Sq"], c["ST"], c["pS"], c["qT"], a, b), shared
+    relevance = blended_cosines(c["pq"], c["pT"], c["Sq"], c["ST"], c["pS"], c["qT"], a, b)
+    return relevance, SharedTerms.gather(n, parts)
 
 
-def _top_per_row(product: sparse.csr_array, k: int) -> list[list[int]]:
+def _top_per_row(product: sparse.csr_array, k: int) -> SharedTerms:
     """Return the column ids of each row's ``k`` largest entries, largest first."""
     product.sort_indices()
     nnz = np.diff(product.indptr)
@@ -298,90 +385,94 @@ def _top_per_row(product: sparse.csr_array, k: int) -> list[list[int]]:
     order = np.lexsort((-product.data, rows))  # by row, then largest first (stable: term id)
     rank = np.arange(len(order)) - product.indptr[rows[order]]
     chosen = order[rank < k]
-    columns = product.indices[chosen].tolist()
-    bounds = np.concatenate([[0], np.cumsum(np.minimum(nnz, k))]).tolist()
-    return [columns[bounds[i]:bounds[i + 1]] for i in range(len(nnz))]
+    return SharedTerms(np.minimum(nnz, k).astype(np.int64), product.indices[chosen].astype(np.int64))
 
 
 def relevance_pairs(con: duckdb.DuckDBPyConnection, model: TopicModel,
                     forward: dict[str, str] | None = None) -> pa.Table:
     """Return the relevance columns of each distinct (source_url, target_url) of the run's
     external body links (module docstring)."""
-    links = con.execute(queries.RELEVANCE_LINKS).fetchall()
+    links = con.sql(queries.RELEVANCE_LINKS).to_arrow_table().combine_chunks()
     forward = url_forwards(con) if forward is None else forward
-    n_pages, has = len(model.page_site), model.has_vector
-    left, right, basis, scored = [], [], [], []
-    left_site, right_site = [], []  # the scored pairs' site profiles (-1: none)
-    site_left, site_right, site_scored = [], [], []
-    source_languages, target_languages = [], []
-    for i, (source_url, target_url, source_site, target_site) in enumerate(links):
-        source = model.page_index.get(source_url)
-        target = model.page_index.get(target_url)
-        if target is None and target_url in forward:
-            target = model.page_index.get(forward[target_url])
-        source_site = model.page_site[source] if source is not None else source_site
-        target_site = model.page_site[target] if target is not None else target_site
-        source_profile, target_profile = model.site_index.get(source_site), model.site_index.get(target_site)
-        if source is not None and has[source]:
-            by_page = target is not None and has[target]
-            if by_page or target_profile is not None:
-                left.append(source), right.append(target if by_page else -1), scored.append(i)
-                basis.append("target_page" if by_page else "target_site")
-                left_site.append(-1 if source_profile is None else source_profile)
-                right_site.append(-1 if target_profile is None else target_profile)
-        if source_profile is not None and target_profile is not None:
-            site_left.append(source_profile), site_right.append(target_profile), site_scored.append(i)
-        source_languages.append(model.page_language[source] if source is not None else
-                                model.site_language.get(source_site))  # fmt: skip
-        target_languages.append(model.page_language[target] if target is not None and target < n_pages
-                                else model.site_language.get(target_site))  # fmt: skip
-    n = len(links)
-    site_cosines = distinct_pair_cosines(model.vectors, np.array(site_left, np.int64),
-                                         np.array(site_right, np.int64))  # fmt: skip
-    site_relevance = _spread(site_cosines, site_scored, n)
-    cosines, shared = blended_relevance(model.vectors, np.array(left, np.int64), np.array(right, np.int64),
-                                        np.array(left_site, np.int64), np.array(right_site, np.int64),
-                                        np.nan_to_num(site_relevance[np.array(scored, np.int64)]))  # fmt: skip
-    relevance = _spread(cosines, scored, n)
-    basis_column: list[str | None] = [None] * n
-    terms_column: list[list[str] | None] = [None] * n
-    vocabulary = model.vocabulary
-    for row, kind, ids in zip(scored, basis, shared):
-        basis_column[row] = kind
-        terms_column[row] = vocabulary[ids].tolist() if ids else []
+    columns = relevance_columns(model, links.column("source_url").chunk(0), links.column("target_url").chunk(0),
+                                links.column("source_site").chunk(0), links.column("target_site").chunk(0),
+                                forward)  # fmt: skip
+    return pa.table({"source_url": links.column("source_url"), "target_url": links.column("target_url"),
+                     **{name: columns.column(name) for name in columns.column_names}})  # fmt: skip
+
+
+def relevance_columns(model: TopicModel, source_urls: pa.Array, target_urls: pa.Array,
+                      source_sites: pa.Array, target_sites: pa.Array,
+                      forward: dict[str, str]) -> pa.Table:  # fmt: skip
+    """Return the relevance columns (``relevance``, ``relevance_basis``, ``relevance_terms``,
+    ``site_relevance``, ``source_language``, ``target_language``) of external body links given
+    by their URLs and sites (registrable domain, else host), row for row."""
+    n, has = len(source_urls), model.has_vector
+    source, target = model.page_rows(source_urls), model.page_rows(target_urls)
+    if forward:
+        target = np.where(target >= 0, target, model.page_rows(forwarded(target_urls, forward)))
+    found_source, found_target = source >= 0, target >= 0
+    # a fetched page's own site, else the link's
+    source_sites = pc.if_else(pa.array(found_source), model.page_site.take(pa.array(np.maximum(source, 0))),
+                              source_sites)  # fmt: skip
+    target_sites = pc.if_else(pa.array(found_target), model.page_site.take(pa.array(np.maximum(target, 0))),
+                              target_sites)  # fmt: skip
+    source_profile, target_profile = model.site_rows(source_sites), model.site_rows(target_sites)
+    has_source = found_source & has[np.maximum(source, 0)]
+    by_page = found_target & has[np.maximum(target, 0)]
+    scored = np.flatnonzero(has_source & (by_page | (target_profile >= 0)))
+    both_sites = np.flatnonzero((source_profile >= 0) & (target_profile >= 0))
+    site_relevance = np.full(n, np.nan)
+    site_relevance[both_sites] = distinct_pair_cosines(model.vectors, source_profile[both_sites],
+                                                       target_profile[both_sites])  # fmt: skip
+    cosines, shared = blended_relevance(model.vectors, source[scored],
+                                        np.where(by_page, target, -1)[scored],
+                                        source_profile[scored], target_profile[scored],
+                                        np.nan_to_num(site_relevance[scored]))  # fmt: skip
+    relevance = np.full(n, np.nan)
+    relevance[scored] = cosines
+    is_scored = np.zeros(n, bool)
+    is_scored[scored] = True
+    counts = np.zeros(n, np.int64)
+    counts[scored] = shared.counts
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    terms = pa.ListArray.from_arrays(pa.array(offsets), pa.array(model.vocabulary[shared.ids], pa.string()),
+                                     mask=pa.array(~is_scored))  # fmt: skip
+    basis = pc.if_else(pa.array(by_page), "target_page", "target_site")
     return pa.table({
-        "source_url": pa.array([r[0] for r in links], pa.string()),
-        "target_url": pa.array([r[1] for r in links], pa.string()),
         "relevance": pa.array(relevance, pa.float64(), mask=np.isnan(relevance)),
-        "relevance_basis": pa.array(basis_column, pa.string()),
-        "relevance_terms": pa.array(terms_column, pa.list_(pa.string())),
+        "relevance_basis": pc.if_else(pa.array(is_scored), basis, pa.scalar(None, pa.string())),
+        "relevance_terms": terms,
         "site_relevance": pa.array(site_relevance, pa.float64(), mask=np.isnan(site_relevance)),
-        "source_language": pa.array(source_languages, pa.string()),
-        "target_language": pa.array(target_languages, pa.string()),
-    })
-
-
-def _spread(values: np.ndarray, rows: list[int], length: int) -> np.ndarray:
-    out = np.full(length, np.nan)
-    out[np.array(rows, np.int64)] = values
-    return out
+        "source_language": pc.if_else(pa.array(found_source),
+                                      model.page_language.take(pa.array(np.maximum(source, 0))),
+                                      model.site_languages(source_sites)),
+        "target_language": pc.if_else(pa.array(found_target),
+                                      model.page_language.take(pa.array(np.maximum(target, 0))),
+                                      model.site_languages(target_sites)),
+    })  # fmt: skip
 
 
 def with_relevance(con: duckdb.DuckDBPyConnection, scores: pa.Table, model: TopicModel,
                    forward: dict[str, str] | None = None) -> pa.Table:
-    """Return ``link_scores`` with the relevance columns of its external body links (null for
-    the other rows), rows in their order, metadata kept."""
-    pairs = relevance_pairs(con, model, forward)
-    index = {key: i for i, key in enumerate(zip(pairs.column("source_url").to_pylist(),
-                                                 pairs.column("target_url").to_pylist()))}  # fmt: skip
+    """Return ``link_scores`` (its rows in ``run_links`` order) with the relevance columns of
+    its external body links (null for the other rows), metadata kept."""
+    forward = url_forwards(con) if forward is None else forward
     scored = pc.and_(scores.column("is_external"), pc.is_valid(scores.column("weight")))
     rows = np.flatnonzero(scored.to_numpy(zero_copy_only=False))
-    take = np.full(scores.num_rows, -1, np.int64)
-    sources = scores.column("source_url").take(pa.array(rows)).to_pylist()
-    targets = scores.column("target_url").take(pa.array(rows)).to_pylist()
-    take[rows] = [index.get(key, -1) for key in zip(sources, targets)]
-    chosen = pairs.take(pa.array(take, mask=take < 0))
-    for name in pairs.column_names[2:]:
+    sites = con.sql(queries.EXTERNAL_BODY_SITES).to_arrow_table()
+    if sites.num_rows != len(rows):
+        raise ValueError(f"link_scores has {len(rows)} external body links, run_links {sites.num_rows}")
+    take = pa.array(rows)
+    columns = relevance_columns(model, scores.column("source_url").take(take).combine_chunks(),
+                                scores.column("target_url").take(take).combine_chunks(),
+                                sites.column("source_site").combine_chunks(),
+                                sites.column("target_site").combine_chunks(), forward)  # fmt: skip
+    del sites
+    at = np.full(scores.num_rows, -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    chosen = columns.take(pa.array(at, mask=at < 0))
+    for name in chosen.column_names:
         scores = scores.append_column(name, chosen.column(name))
     return scores
 

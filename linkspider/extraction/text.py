@@ -41,6 +41,8 @@ _CJK_ANY = re.compile("[\u3040-\ud7af\uf900-\ufaff]")
 #: A CJK run (group 1), or a run of other word characters.
 _TOKEN = re.compile(f"([{_CJK_CLASS}]+)|[^\\W_{_CJK_CLASS}]{{2,}}")
 _LETTER = re.compile(r"[^\W\d_]")
+#: Matches a text holding at least ``LANGUAGE_MIN_LETTERS`` letters (one C call, not a list of them).
+_ENOUGH_LETTERS = re.compile(r"(?:[\W\d_]*[^\W\d_]){%d}" % LANGUAGE_MIN_LETTERS)
 _WORD = re.compile(r"[^\W_]{2,}")
 
 #: Function words of English, German, French, Spanish, Italian, Portuguese and Dutch: the
@@ -141,7 +143,7 @@ def terms_language(terms: list[str]) -> str | None:
     >>> terms_language(["gärten", "stadt", "blühen", "frühling", "menschen", "besuchen"])
     'de'
     """
-    return detect_language(" ".join(_language_sample(terms)))
+    return detect_language(_language_text(terms))
 
 
 def terms_languages(pages: list[list[str]]) -> list[str | None]:
@@ -159,8 +161,8 @@ def terms_languages(pages: list[list[str]]) -> list[str | None]:
     known: list[int] = []
     texts: list[bytes] = []
     for i, terms in enumerate(pages):
-        sample = " ".join(_language_sample(terms))[:LANGUAGE_CHARS]
-        if len(_LETTER.findall(sample)) < LANGUAGE_MIN_LETTERS:
+        sample = _language_text(terms)[:LANGUAGE_CHARS]
+        if not _ENOUGH_LETTERS.match(sample):
             continue
         known.append(i)
         texts.append(identifier._encode(sample))
@@ -171,11 +173,20 @@ def terms_languages(pages: list[list[str]]) -> list[str | None]:
     from scipy import sparse
 
     table = identifier.nb_ptc
-    rows, features, counts = _feature_counts(identifier, texts, table.shape[0])
-    visited = sparse.csr_array((np.log1p(counts.astype(np.float32)), (rows, features)),
-                               shape=(len(known), table.shape[0]))  # fmt: skip
-    scores = np.asarray(visited @ table, dtype=np.float32) + identifier.nb_pc
-    scores[np.diff(visited.indptr) == 0] = RAW_FLOOR  # no feature: as py3langid scores it
+    scores = np.empty((len(known), table.shape[1]), np.float32)
+    for first in range(0, len(texts), _SCORE_BATCH):  # bounds the (text, feature) visits held
+        batch = texts[first:first + _SCORE_BATCH]
+        rows, features, counts = _feature_counts(identifier, batch, table.shape[0])
+        # only the batch's features (the same sums, in the same order): the table's rows of
+        # them in the product's type, not all of it
+        used = np.flatnonzero(np.bincount(features, minlength=table.shape[0]))
+        column = np.zeros(table.shape[0], np.int64)
+        column[used] = np.arange(len(used))
+        visited = sparse.csr_array((np.log1p(counts.astype(np.float32)), (rows, column[features])),
+                                   shape=(len(batch), len(used)))  # fmt: skip
+        part = np.asarray(visited @ table[used].astype(np.float32), dtype=np.float32) + identifier.nb_pc
+        part[np.diff(visited.indptr) == 0] = RAW_FLOOR  # no feature: as py3langid scores it
+        scores[first:first + len(batch)] = part
     for i, j in identifier._alias_pairs:
         scores[:, i] = np.maximum(scores[:, i], scores[:, j])
         scores[:, j] = RAW_FLOOR
@@ -185,8 +196,10 @@ def terms_languages(pages: list[list[str]]) -> list[str | None]:
     return languages
 
 
-#: Texts walked through py3langid's automaton at once (bounds the walk's byte matrix).
+#: Texts walked through py3langid's automaton at once (bounds the walk's byte matrix)...
 _WALK_BATCH = 1_024
+#: ...and scored at once (bounds their feature visits and the sparse matrix of them).
+_SCORE_BATCH = 8_192
 
 
 def _feature_counts(identifier: Any, texts: list[bytes], n_features: int) -> tuple[Any, Any, Any]:
@@ -223,7 +236,7 @@ def _walk_tables(identifier: Any) -> tuple[Any, Any, Any]:
     if not _walk:
         with _lock:
             if not _walk:
-                _walk.append((np.asarray(identifier.tk_nextmove, np.int64),
+                _walk.append((np.asarray(identifier.tk_nextmove),  # its own uint32, not a copy
                                 np.asarray(identifier._rowbase, np.int64),
                                 np.asarray(identifier.tk_output, np.int64)))  # fmt: skip
     return _walk[0]
@@ -239,6 +252,24 @@ def _language_sample(terms: list[str]) -> list[str]:
     return sample
 
 
+def _language_text(terms: list[str]) -> str:
+    """Return ``_language_sample(terms)`` joined by spaces: the terms that start before
+    ``LANGUAGE_TERM_CHARS`` characters of the joined text.
+
+    >>> _language_text(["ab"] * 100) == " ".join(["ab"] * 67), len(_language_text(["x" * 300, "y"]))
+    (True, 300)
+    """
+    head = terms[:LANGUAGE_TERM_CHARS]  # a term adds 1 character at least
+    if "" in head:  # an empty term makes two spaces in a row: the list's own walk
+        return " ".join(_language_sample(head))
+    text = " ".join(head)
+    if len(text) < LANGUAGE_TERM_CHARS:
+        return text
+    # the term holding character LANGUAGE_TERM_CHARS - 1 (or ending just before it) is the last
+    end = text.find(" ", LANGUAGE_TERM_CHARS - 1)
+    return text if end < 0 else text[:end]
+
+
 def detect_language(text: str) -> str | None:
     """Return the ISO 639-1 code of the language of ``text``'s first ``LANGUAGE_CHARS``
     characters (py3langid), or None when they hold fewer than ``LANGUAGE_MIN_LETTERS`` letters.
@@ -247,7 +278,7 @@ def detect_language(text: str) -> str | None:
     ('de', None)
     """
     sample = text[:LANGUAGE_CHARS]
-    if len(_LETTER.findall(sample)) < LANGUAGE_MIN_LETTERS:
+    if not _ENOUGH_LETTERS.match(sample):
         return None
     language, _ = _identifier().classify(sample)
     return language
@@ -268,6 +299,14 @@ def _identifier() -> Any:
 
                 _loaded.append(LanguageIdentifier.from_model_file(MODEL_FILE))
     return _loaded[0]
+
+
+def forget_language_model() -> None:
+    """Drop the loaded py3langid model and its walk tables (about 75 MB): for a process that
+    has identified what it needed to; the next call loads them again."""
+    with _lock:
+        _loaded.clear()
+        _walk.clear()
 
 
 #: Landmark regions that are not main content.
