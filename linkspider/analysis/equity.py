@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from linkspider.analysis.graph import DAMPING, PowerIterationFailedConvergence
-from linkspider.analysis.page_rank import forwarded, url_forwards
+from linkspider.analysis.page_rank import forwarded, string_codes, url_forwards
 from linkspider.analysis import queries
 
 #: How much a followed link in each region is worth before its position (main content 1).
@@ -138,7 +138,7 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
                                         edges, forward)  # fmt: skip
     positions = links.column("position").fill_null(-1).to_numpy(zero_copy_only=False)
     weight = np.zeros(links.num_rows)
-    region_codes, regions = _codes(links.column("region"))
+    region_codes, regions = string_codes(links.column("region"))
     weight[edges] = surfer_weights(links.column("follow").to_numpy(zero_copy_only=False)[edges],
                                    regions.to_pylist(), positions[edges], region_codes[edges])  # fmt: skip
     n = len(index)
@@ -179,23 +179,14 @@ def link_scores(con: duckdb.DuckDBPyConnection, run_id: str, forward: dict[str, 
     return table, CrawlRanks(index, rank)
 
 
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Return (each row's code, -1 for null; the distinct values) of a string column."""
-    encoded = pa.table({"c": pc.dictionary_encode(column)}).unify_dictionaries().column("c")
-    if encoded.num_chunks == 0:
-        return np.zeros(0, np.int64), pa.array([], pa.string())
-    codes = [chunk.indices.fill_null(-1).to_numpy().astype(np.int64) for chunk in encoded.chunks]
-    return np.concatenate(codes), encoded.chunk(0).dictionary.cast(pa.string())
-
-
 def _node_ids(fetched: pa.ChunkedArray, source_urls: pa.ChunkedArray, target_urls: pa.ChunkedArray,
               edges: np.ndarray, forward: dict[str, str]) -> tuple[np.ndarray, np.ndarray, pa.Array]:  # fmt: skip
     """Return the node ids of the ``edges`` rows' sources and targets, and node id -> URL: every
     URL forwarded to its end, ids in order of first appearance among the fetched pages, then
     the edges' sources, then their targets. Each distinct URL is forwarded and hashed once."""
     fetched = fetched.combine_chunks().cast(pa.string())
-    source_codes, source_values = _codes(source_urls)
-    target_codes, target_values = _codes(target_urls)
+    source_codes, source_values = string_codes(source_urls)
+    target_codes, target_values = string_codes(target_urls)
     values = pa.concat_arrays([forwarded(fetched, forward), forwarded(source_values, forward),
                                forwarded(target_values, forward)])  # fmt: skip
     unified = pc.dictionary_encode(values)

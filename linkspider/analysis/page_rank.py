@@ -9,7 +9,6 @@ end of its HTTP redirects, meta refresh and ``rel=canonical`` elsewhere, followe
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -86,41 +85,71 @@ def forwarded(urls: pa.Array | pa.ChunkedArray, forward: dict[str, str]) -> pa.A
     return pc.if_else(pc.is_valid(at), pa.array(list(forward.values()), pa.string()).take(at), urls)
 
 
+def string_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Return (each row's code, -1 for null; the distinct values) of a string column."""
+    encoded = pa.table({"c": pc.dictionary_encode(column)}).unify_dictionaries().column("c")
+    if encoded.num_chunks == 0:
+        return np.zeros(0, np.int64), pa.array([], pa.string())
+    codes = [chunk.indices.fill_null(-1).to_numpy().astype(np.int64) for chunk in encoded.chunks]
+    return np.concatenate(codes), encoded.chunk(0).dictionary.cast(pa.string())
+
+
 def page_rank_table(con: duckdb.DuckDBPyConnection, run_id: str,
                     crawl_ranks: CrawlRanks | None = None,
                     forward: dict[str, str] | None = None) -> pa.Table:  # fmt: skip
     """Return the ``page_rank`` table of the run behind ``con`` (views of ``open_run``);
     ``crawl_ranks`` (each node's rank over the whole run, ``linkspider.analysis.equity``) fills
-    the ``crawl_rank`` column."""
+    the ``crawl_rank`` column. Sites in order, each site's URLs in order."""
     forward = url_forwards(con) if forward is None else forward
-    by_site: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for site, source, target in con.execute(queries.INTERNAL_EDGES).fetchall():
-        by_site[site].append((forward.get(source, source), forward.get(target, target)))
-    columns: dict[str, list] = {"site": [], "url": [], "pagerank": [], "link_score": [],
-                                "inlinks": []}  # fmt: skip
-    for site in sorted(by_site):
-        pairs = [(s, t) for s, t in by_site[site] if s != t]
-        urls = sorted({url for pair in pairs for url in pair})
-        if not urls:
+    edges = con.sql(queries.INTERNAL_EDGES).to_arrow_table()
+    site_codes, sites = string_codes(edges.column("site"))
+    source_codes, source_values = string_codes(edges.column("source_url"))
+    target_codes, target_values = string_codes(edges.column("target_url"))
+    # each distinct URL forwarded once, then one id per distinct end
+    ends = pc.dictionary_encode(pa.concat_arrays([forwarded(source_values, forward),
+                                                  forwarded(target_values, forward)]))  # fmt: skip
+    end_ids = ends.indices.to_numpy().astype(np.int64)
+    urls = ends.dictionary.cast(pa.string())
+    sources = end_ids[source_codes]
+    targets = end_ids[len(source_values) + target_codes]
+    # self-links (after forwarding) dropped, and a row with a null (none expected)
+    keep = (sources != targets) & (site_codes >= 0) & (source_codes >= 0) & (target_codes >= 0)
+    site_of, sources, targets = site_codes[keep], sources[keep], targets[keep]
+    url_order = np.empty(len(urls), np.int64)  # the rank of each URL in string order
+    url_order[pc.sort_indices(urls).to_numpy()] = np.arange(len(urls))
+    by_site = np.argsort(site_of, kind="stable")  # each site's edges in file order
+    bounds = np.searchsorted(site_of[by_site], np.arange(len(sites) + 1))
+    site_ids, url_ids, ranks, scores, inlinks = [], [], [], [], []
+    for site in pc.sort_indices(sites).to_numpy().tolist():
+        rows = by_site[bounds[site]:bounds[site + 1]]
+        if len(rows) == 0:
             continue
-        index = {url: i for i, url in enumerate(urls)}
-        sources = np.fromiter((index[s] for s, _ in pairs), np.int64, len(pairs))
-        targets = np.fromiter((index[t] for _, t in pairs), np.int64, len(pairs))
-        rank = pagerank(len(urls), sources, targets)
-        columns["site"].extend([site] * len(urls))
-        columns["url"].extend(urls)
-        columns["pagerank"].extend(rank.tolist())
-        columns["link_score"].extend(log_scale_score(rank).tolist())
-        columns["inlinks"].extend(np.bincount(targets, minlength=len(urls)).tolist())
-    n = len(columns["url"])
-    kinds = node_kinds(con)
-    return pa.table({"run_id": pa.array([run_id] * n, pa.string()),
-                     "site": pa.array(columns["site"], pa.string()),
-                     "url": pa.array(columns["url"], pa.string()),
-                     "pagerank": pa.array(columns["pagerank"], pa.float64()),
-                     "link_score": pa.array(columns["link_score"], pa.float64()),
-                     "inlinks": pa.array(columns["inlinks"], pa.int64()),
-                     "crawl_rank": (crawl_ranks.of(pa.array(columns["url"], pa.string())) if crawl_ranks
-                                    else pa.nulls(n, pa.float64())),
-                     "node_kind": pa.array([kinds.get(url, "not_fetched") for url in columns["url"]],
-                                           pa.string())})  # fmt: skip
+        ordered = np.unique(url_order[np.concatenate([sources[rows], targets[rows]])])
+        local_sources = np.searchsorted(ordered, url_order[sources[rows]])
+        local_targets = np.searchsorted(ordered, url_order[targets[rows]])
+        rank = pagerank(len(ordered), local_sources, local_targets)
+        site_ids.append(np.full(len(ordered), site))
+        url_ids.append(ordered)
+        ranks.append(rank)
+        scores.append(log_scale_score(rank))
+        inlinks.append(np.bincount(local_targets, minlength=len(ordered)))
+    by_order = np.argsort(url_order)  # string order -> URL id
+    url_column = urls.take(pa.array(by_order[np.concatenate(url_ids)] if url_ids else np.zeros(0, np.int64)))
+    n = len(url_column)
+
+    def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    kinds = con.sql(NODE_KINDS_SQL).to_arrow_table()
+    kind = pa.array(kinds.column(1).to_pylist() + ["not_fetched"], pa.string()).take(
+        pc.index_in(url_column, value_set=kinds.column(0).combine_chunks().cast(pa.string()),
+                    skip_nulls=True).fill_null(kinds.num_rows))  # fmt: skip
+    return pa.table({"run_id": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                                              pa.array([run_id], pa.string())),
+                     "site": sites.take(pa.array(joined(site_ids, np.int64))),
+                     "url": url_column,
+                     "pagerank": pa.array(joined(ranks, np.float64), pa.float64()),
+                     "link_score": pa.array(joined(scores, np.float64), pa.float64()),
+                     "inlinks": pa.array(joined(inlinks, np.int64), pa.int64()),
+                     "crawl_rank": crawl_ranks.of(url_column) if crawl_ranks else pa.nulls(n, pa.float64()),
+                     "node_kind": kind})  # fmt: skip
