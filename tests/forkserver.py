@@ -249,16 +249,17 @@ class ForkServer:
                 [sys.executable, "-m", "linkspider", *argv], os.waitstatus_to_exitcode(status),
                 out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
-    def start(self, argv: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None) -> ForkedProcess:
-        """Start ``linkspider argv`` in a forked child, its output discarded (its stderr appended
-        to ``stderr`` when given); return a handle that polls, signals and waits for it like
-        ``subprocess.Popen``."""
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None,
+              stdout: Path | None = None) -> ForkedProcess:  # fmt: skip
+        """Start ``linkspider argv`` in a forked child, its output discarded (its stderr and
+        stdout appended to the files ``stderr`` and ``stdout`` when given); return a handle that
+        polls, signals and waits for it like ``subprocess.Popen``."""
         conn = socket.socket(socket.AF_UNIX)
         conn.connect(self.path)
-        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as null, \
+        with open(os.devnull, "rb") as stdin, open(stdout or os.devnull, "ab") as out, \
                 open(stderr or os.devnull, "ab") as err:  # fmt: skip
             request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
-            socket.send_fds(conn, [request], [stdin.fileno(), null.fileno(), err.fileno()])
+            socket.send_fds(conn, [request], [stdin.fileno(), out.fileno(), err.fileno()])
         return ForkedProcess(conn, argv)
 
     def close(self) -> None:
