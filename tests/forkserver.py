@@ -5,13 +5,15 @@ costs on a small world is importing Scrapy, Twisted, pyarrow and linkspider (abo
 of 2). This server imports them once per test worker, then forks one child per command: the
 child runs ``linkspider.cli.main(argv)`` with the caller's working directory, environment and
 output files, exactly as ``python -m linkspider`` would, through the real Scrapy engine and
-reactor (none is installed before the fork). A child's own ``python -m linkspider ...`` run
-to completion through ``subprocess.run`` (the monitor's crawls, ``crawl --check-targets``, the
-demo's ``analyze``) is forked from the server the same way, its CPU counted in the child's.
+reactor (none is installed before the fork). A child's own ``python -m linkspider ...``
+(``subprocess.run``: the monitor's crawls, ``crawl --check-targets``, the demo's ``analyze``;
+``subprocess.Popen``: the extract's worker processes, which die with it) is forked from the
+server the same way, its CPU counted in the child's.
 Tests that measure a crawl process's memory, or need it started as a new interpreter, still
 start ``python -m linkspider`` themselves.
 
-Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env) with its stdin,
+Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env; parent and
+die_with_parent from a child) with its stdin,
 stdout and stderr as passed file descriptors; the server answers ``pid N`` at once and
 ``status N CPU`` (the wait status, the child's CPU seconds, with those of the commands it
 asked for: their requests name it as ``parent``) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
@@ -24,6 +26,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -95,7 +98,10 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: lis
     os.environ.update(request["env"])
     random.seed()  # each child its own random state, as a new process would have
     sys.argv = ["linkspider", *request["argv"]]
-    subprocess.run = _nested_run  # a command that runs ``linkspider`` itself forks it from here too
+    if request.get("die_with_parent"):
+        _die_with(request["parent"])
+    # a command that runs ``linkspider`` itself forks it from the server too
+    subprocess.run, subprocess.Popen = _nested_run, _NestedPopen  # type: ignore[misc]
     code: int | str | None = 0
     try:
         from linkspider.cli import main
@@ -169,6 +175,44 @@ def _nested_run(args: Any, *rest: Any, **kwargs: Any) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(command, code, stdout, stderr)
 
 
+class _NestedPopen(subprocess.Popen):
+    """``subprocess.Popen`` in a forked child: ``python -m linkspider ...`` with its output
+    inherited and at most the extract's ``_die_with_parent`` (its workers) is forked from the
+    server instead (a ``ForkedProcess``), dying with this child as that ``preexec_fn`` has it
+    (``_die_with``); anything else is the real ``subprocess.Popen``."""
+
+    def __new__(cls, args: Any, *rest: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        command = list(args) if isinstance(args, (list, tuple)) else None
+        preexec = kwargs.get("preexec_fn")
+        if (rest or command is None or command[:3] != [sys.executable, "-m", "linkspider"]
+                or set(kwargs) - {"preexec_fn"} or _socket_path is None
+                or (preexec is not None and getattr(preexec, "__name__", "") != "_die_with_parent")):  # fmt: skip
+            return super().__new__(cls)
+        argv = [str(part) for part in command[3:]]
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(_socket_path)
+        request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "parent": os.getpid(),
+                              "die_with_parent": preexec is not None}).encode()  # fmt: skip
+        socket.send_fds(conn, [request], [0, 1, 2])
+        return ForkedProcess(conn, argv)
+
+
+def _die_with(parent: int) -> None:
+    """SIGKILL this process when process ``parent`` ends (PR_SET_PDEATHSIG, which watches the
+    process that forked, here the server)."""
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+
+    def watch() -> None:
+        select.select([fd], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def _wait(conn: socket.socket, pid: int, parent: int | None) -> None:
     _, status, usage = os.wait4(pid, 0)
     cpu = usage.ru_utime + usage.ru_stime
@@ -178,6 +222,8 @@ def _wait(conn: socket.socket, pid: int, parent: int | None) -> None:
             _nested_cpu[parent] = _nested_cpu.get(parent, 0.0) + cpu
     try:
         conn.sendall(f"status {status} {cpu:.3f}\n".encode())
+    except OSError:  # the child that asked is gone (killed): nobody to tell
+        pass
     finally:
         conn.close()
 
