@@ -37,18 +37,20 @@ def run_linkspider(*args: str, timeout: float = CRAWL_TIMEOUT, cwd: Path = PROJE
                           text=True, timeout=timeout, env=env, check=False)  # fmt: skip
 
 
-def start_linkspider(*args: str, cwd: Path = PROJECT_ROOT, stderr: Path | None = None) -> subprocess.Popen | ForkedProcess:
-    """Start ``linkspider ARGS`` in a process of its own, output discarded (stderr appended to
-    the file ``stderr`` when given), and return it for the test to poll, signal (SIGKILL,
-    SIGTERM) or wait for (forked from the fork server when it runs, so that it starts with
-    everything imported)."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+def start_linkspider(*args: str, cwd: Path = PROJECT_ROOT, stderr: Path | None = None,
+                     stdout: Path | None = None, env: dict[str, str] | None = None) -> subprocess.Popen | ForkedProcess:  # fmt: skip
+    """Start ``linkspider ARGS`` in a process of its own, output discarded (stderr and stdout
+    appended to the files ``stderr`` and ``stdout`` when given; ``env`` in place of this
+    process's environment), and return it for the test to poll, signal (SIGKILL, SIGTERM) or
+    wait for (forked from the fork server when it runs, so that it starts with everything
+    imported)."""
+    env = {**(os.environ if env is None else env), "PYTHONPATH": str(PROJECT_ROOT)}
     server = fork_server(PROJECT_ROOT)
     if server is not None:
-        return server.start(list(args), cwd, env, stderr)
-    with open(stderr or os.devnull, "ab") as err:
+        return server.start(list(args), cwd, env, stderr, stdout)
+    with open(stderr or os.devnull, "ab") as err, open(stdout or os.devnull, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "linkspider", *args], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)  # fmt: skip
+                                stdout=out, stderr=err)  # fmt: skip
 
 
 def run_crawl(*args: str, timeout: float = CRAWL_TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -46,17 +46,18 @@ def worker_args(redis_url: str, run_id: str, proxy_url: str, out: Path, *extra: 
                          *FAST, *extra)  # fmt: skip
 
 
-def start_worker(args: list[str], log: Path, fork: bool = True) -> subprocess.Popen | ForkedProcess:
-    """Start a worker process (``worker_args``) writing its log to ``log``: forked from the fork
-    server when it runs and ``fork``, so that it starts with everything imported (``fork=False``:
-    a new interpreter, which takes a second or so to start)."""
+def start_worker(args: list[str], log: Path, fork: bool = True, stdout: Path | None = None) -> subprocess.Popen | ForkedProcess:
+    """Start a worker process (``worker_args``) writing its log (stderr) to ``log`` and its
+    stdout to ``stdout`` (discarded when None): forked from the fork server when it runs and
+    ``fork``, so that it starts with everything imported (``fork=False``: a new interpreter,
+    which takes a second or so to start)."""
     server = fork_server(PROJECT_ROOT) if fork else None
     command = [sys.executable, "-m", "linkspider"]
     if server is not None and args[:3] == command:
-        return server.start(args[3:], PROJECT_ROOT, {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, log)
+        return server.start(args[3:], PROJECT_ROOT, {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, log, stdout)
     return subprocess.Popen(
-        args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "ab"),  # noqa: SIM115
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        args, cwd=PROJECT_ROOT, stdout=open(stdout, "ab") if stdout else subprocess.DEVNULL,  # noqa: SIM115
+        stderr=open(log, "ab"), env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},  # noqa: SIM115
     )
 
 

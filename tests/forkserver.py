@@ -5,12 +5,18 @@ costs on a small world is importing Scrapy, Twisted, pyarrow and linkspider (abo
 of 2). This server imports them once per test worker, then forks one child per command: the
 child runs ``linkspider.cli.main(argv)`` with the caller's working directory, environment and
 output files, exactly as ``python -m linkspider`` would, through the real Scrapy engine and
-reactor (none is installed before the fork). Tests that signal or watch a crawl process of
-their own still start ``python -m linkspider`` themselves.
+reactor (none is installed before the fork). A child's own ``python -m linkspider ...``
+(``subprocess.run``: the monitor's crawls, ``crawl --check-targets``, the demo's ``analyze``;
+``subprocess.Popen``: the extract's worker processes, which die with it) is forked from the
+server the same way, its CPU counted in the child's.
+Tests that measure a crawl process's memory, or need it started as a new interpreter, still
+start ``python -m linkspider`` themselves.
 
-Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env) with its stdin,
+Protocol, over a Unix socket: the client sends one JSON line (argv, cwd, env; parent and
+die_with_parent from a child) with its stdin,
 stdout and stderr as passed file descriptors; the server answers ``pid N`` at once and
-``status N CPU`` (the wait status, the child's CPU seconds) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
+``status N CPU`` (the wait status, the child's CPU seconds, with those of the commands it
+asked for: their requests name it as ``parent``) when the child ends. Off with ``LINKSPIDER_TEST_FORKSERVER=0``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +34,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 #: Imported before any fork: what a crawl, an analysis or a report would import anyway. Every
 #: module of ``linkspider`` and ``pipelines`` is imported too (``preload``), and the components
@@ -90,6 +98,10 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: lis
     os.environ.update(request["env"])
     random.seed()  # each child its own random state, as a new process would have
     sys.argv = ["linkspider", *request["argv"]]
+    if request.get("die_with_parent"):
+        _die_with(request["parent"])
+    # a command that runs ``linkspider`` itself forks it from the server too
+    subprocess.run, subprocess.Popen = _nested_run, _NestedPopen  # type: ignore[misc]
     code: int | str | None = 0
     try:
         from linkspider.cli import main
@@ -112,10 +124,106 @@ def _child(conn: socket.socket, listener: socket.socket, request: dict, fds: lis
         os._exit(int(code or 0))
 
 
-def _wait(conn: socket.socket, pid: int) -> None:
-    _, status, usage = os.wait4(pid, 0)
+#: The server's socket: its children ask it for their own ``linkspider`` commands (``_nested_run``).
+_socket_path: str | None = None
+#: In the server: CPU seconds of the ended children a child asked for, by that child's pid; its
+#: ``status`` line adds them (a child's rusage counts only the processes it reaped itself).
+_nested_cpu: dict[int, float] = {}
+_nested_lock = threading.Lock()
+_subprocess_run = subprocess.run
+#: What ``subprocess.run`` may be given for ``_nested_run`` to fork the command.
+_NESTED_OPTIONS = {"capture_output", "text", "check", "cwd", "env", "timeout"}
+
+
+def _nested_run(args: Any, *rest: Any, **kwargs: Any) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a forked child: a ``python -m linkspider ...`` run to completion
+    (``linkspider monitor``'s crawls, ``crawl --check-targets``'s check, the demo's
+    ``analyze``) is forked from the server as the suite's own commands are, with the same
+    argv, working directory, environment and output (captured or inherited); any other
+    command, or options beyond ``_NESTED_OPTIONS``, goes to the real ``subprocess.run``."""
+    command = list(args) if isinstance(args, (list, tuple)) else None
+    if (rest or command is None or command[:3] != [sys.executable, "-m", "linkspider"]
+            or set(kwargs) - _NESTED_OPTIONS or _socket_path is None):  # fmt: skip
+        return _subprocess_run(args, *rest, **kwargs)
+    argv = [str(part) for part in command[3:]]
+    env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
+    cwd = str(kwargs.get("cwd") or os.getcwd())
+    capture, timeout = kwargs.get("capture_output", False), kwargs.get("timeout")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            socket.socket(socket.AF_UNIX) as conn:  # fmt: skip
+        conn.connect(_socket_path)
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "parent": os.getpid()}).encode()
+        socket.send_fds(conn, [request], [0, out.fileno(), err.fileno()] if capture else [0, 1, 2])
+        reader = conn.makefile("r")
+        pid = int(reader.readline().split()[1])
+        conn.settimeout(timeout)
+        try:
+            line = reader.readline()
+        except (TimeoutError, socket.timeout):
+            os.kill(pid, 9)
+            raise subprocess.TimeoutExpired(command, timeout) from None
+        code = os.waitstatus_to_exitcode(int(line.split()[1]))
+        stdout = stderr = None
+        if capture:
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+            if kwargs.get("text"):
+                stdout, stderr = stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+    if kwargs.get("check") and code:
+        raise subprocess.CalledProcessError(code, command, stdout, stderr)
+    return subprocess.CompletedProcess(command, code, stdout, stderr)
+
+
+class _NestedPopen(subprocess.Popen):
+    """``subprocess.Popen`` in a forked child: ``python -m linkspider ...`` with its output
+    inherited and at most the extract's ``_die_with_parent`` (its workers) is forked from the
+    server instead (a ``ForkedProcess``), dying with this child as that ``preexec_fn`` has it
+    (``_die_with``); anything else is the real ``subprocess.Popen``."""
+
+    def __new__(cls, args: Any, *rest: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        command = list(args) if isinstance(args, (list, tuple)) else None
+        preexec = kwargs.get("preexec_fn")
+        if (rest or command is None or command[:3] != [sys.executable, "-m", "linkspider"]
+                or set(kwargs) - {"preexec_fn"} or _socket_path is None
+                or (preexec is not None and getattr(preexec, "__name__", "") != "_die_with_parent")):  # fmt: skip
+            return super().__new__(cls)
+        argv = [str(part) for part in command[3:]]
+        conn = socket.socket(socket.AF_UNIX)
+        conn.connect(_socket_path)
+        request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "parent": os.getpid(),
+                              "die_with_parent": preexec is not None}).encode()  # fmt: skip
+        socket.send_fds(conn, [request], [0, 1, 2])
+        return ForkedProcess(conn, argv)
+
+
+def _die_with(parent: int) -> None:
+    """SIGKILL this process when process ``parent`` ends (PR_SET_PDEATHSIG, which watches the
+    process that forked, here the server)."""
     try:
-        conn.sendall(f"status {status} {usage.ru_utime + usage.ru_stime:.3f}\n".encode())
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return
+
+    def watch() -> None:
+        select.select([fd], [], [])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _wait(conn: socket.socket, pid: int, parent: int | None) -> None:
+    _, status, usage = os.wait4(pid, 0)
+    cpu = usage.ru_utime + usage.ru_stime
+    with _nested_lock:
+        cpu += _nested_cpu.pop(pid, 0.0)
+        if parent is not None:  # counted in the status of the child that asked for this one
+            _nested_cpu[parent] = _nested_cpu.get(parent, 0.0) + cpu
+    try:
+        conn.sendall(f"status {status} {cpu:.3f}\n".encode())
+    except OSError:  # the child that asked is gone (killed): nobody to tell
+        pass
     finally:
         conn.close()
 
@@ -124,6 +232,8 @@ def serve(path: str) -> None:
     """Import PRELOAD, then fork a child for each request on the Unix socket ``path``."""
     import gc
 
+    global _socket_path
+    _socket_path = path
     preload()
     assert "twisted.internet.reactor" not in sys.modules, "a reactor was installed before forking"
     # What the server imported lives as long as every child: no child's collection scans it.
@@ -143,7 +253,7 @@ def serve(path: str) -> None:
         for fd in fds:
             os.close(fd)
         conn.sendall(f"pid {pid}\n".encode())
-        threading.Thread(target=_wait, args=(conn, pid), daemon=True).start()
+        threading.Thread(target=_wait, args=(conn, pid, request.get("parent")), daemon=True).start()
 
 
 class ForkServer:
@@ -185,16 +295,17 @@ class ForkServer:
                 [sys.executable, "-m", "linkspider", *argv], os.waitstatus_to_exitcode(status),
                 out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
-    def start(self, argv: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None) -> ForkedProcess:
-        """Start ``linkspider argv`` in a forked child, its output discarded (its stderr appended
-        to ``stderr`` when given); return a handle that polls, signals and waits for it like
-        ``subprocess.Popen``."""
+    def start(self, argv: list[str], cwd: Path, env: dict[str, str], stderr: Path | None = None,
+              stdout: Path | None = None) -> ForkedProcess:  # fmt: skip
+        """Start ``linkspider argv`` in a forked child, its output discarded (its stderr and
+        stdout appended to the files ``stderr`` and ``stdout`` when given); return a handle that
+        polls, signals and waits for it like ``subprocess.Popen``."""
         conn = socket.socket(socket.AF_UNIX)
         conn.connect(self.path)
-        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as null, \
+        with open(os.devnull, "rb") as stdin, open(stdout or os.devnull, "ab") as out, \
                 open(stderr or os.devnull, "ab") as err:  # fmt: skip
             request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
-            socket.send_fds(conn, [request], [stdin.fileno(), null.fileno(), err.fileno()])
+            socket.send_fds(conn, [request], [stdin.fileno(), out.fileno(), err.fileno()])
         return ForkedProcess(conn, argv)
 
     def close(self) -> None:

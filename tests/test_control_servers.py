@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from linkspider.web import LocalWebProcess, World, WorldConfig
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args
+from tests.crawling import local_web_args, start_linkspider
 
 # Two sites of six pages (about 30 requests each) at 0.05 s per request and site.
 WORLD = WorldConfig(seed=11, sites=2, pages_per_site=6)
@@ -60,26 +58,24 @@ def sample_listening_ports(web, tmp_path: Path, *extra: str) -> tuple[set[int], 
     """Crawl the small world with ``extra`` options; once the spider is open, sample the crawl
     process's listening ports until it exits. Return (ports seen, samples taken, log)."""
     log_path = tmp_path / "crawl.log"
-    with open(log_path, "wb") as log:
-        args = [*World(WORLD).seeds(), *local_web_args(web.proxy_url, tmp_path / "out"), *SLOW, *extra]
-        process = subprocess.Popen(
-            crawl_command(*args), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HOME": str(tmp_path)},
-        )  # fmt: skip
-        seen: set[int] = set()
-        samples = 0
-        try:
-            deadline = time.monotonic() + 120
-            while process.poll() is None:
-                assert time.monotonic() < deadline, "the crawl did not end in time"
-                if b"Spider opened" in log_path.read_bytes():
-                    seen |= listening_ports(process.pid)
-                    samples += 1
-                time.sleep(0.05)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    args = [*World(WORLD).seeds(), *local_web_args(web.proxy_url, tmp_path / "out"), *SLOW, *extra]
+    # forked from the fork server when it runs: the same crawl process, started with its imports
+    process = start_linkspider("crawl", *args, stderr=log_path, stdout=log_path,
+                               env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    seen: set[int] = set()
+    samples = 0
+    try:
+        deadline = time.monotonic() + 120
+        while process.poll() is None:
+            assert time.monotonic() < deadline, "the crawl did not end in time"
+            if b"Spider opened" in log_path.read_bytes():
+                seen |= listening_ports(process.pid)
+                samples += 1
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     text = log_path.read_text(errors="replace")
     assert process.returncode == 0, text[-3000:]
     return seen, samples, text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import redis
@@ -12,14 +11,12 @@ from linkspider.distributed.entries import encode_entry
 from linkspider.distributed.fingerprints import fingerprint
 from linkspider.distributed.frontier import Frontier
 from linkspider.distributed.server import RedisServerProcess, free_port
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import run_crawl
+from tests.crawling import run_crawl, run_linkspider
 from tests.distributed import redis_client, redis_server  # noqa: F401 (fixture)
 
 
 def _status(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "linkspider", "status", *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return run_linkspider("status", *args, timeout=60)
 
 
 def test_redis_without_run_id_is_a_usage_error(redis_server, tmp_path: Path) -> None:

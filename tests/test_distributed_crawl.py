@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +15,6 @@ from linkspider.distributed.frontier import Frontier
 from linkspider.distributed.records import read_worker_records
 from linkspider.runs.records import read_run_record
 from linkspider.web import LocalWebProcess
-from tests.conftest import PROJECT_ROOT
 from linkspider.urls.normalize import url_host
 from linkspider.web.small import SmallWorld
 from tests.crawling import local_web_args, read_table, run_crawl
@@ -76,9 +73,7 @@ def test_two_workers_merge_the_run_record_count_the_budget_and_check_targets_onc
 ) -> None:
     args = worker_args(redis_server.url, "merged", web.proxy_url, tmp_path, "--check-targets",
                        "--max-pages-per-site", "1")  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    workers = [subprocess.Popen(args + WORLD.seeds()[n:12:2], cwd=PROJECT_ROOT, env=env,
-                                stdout=open(tmp_path / f"out{n}", "w"), stderr=open(tmp_path / f"err{n}", "w"))  # noqa: SIM115
+    workers = [start_worker(args + WORLD.seeds()[n:12:2], tmp_path / f"err{n}", stdout=tmp_path / f"out{n}")
                for n in range(2)]  # fmt: skip
     codes = [worker.wait(timeout=120) for worker in workers]
     errors = "".join((tmp_path / f"err{n}").read_text()[-1500:] for n in range(2))

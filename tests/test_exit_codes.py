@@ -4,6 +4,7 @@ of the local web, and the run record says the same."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -13,8 +14,7 @@ import pytest
 
 from linkspider.runs import ExitCode, read_run_record, read_runs
 from linkspider.web import LocalWebProcess, World, WorldConfig
-from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, local_web_args, read_table, run_crawl, serving
+from tests.crawling import local_web_args, read_table, run_crawl, serving, start_linkspider
 from tests.test_politeness import RobotsHandler
 
 WORLD = WorldConfig(seed=11, sites=12)
@@ -86,20 +86,21 @@ def test_close_spider_limit_exits_1_as_ended_early(web, tmp_path: Path) -> None:
 
 
 def test_sigterm_stops_cleanly_with_exit_1(web, tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        crawl_command(*World(WORLD).seeds(), *local_web_args(web.proxy_url, tmp_path),
-                      "--run-id", "stopped", "-s", "DOWNLOAD_DELAY=0.2",
-                      "--concurrency", "1"),
-        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    log = tmp_path / "stderr.log"
+    process = start_linkspider(
+        "crawl", *World(WORLD).seeds(), *local_web_args(web.proxy_url, tmp_path),
+        "--run-id", "stopped", "-s", "DOWNLOAD_DELAY=0.2", "--concurrency", "1", stderr=log,
     )  # fmt: skip
     try:
         _wait_for(lambda: (record := read_run_record(tmp_path, "stopped")) is not None
                   and record.status == "running")  # fmt: skip
-        process.terminate()
-        _, stderr = process.communicate(timeout=60)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
     finally:
-        process.kill()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    stderr = log.read_text(errors="replace")
     assert process.returncode == ExitCode.ENDED_EARLY, stderr[-2000:]
     record = read_run_record(tmp_path, "stopped")
     assert (record.status, record.finish_reason, record.exit_code) == ("partial", "shutdown", 1)

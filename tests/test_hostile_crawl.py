@@ -49,6 +49,11 @@ def test_a_300000_deep_page_leaves_its_site_crawled_at_normal_speed(hostile_web,
     assert deep_links == [f"http://deep.test/deep-link-{i}" for i in range(DEEP_LINKS)]
 
 
+#: The deep page's parse runs on in its thread until the crawl ends: a short deadline ends it
+#: sooner (the site's other pages are far below LINKSPIDER_PARSE_THREAD_BYTES: never timed).
+PARSE_DEADLINE = 1.0
+
+
 def test_a_page_not_parsed_in_time_is_an_error_row_and_the_crawl_goes_on(tmp_path: Path) -> None:
     # No nesting cap: the 200,000-deep page (2.2 MB, over the thread threshold) takes minutes.
     config = HostileConfig(deep_site_pages=30, deep_depth=200_000)
@@ -56,15 +61,21 @@ def test_a_page_not_parsed_in_time_is_an_error_row_and_the_crawl_goes_on(tmp_pat
         started = time.monotonic()
         result = run_crawl("http://deep.test/", *local_web_args(
             web.proxy_url, tmp_path, "-s", "LINKSPIDER_MAX_NESTING_DEPTH=100000000",
-            "-s", "LINKSPIDER_PARSE_DEADLINE=3"), timeout=150)  # fmt: skip
+            "-s", f"LINKSPIDER_PARSE_DEADLINE={PARSE_DEADLINE:g}"), timeout=150)  # fmt: skip
         elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert elapsed < 60
     pages = pages_by_url(tmp_path)
     deep = pages.pop("http://deep.test/deep.html")
     assert deep["status"] == 200 and deep["drop_reason"] == "parse_deadline"
-    assert "LINKSPIDER_PARSE_DEADLINE=3 s" in deep["error"] and "not parsed" in deep["error"]
+    assert f"LINKSPIDER_PARSE_DEADLINE={PARSE_DEADLINE:g} s" in deep["error"] and "not parsed" in deep["error"]
     assert len(pages) == 30 and all(row["error"] is None for row in pages.values())
+
+
+def fetched_urls(out: Path) -> set[str]:
+    """Return the URLs the crawl's fetch logs name so far (one per page row, once parsed)."""
+    return {line for log in out.glob("_staging/run=*/fetched-*.log")
+            for line in log.read_text(encoding="utf-8", errors="replace").splitlines()}  # fmt: skip
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -75,11 +86,14 @@ def test_a_signal_stops_a_crawl_while_a_page_is_being_parsed(sig: int, tmp_path:
                               "-s", "LINKSPIDER_PARSE_DEADLINE=600")  # fmt: skip
         stderr = tmp_path / "stderr.log"
         process = start_linkspider("crawl", "http://deep.test/", *args, stderr=stderr)
+        # the site's other pages, logged once parsed: the deep page alone is left, downloaded
+        # with them (concurrency 8) and far from parsed (minutes without the nesting cap)
+        others = set(HostileWeb(config).deep_site_urls()) - {"http://deep.test/deep.html"}
         try:
             deadline = time.monotonic() + 60
-            while not list(tmp_path.glob("_staging/run=*/fetched-*.log")) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            time.sleep(4)  # the deep page is downloaded and being parsed by now
+            while not others <= fetched_urls(tmp_path) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)  # the deep page is being parsed by now
             assert process.poll() is None
             process.send_signal(sig)
             stopped = time.monotonic()

@@ -29,11 +29,12 @@ from linkspider.web.scripted import (
 )
 from tests.browser import ensure_chromium
 from tests.conftest import PROJECT_ROOT
-from tests.crawling import crawl_command, read_table, run_linkspider
+from tests.crawling import read_table, run_linkspider, start_linkspider
+from tests.marked_web import MarkedScriptedWeb
 
 HOME = f"http://{HOST}/"
 NEVER = f"http://{HOST}/never"
-BUDGET = 8.0
+BUDGET = 5.0
 #: The spinning page's crawl has a budget of its own: its tab burns a core until given up.
 SPIN_BUDGET = 3.0
 #: Columns a link row may differ in between two crawls of the same pages.
@@ -65,7 +66,7 @@ def crawls(web: LocalWebProcess, tmp_path_factory: pytest.TempPathFactory) -> di
               "-s", "LINKSPIDER_RENDER_MAX_SUBRESOURCES=5")  # fmt: skip
     jobs = {"raw": (), "render-1": render, "sample": ("--render-sample", "1", *render[1:])}
     with ThreadPoolExecutor(len(jobs) + 2) as pool:
-        stopped = pool.submit(stop_rendering_crawl, web, root / "sigterm")
+        stopped = pool.submit(stop_rendering_crawl, root / "sigterm")
         futures = {name: pool.submit(crawl, web, root / name, name, *extra) for name, extra in jobs.items()}
         spin = (*render, "-s", f"LINKSPIDER_RENDER_TIMEOUT={SPIN_BUDGET}", "--max-depth", "0")
         futures["spin"] = pool.submit(crawl, web, root / "spin", "spin", *spin, seed=SPIN)
@@ -203,33 +204,34 @@ def _chromium_descendants(root: int) -> set[tuple[int, str]]:
     return result
 
 
-def stop_rendering_crawl(web: LocalWebProcess, out: Path) -> tuple[set, set, str]:
-    """Start a crawl rendering the page that never settles (60 s budget), SIGTERM it once its
-    Chromium runs, and return the Chromium processes seen under it and the processes alive
-    after it exited, as (pid, start time), and its stderr."""
-    args = [NEVER, "--proxy", web.proxy_url, "--out", str(out), "--run-id", "term", "--quiet",
-            "--log-level", "WARNING", "--max-depth", "0", "--render", "-s", "LINKSPIDER_RENDER_TIMEOUT=60"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    crawl_process = subprocess.Popen(crawl_command(*args), cwd=PROJECT_ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        seen: set[tuple[int, str]] = set()
-        started = time.monotonic()
-        while time.monotonic() < started + 120 and len(seen) < 2 and crawl_process.poll() is None:
-            seen |= _chromium_descendants(crawl_process.pid)  # the browser and its renderer
-            time.sleep(0.2)
-        time.sleep(1.0)  # the page is rendering now
-        seen |= _chromium_descendants(crawl_process.pid)
-        crawl_process.send_signal(signal.SIGTERM)
-        crawl_process.wait(timeout=30)
-        stderr = (f"after {time.monotonic() - started:.0f} s, exit {crawl_process.returncode}: "
-                  + crawl_process.stderr.read())  # fmt: skip
-    finally:
-        if crawl_process.poll() is None:
-            crawl_process.kill()
-            crawl_process.wait()
+def stop_rendering_crawl(out: Path) -> tuple[set, set, str]:
+    """Start a crawl rendering the page that never settles (60 s budget) through a local web of
+    its own, SIGTERM it once that page's script runs in its Chromium (the script's first
+    ``/poll`` reached the web), and return the Chromium processes seen under it and the
+    processes alive after it exited, as (pid, start time), and its stderr."""
+    marker = out.parent / "sigterm-page-scripted"
+    stderr = out.parent / "sigterm-stderr.log"
+    with LocalWebProcess(MarkedScriptedWeb(marker)) as web:
+        args = [NEVER, "--proxy", web.proxy_url, "--out", str(out), "--run-id", "term", "--quiet",
+                "--log-level", "WARNING", "--max-depth", "0", "--render", "-s", "LINKSPIDER_RENDER_TIMEOUT=60"]  # fmt: skip
+        crawl_process = start_linkspider("crawl", *args, stderr=stderr)
+        try:
+            seen: set[tuple[int, str]] = set()
+            started = time.monotonic()
+            while time.monotonic() < started + 120 and not marker.exists() and crawl_process.poll() is None:
+                seen |= _chromium_descendants(crawl_process.pid)  # the browser and its renderer
+                time.sleep(0.1)
+            seen |= _chromium_descendants(crawl_process.pid)  # the page is rendering now
+            crawl_process.send_signal(signal.SIGTERM)
+            crawl_process.wait(timeout=30)
+            rendering = "the page was rendering" if marker.exists() else "the page's script never ran"
+            message = f"after {time.monotonic() - started:.0f} s ({rendering}), exit {crawl_process.returncode}: "
+        finally:
+            if crawl_process.poll() is None:
+                crawl_process.kill()
+                crawl_process.wait()
     time.sleep(0.5)
-    return seen, {(pid, started) for pid, (_, started, _) in _processes().items()}, stderr
+    return seen, {(pid, started) for pid, (_, started, _) in _processes().items()}, message + stderr.read_text()
 
 
 def test_no_chromium_process_outlives_a_crawl_stopped_by_sigterm(crawls: dict) -> None:
