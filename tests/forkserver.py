@@ -135,6 +135,24 @@ _subprocess_run = subprocess.run
 _NESTED_OPTIONS = {"capture_output", "text", "check", "cwd", "env", "timeout"}
 
 
+def _fork_and_wait(path: str, request: dict, fds: list[int], timeout: float | None,
+                   command: list[str]) -> str:
+    """Ask the server at ``path`` to fork ``request`` with ``fds`` as its stdin, stdout and
+    stderr; return its status line once it ends, killing it and raising
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(path)
+        socket.send_fds(conn, [json.dumps(request).encode()], fds)
+        reader = conn.makefile("r")
+        pid = int(reader.readline().split()[1])
+        conn.settimeout(timeout)
+        try:
+            return reader.readline()
+        except (TimeoutError, socket.timeout):
+            os.kill(pid, 9)
+            raise subprocess.TimeoutExpired(command, timeout) from None
+
+
 def _nested_run(args: Any, *rest: Any, **kwargs: Any) -> subprocess.CompletedProcess:
     """``subprocess.run`` in a forked child: a ``python -m linkspider ...`` run to completion
     (``linkspider monitor``'s crawls, ``crawl --check-targets``'s check, the demo's
@@ -149,19 +167,10 @@ def _nested_run(args: Any, *rest: Any, **kwargs: Any) -> subprocess.CompletedPro
     env = dict(os.environ if kwargs.get("env") is None else kwargs["env"])
     cwd = str(kwargs.get("cwd") or os.getcwd())
     capture, timeout = kwargs.get("capture_output", False), kwargs.get("timeout")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            socket.socket(socket.AF_UNIX) as conn:  # fmt: skip
-        conn.connect(_socket_path)
-        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "parent": os.getpid()}).encode()
-        socket.send_fds(conn, [request], [0, out.fileno(), err.fileno()] if capture else [0, 1, 2])
-        reader = conn.makefile("r")
-        pid = int(reader.readline().split()[1])
-        conn.settimeout(timeout)
-        try:
-            line = reader.readline()
-        except (TimeoutError, socket.timeout):
-            os.kill(pid, 9)
-            raise subprocess.TimeoutExpired(command, timeout) from None
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        line = _fork_and_wait(_socket_path, {"argv": argv, "cwd": cwd, "env": env, "parent": os.getpid()},
+                              [0, out.fileno(), err.fileno()] if capture else [0, 1, 2], timeout,
+                              command)  # fmt: skip
         code = os.waitstatus_to_exitcode(int(line.split()[1]))
         stdout = stderr = None
         if capture:
@@ -275,18 +284,10 @@ class ForkServer:
         """Run ``linkspider argv`` in a forked child; like ``subprocess.run(capture_output=True,
         text=True)``, raising ``subprocess.TimeoutExpired`` (after killing it) on a timeout."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-                open(os.devnull, "rb") as stdin, socket.socket(socket.AF_UNIX) as conn:  # fmt: skip
-            conn.connect(self.path)
-            request = json.dumps({"argv": argv, "cwd": str(cwd), "env": env}).encode()
-            socket.send_fds(conn, [request], [stdin.fileno(), out.fileno(), err.fileno()])
-            reader = conn.makefile("r")
-            pid = int(reader.readline().split()[1])
-            conn.settimeout(timeout)
-            try:
-                line = reader.readline()
-            except (TimeoutError, socket.timeout):
-                os.kill(pid, 9)
-                raise subprocess.TimeoutExpired(["linkspider", *argv], timeout) from None
+                open(os.devnull, "rb") as stdin:  # fmt: skip
+            line = _fork_and_wait(self.path, {"argv": argv, "cwd": str(cwd), "env": env},
+                                  [stdin.fileno(), out.fileno(), err.fileno()], timeout,
+                                  ["linkspider", *argv])  # fmt: skip
             status = int(line.split()[1])
             _count_cpu(line)
             out.seek(0)
