@@ -65,12 +65,6 @@ NODE_KINDS_SQL = """
 """
 
 
-def node_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Return URL -> ``page`` (a 2xx HTML page), ``not_html`` (2xx, another type) or
-    ``error`` (answered 4xx/5xx or failed), for the URLs the run fetched."""
-    return dict(con.execute(NODE_KINDS_SQL).fetchall())
-
-
 def url_forwards(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Return URL -> the URL its equity ends at, for the run behind ``con`` (``forwarding``
     of its redirect, meta refresh and canonical rows); ``analyze`` reads it once for every
