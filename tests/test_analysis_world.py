@@ -418,3 +418,21 @@ def test_analyze_into_an_unwritable_place_is_a_clear_error(dataset: Path, tmp_pa
     assert result.returncode == 2
     assert "cannot write" in result.stderr and "domain_rank.parquet" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_failed_write_midway_keeps_the_tables_before_it_and_writes_none_after(
+        dataset: Path, tmp_path: Path) -> None:  # fmt: skip
+    import shutil
+
+    copy = tmp_path / "copy"
+    for name in ("links", "pages", "runs"):
+        shutil.copytree(dataset / name, copy / name)
+    blocked = analysis_path(copy, RUN, "link_scores")  # a directory where the file goes
+    (blocked / "inside").mkdir(parents=True)
+    result = linkspider("analyze", "--out", str(copy), "--run", RUN, "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "cannot write" in result.stderr and "link_scores.parquet" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pq.read_table(analysis_path(copy, RUN, "domain_rank")).num_rows > 0
+    written = sorted(p.name for p in blocked.parent.iterdir())
+    assert written == ["domain_rank.parquet", "link_scores.parquet"]  # no temporary left either

@@ -9,7 +9,9 @@ exists) and writes ``DIR/analysis/run=ID/<table>.parquet``, each file atomically
 from __future__ import annotations
 
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from linkspider.analysis.rollups import (
 from linkspider.analysis.signals import domain_signals_table
 from linkspider.crawl.memory import release_freed_memory
 from linkspider.dataset.schema import SCHEMAS
-from linkspider.extraction.text import forget_language_model
+from linkspider.extraction.text import forget_language_model, load_language_model
 
 TABLES = ("domain_rank", "link_scores", "site_topics", "page_rank", "referring_domains", "anchors",
           "domain_signals")
@@ -133,19 +135,52 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     root, options = Path(root), options or AnalysisOptions()
     run_id = resolve_run(root, run_id)
     con = open_run(root, run_id)
-    written: dict[str, Path] = {}
+    # the language model loads (about 0.5 s) while the first queries run
+    threading.Thread(target=load_language_model, name="language-model", daemon=True).start()
+    with ThreadPoolExecutor(1, thread_name_prefix="analysis-writer") as writer:
+        writes: list[Future[None]] = []
+        try:
+            _analyze(root, run_id, con, options, progress, writer, writes)
+            for write in writes:
+                write.result()
+        finally:
+            for write in writes:
+                write.cancel()
+    return {name: analysis_path(root, run_id, name) for name in TABLES}
 
-    def done(name: str, table: pa.Table, started: float) -> pa.Table:
-        schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
+
+def _analyze(root: Path, run_id: str, con: duckdb.DuckDBPyConnection, options: AnalysisOptions,
+             progress: Callable[[str], None] | None, writer: ThreadPoolExecutor,
+             writes: list[Future[None]]) -> None:  # fmt: skip
+    """``analyze``'s steps: each table is written by ``writer`` (one thread, so in order)
+    while the next is computed. After a failed write no later table is written, and its
+    error is raised when the next table is done (or at the end)."""
+    failed: list[str] = []
+
+    def write(name: str, table: pa.Table, schema: pa.Schema, started: float) -> None:
+        if failed:
+            return
         path = analysis_path(root, run_id, name)
         try:
-            written[name] = write_table(table, path, schema)
+            write_table(table, path, schema)
         except OSError as exc:
+            failed.append(name)
             raise AnalysisError(f"cannot write {path}: {exc.strerror or exc}; is the disk full, "
                                 "or the dataset directory read-only?") from exc  # fmt: skip
+        except BaseException:
+            failed.append(name)
+            raise
         if progress:
             progress(f"{name}: {table.num_rows} rows in {time.monotonic() - started:.1f} s")
+        del table
         release_freed_memory()
+
+    def done(name: str, table: pa.Table, started: float) -> pa.Table:
+        for earlier in writes:
+            if earlier.done():
+                earlier.result()  # raises a failed write's error now
+        schema = SCHEMAS[name].with_metadata({**SCHEMAS[name].metadata, **(table.schema.metadata or {})})
+        writes.append(writer.submit(write, name, table, schema, started))
         return table
 
     def fresh(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -188,4 +223,3 @@ def analyze(root: str | os.PathLike[str], run_id: str | None = None,
     started = time.monotonic()
     done("domain_signals", domain_signals_table(con, run_id), started)
     con.close()
-    return written

@@ -75,7 +75,7 @@ def is_naked_url(text: str) -> bool:
     [True, True, False, False]
     """
     text = text.strip()
-    if not text or any(c.isspace() for c in text):
+    if not text or len(text.split(None, 1)) > 1:  # one word (split's whitespace is isspace's)
         return False
     if _URL.fullmatch(text):
         return True

@@ -57,6 +57,9 @@ TARGET_PAGE_WEIGHT = 0.5
 #: Terms of the left rows of the pairs scored at once (bounds the memory of a step: a site
 #: profile can hold every term of the run).
 _CHUNK_TERMS = 1_000_000
+#: Right rows with at most this many terms are multiplied with their left rows term by term
+#: (``pair_cosines_explained``); a page has at most 64.
+_SMALL_ROW_TERMS = 256
 
 
 @dataclass
@@ -143,12 +146,22 @@ def template_entries(rows: np.ndarray, terms: np.ndarray, row_site: np.ndarray,
 
 
 def page_terms(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Return ``queries.PAGE_TERMS`` of the run behind ``con`` (no terms on a dataset older
-    than ``pages.main_terms``)."""
+    """Return (final_url, urls, site, main_terms) of each 2xx page of the run behind ``con``,
+    by final URL (``queries.PAGE_TERMS``; no terms on a dataset older than
+    ``pages.main_terms``)."""
     columns = {name for (name, *_) in con.execute("DESCRIBE run_pages").fetchall()}
-    sql = queries.PAGE_TERMS if "main_terms" in columns else queries.PAGE_TERMS.replace(
-        "any_value(main_terms)", "NULL::STRUCT(term VARCHAR, count INTEGER)[]")
-    return con.sql(sql).to_arrow_table()
+    sql = queries.PAGE_ROWS if "main_terms" in columns else queries.PAGE_ROWS.replace(
+        "main_terms", "NULL::STRUCT(term VARCHAR, count INTEGER)[] AS main_terms")
+    rows = con.sql(sql).to_arrow_table()
+    rows = rows.append_column("row", pa.array(np.arange(rows.num_rows, dtype=np.int64)))
+    con.register("page_rows", rows.drop_columns(["main_terms"]).append_column(
+        "has_terms", pc.is_valid(rows.column("main_terms"))))
+    try:
+        pages = con.sql(queries.PAGE_TERMS).to_arrow_table()
+    finally:
+        con.unregister("page_rows")
+    return pages.drop_columns(["row"]).append_column(
+        "main_terms", rows.column("main_terms").combine_chunks().take(pages.column("row").combine_chunks()))
 
 
 def topic_model(source: duckdb.DuckDBPyConnection | pa.Table) -> TopicModel:
@@ -262,16 +275,27 @@ def pair_cosines_explained(vectors: sparse.csr_array, left: np.ndarray, right: n
                            explain: int = 0) -> tuple[np.ndarray, SharedTerms]:  # fmt: skip
     """Return ``pair_cosines`` with the shared terms flat (none when ``explain`` is 0).
 
-    Pairs are taken in order of their right row, each right row spread once into a dense
-    buffer that the left rows' few terms look up: the cost is the left rows' terms, however
-    many terms a site profile (a right row) holds.
+    A pair whose right row has few terms (a page) is the two rows multiplied term by term in
+    one sparse step. The others are taken in order of their right row, each right row spread
+    once into a dense buffer that the left rows' few terms look up: the cost is the left
+    rows' terms, however many terms a site profile (a right row) holds. Both give the same
+    products, summed in term order.
     """
     cosines = np.zeros(len(left))
     parts: list[tuple[np.ndarray, SharedTerms]] = []
+    sizes = np.diff(vectors.indptr)
+    small = sizes[right] <= _SMALL_ROW_TERMS
+    pairs = np.flatnonzero(small)
+    for at in _chunks(pairs, sizes[left[pairs]] + sizes[right[pairs]], _CHUNK_TERMS):
+        products = sparse.csr_array(vectors[left[at]].multiply(vectors[right[at]]))
+        cosines[at] = np.clip(np.asarray(products.sum(axis=1)).ravel(), 0.0, 1.0)
+        if explain:
+            parts.append((at, _top_per_row(products, explain)))
     buffer = np.zeros(vectors.shape[1])
     indptr, indices, data = vectors.indptr, vectors.indices, vectors.data
-    order = np.argsort(right, kind="stable")
-    for at in _chunks(order, np.diff(indptr)[left[order]], _CHUNK_TERMS):
+    large = np.flatnonzero(~small)
+    order = large[np.argsort(right[large], kind="stable")]
+    for at in _chunks(order, sizes[left[order]], _CHUNK_TERMS):
         rows = sparse.csr_array(vectors[left[at]])
         product = np.zeros(len(rows.data))
         rights = right[at]

@@ -60,9 +60,12 @@ def anchor_classes(con: duckdb.DuckDBPyConnection,
     brands, keywords = brands or {}, keywords or {}
     rows: dict[str, list] = {"target_domain": [], "anchor_text": [], "anchor_from_alt": [],
                              "anchor_class": []}  # fmt: skip
+    names_of: dict[str, tuple[tuple[str, ...], list[str]]] = {}  # target -> brands, keywords
     for target, text, from_alt in con.execute(queries.ANCHOR_KEYS).fetchall():
-        names = brand_names(target, [*brands.get("", ()), *brands.get(target, ())])
-        words = [*keywords.get("", ()), *keywords.get(target, ())]
+        if target not in names_of:  # the brand is the domain's label: one PSL lookup per target
+            names_of[target] = (brand_names(target, [*brands.get("", ()), *brands.get(target, ())]),
+                                [*keywords.get("", ()), *keywords.get(target, ())])  # fmt: skip
+        names, words = names_of[target]
         rows["target_domain"].append(target)
         rows["anchor_text"].append(text)
         rows["anchor_from_alt"].append(bool(from_alt))
