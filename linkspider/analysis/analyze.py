@@ -197,11 +197,13 @@ def _analyze(root: Path, run_id: str, con: duckdb.DuckDBPyConnection, options: A
     con = fresh(con)
     pages = page_terms(con)
     con = fresh(con)
-    topics = topic_model(pages)  # first: its peak while little else is held
-    del pages
+    with ThreadPoolExecutor(1, thread_name_prefix="languages") as languages:
+        topics = topic_model(pages, languages)  # first: its peak while little else is held
+        del pages
+        con = fresh(con)
+        scores, crawl_ranks = link_scores(con, run_id, forward)  # while the languages are identified
+        topics.wait_for_languages()
     forget_language_model()
-    con = fresh(con)
-    scores, crawl_ranks = link_scores(con, run_id, forward)
     con = fresh(con)
     done("link_scores", with_relevance(con, scores, topics, forward), started)
     del scores

@@ -31,7 +31,8 @@ The model, in one place (docs/analysis.md, Relevance, says the same):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -77,6 +78,16 @@ class TopicModel:
     site_pages: dict[str, int]
     site_language: dict[str, str | None]
     has_vector: np.ndarray  # per row: at least one term left
+    #: the languages (page_language, site_language, site_pages) while they are identified
+    pending: Future[tuple[list[str | None], tuple[dict[str, str | None], dict[str, int]]]] | None = \
+        field(default=None, repr=False)
+
+    def wait_for_languages(self) -> TopicModel:
+        """Fill in the languages once they are identified (``topic_model`` with an executor)."""
+        if self.pending is not None:
+            page_language, (self.site_language, self.site_pages) = self.pending.result()
+            self.page_language, self.pending = pa.array(page_language, pa.string()), None
+        return self
 
     def page_rows(self, urls: pa.Array) -> np.ndarray:
         """Return the page row of each URL (its final URL or one requested for it), -1 when none."""
@@ -164,9 +175,11 @@ def page_terms(con: duckdb.DuckDBPyConnection) -> pa.Table:
         "main_terms", rows.column("main_terms").combine_chunks().take(pages.column("row").combine_chunks()))
 
 
-def topic_model(source: duckdb.DuckDBPyConnection | pa.Table) -> TopicModel:
+def topic_model(source: duckdb.DuckDBPyConnection | pa.Table, languages: Executor | None = None) -> TopicModel:
     """Return the run's page vectors and site profiles from ``page_terms`` (or the run behind
-    a connection)."""
+    a connection). The pages' languages are identified in a thread of ``languages`` meanwhile
+    (NumPy's sorts and SciPy's sparse steps let go of the GIL); with an executor given, the
+    model is returned before they are known (``TopicModel.wait_for_languages``)."""
     pages = page_terms(source) if isinstance(source, duckdb.DuckDBPyConnection) else source
     finals = pages.column("final_url").combine_chunks()
     page_site = pages.column("site").to_pylist()
@@ -181,6 +194,28 @@ def topic_model(source: duckdb.DuckDBPyConnection | pa.Table) -> TopicModel:
     vocabulary = np.array(encoded.dictionary.to_pylist() if encoded is not None else [], dtype=object)
     terms = encoded.indices.to_numpy().astype(np.int64) if encoded is not None else np.zeros(0, np.int64)
     counts = flat.field("count").to_numpy(zero_copy_only=False) if len(flat) else np.zeros(0)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    def identify() -> tuple[list[str | None], tuple[dict[str, str | None], dict[str, int]]]:
+        page_language = terms_languages([vocabulary[terms[start:start + n]].tolist()
+                                         for start, n in zip(starts.tolist(), lengths.tolist())])  # fmt: skip
+        return page_language, _site_languages(page_site, page_language, lengths)
+
+    own = languages is None
+    executor = ThreadPoolExecutor(1, thread_name_prefix="languages") if own else languages
+    try:
+        pending = executor.submit(identify)
+        model = _weighed(finals, page_site, page_urls, page_url_rows, vocabulary, terms, counts, lengths)
+        model.pending = pending
+        return model.wait_for_languages() if own else model
+    finally:
+        if own:
+            executor.shutdown()
+
+
+def _weighed(finals: pa.Array, page_site: list[str | None], page_urls: pa.Array, page_url_rows: np.ndarray,
+             vocabulary: np.ndarray, terms: np.ndarray, counts: np.ndarray,
+             lengths: np.ndarray) -> TopicModel:  # fmt: skip
+    """Return the model's vectors and rows (languages left empty) from the flat page terms."""
     rows = np.repeat(np.arange(len(finals)), lengths)
     sites = sorted({s for s, n in zip(page_site, lengths) if s is not None and n})
     site_row = {site: i for i, site in enumerate(sites)}
@@ -196,14 +231,9 @@ def topic_model(source: duckdb.DuckDBPyConnection | pa.Table) -> TopicModel:
     profiles = normalize_rows(membership @ whole_pages)
     vectors = sparse.csr_array(sparse.vstack([page_vectors, profiles], format="csr"))
     has_vector = np.diff(vectors.indptr) > 0
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    page_language = terms_languages([vocabulary[terms[start:start + n]].tolist()
-                                     for start, n in zip(starts.tolist(), lengths.tolist())])  # fmt: skip
-    site_language, site_pages = _site_languages(page_site, page_language, lengths)
     return TopicModel(vocabulary, vectors, page_urls, page_url_rows, pa.array(page_site, pa.string()),
-                      pa.array(page_language, pa.string()),
-                      {site: n_pages + i for i, site in enumerate(sites)}, site_pages, site_language,
-                      has_vector)  # fmt: skip
+                      pa.nulls(n_pages, pa.string()),
+                      {site: n_pages + i for i, site in enumerate(sites)}, {}, {}, has_vector)  # fmt: skip
 
 
 def _site_languages(page_site: list[str | None], page_language: list[str | None],
@@ -431,6 +461,7 @@ def relevance_columns(model: TopicModel, source_urls: pa.Array, target_urls: pa.
     """Return the relevance columns (``relevance``, ``relevance_basis``, ``relevance_terms``,
     ``site_relevance``, ``source_language``, ``target_language``) of external body links given
     by their URLs and sites (registrable domain, else host), row for row."""
+    model.wait_for_languages()
     n, has = len(source_urls), model.has_vector
     source, target = model.page_rows(source_urls), model.page_rows(target_urls)
     if forward:
@@ -503,6 +534,7 @@ def with_relevance(con: duckdb.DuckDBPyConnection, scores: pa.Table, model: Topi
 
 def site_topics_table(model: TopicModel, run_id: str) -> pa.Table:
     """Return the ``site_topics`` table: per site with terms, its pages, language and top terms."""
+    model.wait_for_languages()
     sites = sorted(model.site_index)
     top: list[list[dict]] = []
     for site in sites:
