@@ -491,7 +491,9 @@ def relevance_columns(model: TopicModel, source_urls: pa.Array, target_urls: pa.
     counts = np.zeros(n, np.int64)
     counts[scored] = shared.counts
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    terms = pa.ListArray.from_arrays(pa.array(offsets), pa.array(model.vocabulary[shared.ids], pa.string()),
+    # the vocabulary made an Arrow array once, not each of the pairs' terms a Python string
+    names = pa.array(model.vocabulary, pa.string()).take(pa.array(shared.ids))
+    terms = pa.ListArray.from_arrays(pa.array(offsets), names,
                                      mask=pa.array(~is_scored))  # fmt: skip
     basis = pc.if_else(pa.array(by_page), "target_page", "target_site")
     return pa.table({
