@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import threading
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,9 +89,20 @@ def many_links_page(count: int) -> bytes:
     return _page("".join(f"<a href={i:x}></a>" for i in range(count)), "many links")
 
 
-@lru_cache(maxsize=8)
+#: The bombs' size unless ``?size=`` says otherwise.
+BOMB_SIZE = 100 << 20
+_bomb_lock = threading.Lock()
+
+
 def compressed_zeros(encoding: str, size: int) -> bytes:
-    """Return ``size`` zero bytes compressed with ``encoding`` (gzip, deflate or br)."""
+    """Return ``size`` zero bytes compressed with ``encoding`` (gzip, deflate or br), computed
+    once (a second caller waits for the first: a server's loop must not compress twice)."""
+    with _bomb_lock:
+        return _compressed_zeros(encoding, size)
+
+
+@lru_cache(maxsize=8)
+def _compressed_zeros(encoding: str, size: int) -> bytes:
     chunk = b"\0" * (1 << 20)
     if encoding == "br":
         import brotli
@@ -123,6 +135,16 @@ class HostileWeb:
         self.config = config or HostileConfig()
         self.fallback = fallback
         self._deep: bytes | None = None
+
+    def prepare(self) -> None:
+        """Compress the default bombs in a thread now (LocalWeb calls this as it starts): the
+        server answers on one event loop, and 0.6 s of compressing on the request path once
+        held the requests queued behind it past a crawl's 3 s download timeout, under load."""
+        def warm() -> None:
+            for encoding in ("gzip", "deflate", "br"):
+                compressed_zeros(encoding, BOMB_SIZE)
+
+        threading.Thread(target=warm, name="hostile-bombs", daemon=True).start()
 
     def seeds(self) -> list[str]:
         """Return the home URL of every hostile host (the fallback's seeds not included)."""
@@ -228,7 +250,7 @@ class HostileWeb:
         if path.startswith("/bomb/"):
             encoding = path[len("/bomb/") :]
             if encoding in ("gzip", "deflate", "br"):
-                body = compressed_zeros(encoding, number("size", 100 << 20))
+                body = compressed_zeros(encoding, number("size", BOMB_SIZE))
                 return WebResponse(200, [_HTML, ("Content-Encoding", encoding)], body)
         if path == "/slow":
             return self._slow(number("seconds", 60))

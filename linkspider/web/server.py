@@ -270,6 +270,9 @@ class LocalWeb(_RunningServer):
         """Start serving; returns once the port is bound."""
         if self._thread is not None:
             return self
+        prepare = getattr(self.source, "prepare", None)  # a source's slow answers made ahead
+        if callable(prepare):
+            prepare()
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name=f"localweb-{self.port}", daemon=True)
         self._thread.start()
