@@ -191,3 +191,24 @@ def test_the_manuals_off_topic_backlinks_query_finds_the_off_topic_links(dataset
     rows = duckdb.sql(query.replace("output/", f"{dataset}/")).fetchall()
     assert {row[1] for row in rows} == {f"http://{GARAGE}/", f"http://{GERMAN}/", f"http://{JAPANESE}/"}
     assert rows[0][1] == f"http://{JAPANESE}/"  # the least related site first
+
+
+def test_the_term_wise_product_and_the_dense_buffer_give_the_same_cosines_and_terms(monkeypatch) -> None:
+    """pair_cosines_explained multiplies pairs with a small right row term by term and looks
+    the others up in a dense buffer: both ways, the same explaining terms and the same
+    cosines (to the rounding of their sums)."""
+    from linkspider.analysis import relevance
+
+    rng = np.random.default_rng(7)
+    dense = rng.random((60, 400)) * (rng.random((60, 400)) < 0.1)
+    dense[50:] = rng.random((10, 400)) * (rng.random((10, 400)) < 0.9)  # rows of ~360 terms
+    dense[:, :3] = 0.25  # ties on the first terms
+    vectors = relevance.normalize_rows(sparse.csr_array(dense))
+    left, right = rng.integers(0, 60, 500), rng.integers(0, 60, 500)
+    mixed = relevance.pair_cosines_explained(vectors, left, right, 5)
+    assert (np.diff(vectors.indptr)[right] > relevance._SMALL_ROW_TERMS).any()  # both ways ran
+    monkeypatch.setattr(relevance, "_SMALL_ROW_TERMS", -1)  # every pair through the buffer
+    buffered = relevance.pair_cosines_explained(vectors, left, right, 5)
+    expected = np.clip((vectors[left].toarray() * vectors[right].toarray()).sum(axis=1), 0, 1)
+    assert np.allclose(mixed[0], expected, rtol=1e-12) and np.allclose(buffered[0], expected, rtol=1e-12)
+    assert mixed[1].lists() == buffered[1].lists()
